@@ -1,0 +1,344 @@
+"""Render a RedditESS dataset folder's README.md (the dataset card) from its build manifest.
+
+The card is the Hub's view of the folder: its YAML `configs:` is what `load_dataset` reads, so it
+must list exactly the parquet files the build wrote (empty splits are left out: `datasets` 5.2
+cannot load an empty parquet split). Everything else in the card is derived from the manifest, so
+a card can never claim a threshold or a count the build did not use.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from huggingface_hub import DatasetCard, DatasetCardData
+
+from cards.markdown import flatten, size_category, table
+
+SPLIT_ORDER = ("train", "validation", "test")
+
+CONFIG_DESCRIPTIONS = {
+    "effective_support": "One row per labeled top-level comment: post, comment, signals, `label` "
+    "(`not_effective` / `effective`), confidence. For classifiers.",
+    "comments": "Every kept top-level comment with the same columns; `label` is null where no signal decided.",
+    "preference": "Conversational chosen / rejected replies to one post (`votes` pairs after SHP, "
+    "`label` pairs effective vs not effective). For DPO of a Generation Model.",
+    "sft": "System + post + an effective reply as `messages`. For supervised fine-tuning.",
+    "improvement": "A draft reply and a better-received reply on the same post that say the same thing. "
+    "For an Improvement Model that revises a human draft.",
+}
+
+# Parameter keys are grouped for the card by the first rule whose words occur in the key.
+_PARAM_GROUPS: list[tuple[str, tuple[str, ...]]] = [
+    ("Improvement pairs", ("improvement", "similarity", "encoder")),
+    ("Preference pairs", ("pair", "post_min_score", "comment_min_score", "ratio")),
+    (
+        "Labeling ensemble",
+        (
+            "label",
+            "weight",
+            "threshold",
+            "margin",
+            "reception",
+            "op_signal",
+            "feedback",
+            "gratitude",
+            "sentiment",
+            "vote",
+        ),
+    ),
+    ("Splits", ("split", "seed", "fraction")),
+    (
+        "Sources and filters",
+        (
+            "subreddit",
+            "min_",
+            "max_",
+            "length",
+            "bot",
+            "spam",
+            "edit",
+            "delete",
+            "remove",
+            "author",
+            "date",
+            "since",
+            "until",
+            "input",
+            "format",
+        ),
+    ),
+]
+
+GATED_PROMPT = (
+    "RedditESS holds posts and replies from mental-health communities, including text about self-harm "
+    "and suicide. Authors are pseudonymized and contact details are scrubbed, but the text is real and "
+    "sensitive. Access is granted for research and for building peer-support writing aids only. By "
+    "requesting access you agree not to try to identify, contact or profile any author, not to "
+    "redistribute the data, and to follow your institution's ethics rules for research on human data."
+)
+
+GATED_FIELDS: dict[str, Any] = {
+    "Name": "text",
+    "Affiliation": "text",
+    "Country": "country",
+    "Intended use": {
+        "type": "select",
+        "options": ["Research", "Education", "Building a peer-support writing aid", "Other"],
+    },
+    "I will not try to identify, contact or profile any author in this dataset": "checkbox",
+    "I will not redistribute this dataset": "checkbox",
+}
+
+BASE_TAGS = ["mental-health", "social-support", "peer-support", "reddit", "preference", "dpo", "sft"]
+
+
+class ManifestError(ValueError):
+    """A manifest is missing a field the card needs; the message names the field."""
+
+
+def _require(manifest: Mapping[str, Any], key: str) -> Any:
+    if key not in manifest or manifest[key] in (None, ""):
+        raise ManifestError(f"manifest field `{key}` is missing (needed by the dataset card)")
+    return manifest[key]
+
+
+def _ordered_splits(splits: Mapping[str, Any]) -> list[str]:
+    known = [s for s in SPLIT_ORDER if s in splits]
+    return known + sorted(s for s in splits if s not in SPLIT_ORDER)
+
+
+def loadable_configs(manifest: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """The `configs:` YAML entries: non-empty splits only, the default config first.
+
+    Shared with `cards.validate`, which checks these entries against the files on disk.
+    """
+    configs = _require(manifest, "configs")
+    if not isinstance(configs, Mapping) or not configs:
+        raise ManifestError("manifest field `configs` must be a non-empty mapping of config name -> splits")
+    defaults = [name for name, cfg in configs.items() if cfg.get("default")]
+    if len(defaults) > 1:
+        raise ManifestError(f"manifest field `configs`: more than one default config ({', '.join(defaults)})")
+    default = defaults[0] if defaults else ("effective_support" if "effective_support" in configs else None)
+    entries = []
+    for name, cfg in configs.items():
+        splits = cfg.get("splits") or {}
+        empty = set(cfg.get("empty_splits") or [])
+        data_files = []
+        for split in _ordered_splits(splits):
+            info = splits[split] or {}
+            if split in empty or int(info.get("num_rows") or 0) == 0:
+                continue
+            if not info.get("path"):
+                raise ManifestError(f"manifest field `configs.{name}.splits.{split}.path` is missing")
+            data_files.append({"split": split, "path": info["path"]})
+        if not data_files:
+            continue
+        entry: dict[str, Any] = {"config_name": name}
+        if name == default:
+            entry["default"] = True
+        entry["data_files"] = data_files
+        entries.append(entry)
+    entries.sort(key=lambda e: not e.get("default", False))
+    if not entries:
+        raise ManifestError("manifest field `configs`: every split of every config is empty; nothing to load")
+    return entries
+
+
+def _num_rows(manifest: Mapping[str, Any], config: str, split: str) -> int:
+    info = (manifest["configs"][config].get("splits") or {}).get(split) or {}
+    return int(info.get("num_rows") or 0)
+
+
+def build_card_data(manifest: Mapping[str, Any]) -> DatasetCardData:
+    """The YAML metadata: what the Hub and `load_dataset` read."""
+    configs = loadable_configs(manifest)
+    largest = max(
+        sum(_num_rows(manifest, e["config_name"], f["split"]) for f in e["data_files"]) for e in configs
+    )
+    license_id = manifest.get("license") or "other"
+    tags = list(BASE_TAGS) + (["synthetic"] if manifest.get("synthetic") else [])
+    extra: dict[str, Any] = {}
+    if license_id == "other":
+        extra["license_name"] = manifest.get("license_name") or "redditess-research-use"
+    return DatasetCardData(
+        license=license_id,
+        language=["en"],
+        pretty_name=manifest.get("pretty_name") or "RedditESS",
+        task_categories=["text-classification", "text-generation"],
+        size_categories=[size_category(largest)],
+        annotations_creators=["machine-generated"],
+        language_creators=["found"],
+        multilinguality=["monolingual"],
+        source_datasets=["original"],
+        tags=tags,
+        configs=configs,
+        extra_gated_prompt=GATED_PROMPT,
+        extra_gated_fields=GATED_FIELDS,
+        **extra,
+    )
+
+
+def _group_parameters(parameters: Mapping[str, Any]) -> list[tuple[str, str]]:
+    groups: dict[str, list[tuple[str, Any]]] = {name: [] for name, _ in _PARAM_GROUPS}
+    groups["Other"] = []
+    for key, value in flatten(parameters).items():
+        low = key.lower()
+        target = next((name for name, words in _PARAM_GROUPS if any(w in low for w in words)), "Other")
+        groups[target].append((key, value))
+    return [(name, table(["parameter", "value"], rows)) for name, rows in groups.items() if rows]
+
+
+def _figures(manifest: Mapping[str, Any]) -> dict[str, str]:
+    configs = manifest["configs"]
+    splits = [s for s in SPLIT_ORDER]
+    for cfg in configs.values():
+        splits += [s for s in _ordered_splits(cfg.get("splits") or {}) if s not in splits]
+    count_rows = []
+    empty_notes = []
+    for name, cfg in configs.items():
+        row: list[Any] = [f"`{name}`" + (" (default)" if cfg.get("default") else "")]
+        total = 0
+        for split in splits:
+            n = _num_rows(manifest, name, split)
+            total += n
+            row.append(n if n else "empty")
+            if not n:
+                empty_notes.append(f"`{name}`/{split}")
+        row.append(total)
+        count_rows.append(row)
+    stats = manifest.get("stats") or {}
+    balance_rows = []
+    for split, counts in (stats.get("label_balance") or {}).items():
+        eff, neg = int(counts.get("effective", 0)), int(counts.get("not_effective", 0))
+        balance_rows.append([split, eff, neg, f"{eff / (eff + neg):.1%}" if eff + neg else "—"])
+    ppp_rows = [
+        [f"`{c}`", v.get("mean"), v.get("max")] for c, v in (stats.get("pairs_per_post") or {}).items()
+    ]
+    subreddit_rows = sorted((stats.get("subreddits") or {}).items(), key=lambda kv: (-kv[1], kv[0]))
+    drop_rows = [
+        [stage, reason, n]
+        for stage, reasons in (manifest.get("drops") or {}).items()
+        for reason, n in sorted((reasons or {}).items(), key=lambda kv: -kv[1])
+    ]
+    counts = manifest.get("counts") or {}
+    inp, kept = counts.get("input") or {}, counts.get("kept") or {}
+    count_keys = list(inp) + [k for k in kept if k not in inp]
+    rejected = manifest.get("rejected") or {}
+    rejected_rows = [
+        [Path(str(e.get("file", ""))).name, e.get("line"), str(e.get("reason", ""))[:120]]
+        for e in (rejected.get("examples") or [])[:10]
+    ]
+    return {
+        "counts_table": table(["config", *splits, "total"], count_rows),
+        "empty_splits": ", ".join(empty_notes),
+        "balance_table": table(["split", "effective", "not_effective", "share effective"], balance_rows)
+        if balance_rows
+        else "",
+        "pairs_table": table(["config", "mean pairs per post", "max pairs per post"], ppp_rows)
+        if ppp_rows
+        else "",
+        "subreddit_table": table(["subreddit", "rows"], [[f"r/{k}", v] for k, v in subreddit_rows])
+        if subreddit_rows
+        else "",
+        "drops_table": table(["record", "reason", "count"], drop_rows) if drop_rows else "",
+        "pipeline_counts_table": table(
+            ["", "input", "kept"], [[k, inp.get(k), kept.get(k)] for k in count_keys]
+        )
+        if count_keys
+        else "",
+        "rejected_count": int(rejected.get("count") or 0),
+        "rejected_table": table(["file", "line", "reason"], rejected_rows) if rejected_rows else "",
+    }
+
+
+def _exclusions(manifest: Mapping[str, Any]) -> str:
+    words = ("deleted", "removed", "bot", "spam", "advert", "survey", "moderator")
+    rows = [
+        [stage, reason, n]
+        for stage, reasons in (manifest.get("drops") or {}).items()
+        for reason, n in (reasons or {}).items()
+        if any(w in reason.lower() for w in words)
+    ]
+    return table(["record", "reason", "count"], rows) if rows else ""
+
+
+def card_context(manifest: Mapping[str, Any]) -> dict[str, Any]:
+    """Everything the Jinja template reads, precomputed (tables, grouped parameters, changelog)."""
+    version = str(_require(manifest, "version"))
+    code = manifest.get("code_version") or {}
+    inputs = manifest.get("inputs") or []
+    changelog = manifest.get("changelog") or [
+        {
+            "version": version,
+            "date": manifest.get("created_at") or manifest.get("build_date"),
+            "changes": [
+                f"Built with label rule {manifest.get('label_rule_version', 'unversioned')} "
+                f"(preset `{manifest.get('preset', 'kit')}`); first release of this version."
+            ],
+        }
+    ]
+    stats = manifest.get("stats") or {}
+    subreddits = sorted((stats.get("subreddits") or {}).keys())
+    return {
+        "name": manifest.get("name") or "redditess",
+        "pretty_name": manifest.get("pretty_name") or "RedditESS",
+        "version": version,
+        "label_rule_version": manifest.get("label_rule_version") or "unversioned",
+        "preset": manifest.get("preset") or "kit",
+        "code_package": code.get("package") or "unknown",
+        "code_git": code.get("git"),
+        "synthetic": bool(manifest.get("synthetic")),
+        "fingerprint": manifest.get("pseudonym_key_fingerprint") or "not recorded",
+        "sensitive_rows": stats.get("sensitive_rows"),
+        "subreddits": subreddits,
+        "inputs_table": table(
+            ["file", "kind", "format", "bytes", "sha256"],
+            [
+                [i.get("name"), i.get("kind"), i.get("format"), i.get("bytes"), i.get("sha256")]
+                for i in inputs
+            ],
+        ),
+        "config_rows": table(
+            ["config", "contents"],
+            [[f"`{n}`", CONFIG_DESCRIPTIONS.get(n, "")] for n in manifest["configs"]],
+        ),
+        "parameter_groups": _group_parameters(manifest.get("parameters") or {}),
+        "exclusions_table": _exclusions(manifest),
+        "drop_reasons": ", ".join(
+            sorted({str(r) for reasons in (manifest.get("drops") or {}).values() for r in (reasons or {})})
+        ),
+        "changelog": changelog,
+        "default_config": loadable_configs(manifest)[0]["config_name"],
+        **_figures(manifest),
+    }
+
+
+TEMPLATES = Path(__file__).resolve().parent / "templates"
+
+
+def _template_text() -> str:
+    return (TEMPLATES / "dataset_card.md.jinja").read_text(encoding="utf-8")
+
+
+def render_dataset_card(manifest: Mapping[str, Any]) -> str:
+    """The full README.md text of a dataset folder, rendered through `DatasetCard.from_template`."""
+    card = DatasetCard.from_template(
+        build_card_data(manifest), template_str=_template_text(), **card_context(manifest)
+    )
+    return str(card)
+
+
+def write_dataset_card(manifest: Mapping[str, Any], folder: str | os.PathLike[str]) -> Path:
+    """Render and write `folder/README.md` atomically (temp file, then rename)."""
+    folder = Path(folder)
+    text = render_dataset_card(manifest)
+    fd, tmp = tempfile.mkstemp(prefix=".README.", suffix=".md", dir=folder)
+    with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
+        f.write(text)
+    target = folder / "README.md"
+    os.replace(tmp, target)
+    return target

@@ -1,0 +1,122 @@
+"""The dataset card renders from a manifest, parses back through DatasetCard and drives a real load_dataset."""
+
+from __future__ import annotations
+
+import copy
+import re
+
+import datasets
+import pytest
+from card_fixtures import BASE_MANIFEST, write_contract_folder
+from huggingface_hub import DatasetCard
+
+from cards.dataset_card import ManifestError, render_dataset_card
+
+
+def _manifest() -> dict:
+    manifest = copy.deepcopy(BASE_MANIFEST)
+    manifest["configs"] = {
+        "effective_support": {
+            "default": True,
+            "splits": {
+                "train": {"path": "data/effective_support/train-*.parquet", "num_rows": 40},
+                "validation": {"path": "data/effective_support/validation-*.parquet", "num_rows": 3},
+            },
+            "empty_splits": ["test"],
+        },
+        "preference": {
+            "default": False,
+            "splits": {"train": {"path": "data/preference/train-*.parquet", "num_rows": 20}},
+            "empty_splits": ["validation", "test"],
+        },
+    }
+    return manifest
+
+
+def test_card_yaml_round_trips_through_datasetcard() -> None:
+    card = DatasetCard(render_dataset_card(_manifest()))
+    data = card.data.to_dict()
+    assert data["configs"] == [
+        {
+            "config_name": "effective_support",
+            "default": True,
+            "data_files": [
+                {"split": "train", "path": "data/effective_support/train-*.parquet"},
+                {"split": "validation", "path": "data/effective_support/validation-*.parquet"},
+            ],
+        },
+        {
+            "config_name": "preference",
+            "data_files": [{"split": "train", "path": "data/preference/train-*.parquet"}],
+        },
+    ]
+    assert data["language"] == ["en"]
+    assert data["pretty_name"] == "RedditESS"
+    assert data["task_categories"] == ["text-classification", "text-generation"]
+    assert data["size_categories"] == ["n<1K"]
+    assert data["license"] == "other" and data["license_name"]
+    assert "mental-health" in data["tags"] and "synthetic" in data["tags"]
+    assert "not to try to identify" in data["extra_gated_prompt"]
+    assert any(v == "checkbox" for v in data["extra_gated_fields"].values())
+
+
+def test_card_body_carries_the_manifest_figures_and_sections() -> None:
+    text = DatasetCard(render_dataset_card(_manifest())).text
+    for heading in [
+        "## Summary",
+        "## How it was built",
+        "### Labeling ensemble (rule version 1.0)",
+        "### Pair rules",
+        "## Figures",
+        "## Privacy",
+        "Content warning",
+        "## Intended uses",
+        "## Out-of-scope uses",
+        "## Limitations and biases",
+        "## Citation",
+        "## Changelog",
+    ]:
+        assert heading in text, heading
+    assert "| `effective_support` (default) | 40 | 3 | empty | 43 |" in text
+    assert "| label_margin | 0.5 |" in text
+    assert "| max_pairs_per_post | 5 |" in text
+    assert "| comment | too_short | 15 |" in text
+    assert "| r/depression | 4 |" in text
+    assert "2503.21888" in text and "2605.30273" in text
+    assert "sha256:9f2c" in text
+    # Rejected lines are reported by file name and line number, never their directory or content.
+    assert "| RC_sample.jsonl | 7 | invalid JSON |" in text and "/raw/" not in text
+
+
+def test_card_has_no_urls_or_emails() -> None:
+    text = render_dataset_card(_manifest())
+    assert not re.search(r"https?://|www\.", text)
+    assert not re.search(r"[\w.+-]+@[\w-]+\.[\w.]+", text)
+
+
+def test_missing_optional_keys_are_tolerated() -> None:
+    manifest = {"version": "0.0.1", "configs": _manifest()["configs"]}
+    card = DatasetCard(render_dataset_card(manifest))
+    assert card.data.pretty_name == "RedditESS"
+    assert "0.0.1" in card.text
+
+
+def test_missing_required_fields_name_the_field() -> None:
+    manifest = _manifest()
+    del manifest["version"]
+    with pytest.raises(ManifestError, match="`version`"):
+        render_dataset_card(manifest)
+    manifest = _manifest()
+    del manifest["configs"]["preference"]["splits"]["train"]["path"]
+    with pytest.raises(ManifestError, match=r"configs\.preference\.splits\.train\.path"):
+        render_dataset_card(manifest)
+
+
+def test_rendered_card_loads_with_real_load_dataset(tmp_path) -> None:
+    folder, _ = write_contract_folder(tmp_path)
+    default = datasets.load_dataset(str(folder))
+    assert set(default) == {"train", "validation"}  # test is empty: omitted, not an empty file
+    assert default["train"].num_rows == 5
+    pref = datasets.load_dataset(str(folder), "preference")
+    assert {k: v.num_rows for k, v in pref.items()} == {"train": 3, "validation": 1, "test": 1}
+    assert pref["train"][0]["prompt"][1]["role"] == "user"
