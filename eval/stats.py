@@ -1,0 +1,84 @@
+"""Confidence intervals used across metrics and commands (one implementation, stated method)."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import numpy as np
+from scipy import stats as scipy_stats
+
+Z95 = 1.959963984540054
+
+
+def wilson_interval(successes: float, n: float, z: float = Z95) -> tuple[float, float]:
+    """Wilson score interval for a proportion; `successes` may be fractional (ties counted half)."""
+    if n <= 0:
+        return (float("nan"), float("nan"))
+    p = successes / n
+    denom = 1 + z * z / n
+    centre = (p + z * z / (2 * n)) / denom
+    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denom
+    return (max(0.0, centre - half), min(1.0, centre + half))
+
+
+def bootstrap_mean_interval(
+    values: Sequence[float], n_resamples: int = 2000, seed: int = 0, confidence: float = 0.95
+) -> tuple[float, float]:
+    """Percentile bootstrap interval of the mean (seeded, so a rerun reproduces it)."""
+    arr = np.asarray(values, dtype=float)
+    if arr.size == 0:
+        return (float("nan"), float("nan"))
+    rng = np.random.default_rng(seed)
+    means = rng.choice(arr, size=(n_resamples, arr.size), replace=True).mean(axis=1)
+    alpha = (1 - confidence) / 2
+    return (float(np.quantile(means, alpha)), float(np.quantile(means, 1 - alpha)))
+
+
+def mean_interval(values: Sequence[float], confidence: float = 0.95) -> dict[str, float]:
+    """Mean with a Student-t interval (ratings are bounded and roughly symmetric; t is the usual choice)."""
+    arr = np.asarray([v for v in values if v is not None], dtype=float)
+    n = int(arr.size)
+    if n == 0:
+        return {"mean": float("nan"), "ci_low": float("nan"), "ci_high": float("nan"), "n": 0}
+    mean = float(arr.mean())
+    if n == 1:
+        return {"mean": mean, "ci_low": float("nan"), "ci_high": float("nan"), "n": 1}
+    sem = float(arr.std(ddof=1)) / math.sqrt(n)
+    half = float(scipy_stats.t.ppf((1 + confidence) / 2, n - 1)) * sem
+    return {"mean": mean, "ci_low": mean - half, "ci_high": mean + half, "n": n}
+
+
+def win_rate_summary(
+    verdicts: Sequence[str], method: str = "wilson", seed: int = 0
+) -> dict[str, float | int | str]:
+    """Wins/losses/ties of system a over b; win rate counts ties as half a win; 95% CI by `method`.
+
+    `method="wilson"`: Wilson score interval on the tie-adjusted proportion (n = all verdicts).
+    `method="bootstrap"`: percentile bootstrap over items of per-item scores 1 / 0.5 / 0.
+    """
+    bad = sorted({v for v in verdicts if v not in ("a", "b", "tie")})
+    if bad:
+        raise ValueError(f"win_rate: verdicts must be 'a', 'b' or 'tie'; got {bad[:5]}")
+    wins = sum(v == "a" for v in verdicts)
+    losses = sum(v == "b" for v in verdicts)
+    ties = sum(v == "tie" for v in verdicts)
+    n = wins + losses + ties
+    rate = (wins + 0.5 * ties) / n if n else float("nan")
+    if method == "wilson":
+        low, high = wilson_interval(wins + 0.5 * ties, n)
+    elif method == "bootstrap":
+        scores = [1.0 if v == "a" else 0.5 if v == "tie" else 0.0 for v in verdicts]
+        low, high = bootstrap_mean_interval(scores, seed=seed)
+    else:
+        raise ValueError(f"win_rate: unknown CI method {method!r} (use 'wilson' or 'bootstrap')")
+    return {
+        "wins": wins,
+        "losses": losses,
+        "ties": ties,
+        "n": n,
+        "win_rate": rate,
+        "ci_low": low,
+        "ci_high": high,
+        "ci_method": f"{method} 95%",
+    }

