@@ -1,0 +1,315 @@
+"""The effective-support classifier: (post, comment) -> effective / not_effective.
+
+    python training/classifier.py --config training/recipes/all-minilm-l6-v2/classifier.yaml [--key value ...]
+    accelerate launch --config_file training/accelerate_configs/<cfg>.yaml training/classifier.py --config ...
+
+`AutoModelForSequenceClassification` on the RedditESS `effective_support` config (the paper's BERT/RoBERTa
+setting), with LoRA (`lora_task_type: SEQ_CLS`, the classification head trained in full through PEFT's
+`modules_to_save`) or full fine-tuning (`use_peft: false`). Imbalance is handled with class weights
+(`class_weighting: balanced`). F1 of the positive class is computed on `validation` at every evaluation; with
+`load_best_model_at_end` + `metric_for_best_model: f1` the best checkpoint is the one saved. After training,
+the decision threshold on P(effective) is tuned on validation (max F1) and saved as `threshold.json`, which
+`load_classifier` and the evaluation kit use.
+
+Parsed like TRL's scripts (TrlParser): `ClassifierScriptArguments`, transformers `TrainingArguments`, TRL
+`ModelConfig`.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from transformers import TrainingArguments
+from trl import ModelConfig, ScriptArguments, get_peft_config, get_quantization_config
+
+from training.data import dataset_version, load_splits
+from training.models import load_tokenizer, model_init_kwargs, resolve_model_path
+from training.recipe import parse_recipe, resolved_config
+from training.run import atomic_write_text, finish_run, last_checkpoint, run_record, setup_logging
+
+logger = logging.getLogger(__name__)
+
+THRESHOLD_FILE = "threshold.json"
+LABEL_NAMES = ("not_effective", "effective")
+MODEL_INPUTS = ("input_ids", "attention_mask", "token_type_ids", "labels")
+
+
+@dataclass
+class ClassifierScriptArguments(ScriptArguments):
+    """Data and imbalance options of the classifier (TRL's ScriptArguments with RedditESS defaults)."""
+
+    dataset_config: str | None = field(default="effective_support", metadata={"help": "RedditESS config."})
+    dataset_test_split: str = field(
+        default="validation", metadata={"help": "Split for evaluation and threshold tuning; never `test`."}
+    )
+    stage: str = field(default="classifier", metadata={"help": "Name recorded in redditess_run.json."})
+    max_length: int = field(
+        default=256, metadata={"help": "Tokens per (post, comment) pair, truncating longest first."}
+    )
+    class_weighting: str = field(
+        default="balanced", metadata={"help": "`balanced` (n / (k * n_class) weights in the loss) or `none`."}
+    )
+    positive_label: str = field(
+        default="effective", metadata={"help": "Class whose F1 and threshold are tuned."}
+    )
+
+
+DATACLASSES = (ClassifierScriptArguments, TrainingArguments, ModelConfig)
+
+
+def pair_texts(row: dict[str, Any]) -> tuple[str, str]:
+    """The classifier's input: (title + post body, comment)."""
+    title, body = (row.get("post_title") or "").strip(), (row.get("post_text") or "").strip()
+    post = f"{title}\n\n{body}" if title and body else title or body
+    return post, row["comment_text"] or ""
+
+
+def class_weights(labels: np.ndarray, num_classes: int) -> np.ndarray:
+    """Balanced weights n / (k * n_c); a class absent from training gets weight 0 (and a warning)."""
+    counts = np.bincount(labels, minlength=num_classes).astype(float)
+    weights = np.where(counts > 0, len(labels) / (num_classes * np.maximum(counts, 1)), 0.0)
+    if (counts == 0).any():
+        logger.warning("classes absent from training data: %s", np.flatnonzero(counts == 0).tolist())
+    return weights
+
+
+def tune_threshold(probs: np.ndarray, labels: np.ndarray) -> dict[str, float]:
+    """The threshold on P(positive) maximizing F1 on validation (midpoints between sorted scores).
+
+    Ties go to the threshold closest to 0.5, so a tie does not drift to an extreme.
+    """
+    from sklearn.metrics import f1_score
+
+    scores = np.unique(probs)
+    candidates = np.concatenate([[0.5], (scores[:-1] + scores[1:]) / 2 if len(scores) > 1 else []])
+    best_t, best_f1 = 0.5, -1.0
+    for t in candidates:
+        f1 = f1_score(labels, probs >= t, zero_division=0)
+        if f1 > best_f1 + 1e-12 or (abs(f1 - best_f1) <= 1e-12 and abs(t - 0.5) < abs(best_t - 0.5)):
+            best_t, best_f1 = float(t), float(f1)
+    return {
+        "threshold": best_t,
+        "validation_f1": best_f1,
+        "validation_f1_at_0.5": float(f1_score(labels, probs >= 0.5, zero_division=0)),
+    }
+
+
+def positive_probs(logits: np.ndarray, positive_id: int) -> np.ndarray:
+    """Softmax probability of the positive class."""
+    z = logits - logits.max(axis=-1, keepdims=True)
+    e = np.exp(z)
+    return (e / e.sum(axis=-1, keepdims=True))[:, positive_id]
+
+
+def make_compute_metrics(positive_id: int):
+    """F1/precision/recall of the positive class, macro-F1 and accuracy at the argmax decision."""
+    from sklearn.metrics import accuracy_score, f1_score, precision_score, recall_score
+
+    def compute_metrics(eval_pred: Any) -> dict[str, float]:
+        logits, labels = eval_pred.predictions, eval_pred.label_ids
+        preds = logits.argmax(-1)
+        pos_true, pos_pred = labels == positive_id, preds == positive_id
+        return {
+            "f1": float(f1_score(pos_true, pos_pred, zero_division=0)),
+            "precision": float(precision_score(pos_true, pos_pred, zero_division=0)),
+            "recall": float(recall_score(pos_true, pos_pred, zero_division=0)),
+            "macro_f1": float(f1_score(labels, preds, average="macro", zero_division=0)),
+            "accuracy": float(accuracy_score(labels, preds)),
+        }
+
+    return compute_metrics
+
+
+def _label_names(feature: Any) -> list[str]:
+    names = getattr(feature, "names", None)
+    return list(names) if names else list(LABEL_NAMES)
+
+
+def main(
+    script_args: ClassifierScriptArguments,
+    training_args: TrainingArguments,
+    model_args: ModelConfig,
+    callbacks: list[Any] | None = None,
+) -> dict[str, Any]:
+    """Train the classifier, tune and save its threshold, write the run directory; returns metrics."""
+    import torch
+    from transformers import AutoModelForSequenceClassification, DataCollatorWithPadding, Trainer
+
+    setup_logging(training_args)
+    if model_args.use_peft and model_args.lora_task_type != "SEQ_CLS":
+        logger.warning(
+            "lora_task_type %s -> SEQ_CLS (a classifier's head must be trained)", model_args.lora_task_type
+        )
+        model_args.lora_task_type = "SEQ_CLS"
+    if script_args.class_weighting not in ("balanced", "none"):
+        raise ValueError(f"class_weighting must be 'balanced' or 'none', got {script_args.class_weighting!r}")
+    config = resolved_config(script_args, training_args, model_args)
+    base = resolve_model_path(model_args.model_name_or_path)
+    evaluating = training_args.eval_strategy != "no"
+    splits = [script_args.dataset_train_split, script_args.dataset_test_split]
+    data = load_splits(
+        script_args.dataset_name, script_args.dataset_config, splits, expected_config="effective_support"
+    )
+    names = _label_names(data[script_args.dataset_train_split].features["label"])
+    if script_args.positive_label not in names:
+        raise ValueError(f"positive_label {script_args.positive_label!r} is not a label name: {names}")
+    positive_id = names.index(script_args.positive_label)
+    tokenizer = load_tokenizer(base, causal_lm=False)
+
+    def encode(batch: dict[str, list[Any]]) -> dict[str, Any]:
+        rows = [dict(zip(batch, values, strict=True)) for values in zip(*batch.values(), strict=True)]
+        posts, comments = zip(*(pair_texts(r) for r in rows), strict=True) if rows else ((), ())
+        enc = tokenizer(
+            list(posts), list(comments), truncation="longest_first", max_length=script_args.max_length
+        )
+        enc["labels"] = batch["label"]
+        return enc
+
+    encoded = {}
+    for split, ds in data.items():
+        ds = ds.filter(lambda r: r["label"] is not None)
+        enc = ds.map(encode, batched=True, remove_columns=ds.column_names)
+        encoded[split] = enc.select_columns([c for c in MODEL_INPUTS if c in enc.column_names])
+    train_ds, val_ds = encoded[script_args.dataset_train_split], encoded[script_args.dataset_test_split]
+
+    init_kwargs = model_init_kwargs(model_args, training_args)
+    quantization_config = get_quantization_config(model_args)
+    if quantization_config is not None:
+        init_kwargs["quantization_config"] = quantization_config
+    init_kwargs["dtype"] = (
+        getattr(torch, init_kwargs["dtype"])
+        if init_kwargs.get("dtype") not in (None, "auto")
+        else init_kwargs.get("dtype")
+    )
+    model = AutoModelForSequenceClassification.from_pretrained(
+        base,
+        num_labels=len(names),
+        id2label=dict(enumerate(names)),
+        label2id={n: i for i, n in enumerate(names)},
+        **{k: v for k, v in init_kwargs.items() if v is not None},
+    )
+    if model.config.pad_token_id is None:
+        model.config.pad_token_id = tokenizer.pad_token_id
+    peft_config = get_peft_config(model_args)
+    if peft_config is not None:
+        from peft import get_peft_model
+
+        model = get_peft_model(model, peft_config)
+        if training_args.gradient_checkpointing:
+            model.enable_input_require_grads()
+
+    weights = None
+    if script_args.class_weighting == "balanced":
+        weights = torch.tensor(class_weights(np.asarray(train_ds["labels"]), len(names)), dtype=torch.float32)
+        logger.info("class weights %s", dict(zip(names, weights.tolist(), strict=True)))
+
+    def weighted_loss(outputs: Any, labels: Any, num_items_in_batch: Any = None) -> Any:
+        logits = outputs["logits"] if isinstance(outputs, dict) else outputs.logits
+        w = weights.to(logits.device, logits.dtype) if weights is not None else None
+        return torch.nn.functional.cross_entropy(logits.view(-1, len(names)), labels.view(-1), weight=w)
+
+    resume_from = last_checkpoint(training_args)
+    trainer = Trainer(
+        model=model,
+        args=training_args,
+        train_dataset=train_ds,
+        eval_dataset=val_ds if evaluating else None,
+        processing_class=tokenizer,
+        data_collator=DataCollatorWithPadding(tokenizer),
+        compute_loss_func=weighted_loss,
+        compute_metrics=make_compute_metrics(positive_id),
+        callbacks=callbacks,
+    )
+
+    def tune(trainer: Any) -> dict[str, Any]:
+        pred = trainer.predict(val_ds, metric_key_prefix="threshold")
+        probs = positive_probs(pred.predictions, positive_id)
+        labels = pred.label_ids == positive_id
+        tuned = {
+            **tune_threshold(probs, labels),
+            "positive_label": script_args.positive_label,
+            "labels": names,
+            "metric": "f1",
+            "tuned_on": script_args.dataset_test_split,
+            "n_validation": int(len(labels)),
+        }
+        if trainer.accelerator.is_main_process:
+            out = Path(training_args.output_dir)
+            atomic_write_text(out / THRESHOLD_FILE, json.dumps(tuned, indent=2, sort_keys=True) + "\n")
+        logger.info(
+            "decision threshold %.4f (validation F1 %.4f)", tuned["threshold"], tuned["validation_f1"]
+        )
+        return {"threshold": tuned}
+
+    record = run_record(
+        stage=script_args.stage,
+        script="training/classifier.py",
+        base_model=base,
+        dataset_name=script_args.dataset_name,
+        dataset_config=script_args.dataset_config,
+        dataset_version=dataset_version(script_args.dataset_name),
+        train_split=script_args.dataset_train_split,
+        eval_split=script_args.dataset_test_split,
+        parent_adapter=None,
+        world_size=trainer.accelerator.num_processes,
+        extra={
+            "use_peft": model_args.use_peft,
+            "class_weighting": script_args.class_weighting,
+            "class_weights": weights.tolist() if weights is not None else None,
+        },
+    )
+    return finish_run(
+        trainer,
+        resume_from=resume_from,
+        record=record,
+        config=config,
+        tokenizer=tokenizer,
+        eval_dataset=val_ds if evaluating else None,
+        after_train=tune,
+    )
+
+
+def load_classifier(run_dir: str | Path, device: str = "cpu") -> tuple[Any, Any, dict[str, Any]]:
+    """Load a trained classifier run: (model in eval mode, tokenizer, threshold.json contents).
+
+    Works for LoRA runs (adapter + trained head on the recorded base model) and full fine-tuning runs.
+    Predict `positive_label` when P(positive) >= threshold; build inputs with `pair_texts`.
+    """
+    from transformers import AutoModelForSequenceClassification, AutoTokenizer
+
+    run_dir = Path(run_dir)
+    info_path = run_dir / THRESHOLD_FILE
+    if not info_path.is_file():
+        raise FileNotFoundError(f"{info_path} missing: not a finished classifier run")
+    info = json.loads(info_path.read_text())
+    names = info.get("labels", list(LABEL_NAMES))
+    label_kwargs = {
+        "num_labels": len(names),
+        "id2label": dict(enumerate(names)),
+        "label2id": {n: i for i, n in enumerate(names)},
+    }
+    if (run_dir / "adapter_config.json").is_file():
+        from peft import PeftModel
+
+        base = json.loads((run_dir / "adapter_config.json").read_text())["base_model_name_or_path"]
+        model = AutoModelForSequenceClassification.from_pretrained(resolve_model_path(base), **label_kwargs)
+        model = PeftModel.from_pretrained(model, str(run_dir))
+    else:
+        model = AutoModelForSequenceClassification.from_pretrained(str(run_dir), **label_kwargs)
+    tokenizer = AutoTokenizer.from_pretrained(str(run_dir))
+    return model.to(device).eval(), tokenizer, info
+
+
+def cli(argv: list[str] | None = None) -> dict[str, Any]:
+    """Parse the recipe and overrides, then run."""
+    return main(*parse_recipe(DATACLASSES, sys.argv[1:] if argv is None else argv))
+
+
+if __name__ == "__main__":
+    cli()

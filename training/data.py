@@ -1,0 +1,147 @@
+"""Load RedditESS configs for training, check the columns of the data contract, shape rows for TRL.
+
+A RedditESS folder (see DESIGN.md "Data contract") loads offline with `load_dataset(folder, config)`. DPO2
+pairs exported by the evaluation kit come as a folder or a single .jsonl/.json/.parquet file in the
+`preference` format. The dataset version is read from the folder's `manifest.json` so every run records
+what it trained on.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+logger = logging.getLogger(__name__)
+
+# Columns each config must have for training (the contract has more; extra columns are dropped).
+CONFIG_COLUMNS: dict[str, tuple[str, ...]] = {
+    "sft": ("messages",),
+    "preference": ("prompt", "chosen", "rejected"),
+    "improvement": ("prompt", "chosen", "rejected"),
+    "effective_support": ("post_title", "post_text", "comment_text", "label"),
+}
+
+_FILE_BUILDERS = {".jsonl": "json", ".json": "json", ".parquet": "parquet", ".csv": "csv"}
+
+
+class DatasetContractError(ValueError):
+    """The dataset lacks a split or the columns its config must have."""
+
+
+def load_splits(
+    dataset_name: str, config: str | None, splits: Sequence[str], *, expected_config: str | None = None
+) -> dict[str, Any]:
+    """Load the named splits of a RedditESS config (or a preference file) and check their columns.
+
+    `expected_config` names the contract config whose columns are required when `config` is None (a loose
+    file of DPO2 pairs is checked against `preference`).
+    """
+    from datasets import load_dataset
+
+    contract = config or expected_config
+    path = Path(dataset_name).expanduser()
+    if path.is_file():
+        builder = _FILE_BUILDERS.get(path.suffix.lower())
+        if builder is None:
+            raise DatasetContractError(
+                f"{path}: unsupported file type {path.suffix!r} (use {', '.join(sorted(_FILE_BUILDERS))})"
+            )
+        loaded = load_dataset(builder, data_files={"train": str(path)})
+    else:
+        if not path.exists() and dataset_name.startswith((".", "/", "~")):
+            raise DatasetContractError(f"dataset folder not found: {path}")
+        loaded = load_dataset(str(path) if path.exists() else dataset_name, name=config)
+    missing_splits = [s for s in splits if s not in loaded]
+    if missing_splits:
+        raise DatasetContractError(
+            f"dataset {dataset_name} (config {config!r}) has no split(s) {missing_splits}; "
+            f"available: {sorted(loaded)}"
+        )
+    out = {s: loaded[s] for s in splits}
+    if contract is not None:
+        for split, ds in out.items():
+            check_columns(ds.column_names, contract, where=f"{dataset_name} [{config or contract}/{split}]")
+    return out
+
+
+def check_columns(columns: Sequence[str], contract: str, *, where: str) -> None:
+    """Raise naming the missing columns and the config the data should be, if any are missing."""
+    if contract not in CONFIG_COLUMNS:
+        raise DatasetContractError(f"unknown RedditESS config {contract!r}; known: {sorted(CONFIG_COLUMNS)}")
+    required = CONFIG_COLUMNS[contract]
+    missing = [c for c in required if c not in columns]
+    if missing:
+        raise DatasetContractError(
+            f"{where}: missing column(s) {missing}; expected the RedditESS '{contract}' config with columns "
+            f"{list(required)} (found {sorted(columns)})"
+        )
+
+
+def dataset_version(dataset_name: str) -> str | None:
+    """The `version` in the dataset folder's manifest.json (None for a Hub id or a folder without one)."""
+    path = Path(dataset_name).expanduser()
+    folder = path.parent if path.is_file() else path
+    manifest = folder / "manifest.json"
+    if not manifest.is_file():
+        return None
+    try:
+        return json.loads(manifest.read_text()).get("version")
+    except (json.JSONDecodeError, AttributeError) as exc:
+        raise DatasetContractError(f"{manifest} is not a JSON object: {exc}") from exc
+
+
+def fold_system_turn(messages: list[dict[str, str]]) -> list[dict[str, str]]:
+    """Merge a leading system turn into the first user turn, for templates that reject the system role.
+
+    Mistral-7B-Instruct-v0.2's template raises on `system`; the RedditESS prompts start with one.
+    """
+    if not messages or messages[0].get("role") != "system":
+        return messages
+    system, rest = messages[0], list(messages[1:])
+    if rest and rest[0].get("role") == "user":
+        rest[0] = {"role": "user", "content": f"{system['content']}\n\n{rest[0]['content']}"}
+        return rest
+    return [{"role": "user", "content": system["content"]}, *rest]
+
+
+def _maybe_fold(messages: list[dict[str, str]], fold_system: bool) -> list[dict[str, str]]:
+    return fold_system_turn(messages) if fold_system else messages
+
+
+def to_sft_rows(ds: Any, contract: str, *, sft_format: str, fold_system: bool) -> Any:
+    """Rows for SFTTrainer: `messages` (language modeling) or `prompt`/`completion` (completion-only loss).
+
+    The GM trains on `sft` (system, user = post, assistant = effective comment); the IM trains on
+    `improvement` as prompt (post + draft) -> completion (the better-received revision).
+    """
+    if sft_format not in ("prompt_completion", "messages"):
+        raise ValueError(f"sft_format must be 'prompt_completion' or 'messages', got {sft_format!r}")
+
+    def convert(row: dict[str, Any]) -> dict[str, Any]:
+        if contract == "sft":
+            msgs = _maybe_fold(row["messages"], fold_system)
+            prompt, completion = msgs[:-1], msgs[-1:]
+        else:
+            prompt, completion = _maybe_fold(row["prompt"], fold_system), row["chosen"]
+        if completion[-1]["role"] != "assistant":
+            raise DatasetContractError(
+                f"the last turn to learn must be the assistant's, got {completion[-1]}"
+            )
+        if sft_format == "messages":
+            return {"messages": [*prompt, *completion]}
+        return {"prompt": prompt, "completion": completion}
+
+    keep = ["messages"] if sft_format == "messages" else ["prompt", "completion"]
+    converted = ds.map(convert, remove_columns=ds.column_names)
+    return converted.select_columns(keep)
+
+
+def to_preference_rows(ds: Any, *, fold_system: bool) -> Any:
+    """Rows for DPOTrainer: conversational prompt / chosen / rejected (extra contract columns dropped)."""
+    ds = ds.select_columns(["prompt", "chosen", "rejected"])
+    if fold_system:
+        ds = ds.map(lambda row: {"prompt": fold_system_turn(row["prompt"])})
+    return ds

@@ -1,0 +1,170 @@
+"""Direct preference optimization of the GM and IM, continuing from the previous stage's adapter.
+
+    python training/dpo.py --config training/recipes/tiny/gm-dpo.yaml [--key value ...]
+    accelerate launch --config_file training/accelerate_configs/<cfg>.yaml training/dpo.py --config ...
+
+Chaining (LLUMI: SFT -> DPO1 -> DPO2; RedditESS: SFT -> DPO) is explicit: `parent_run` names the run
+directory of the previous stage, and is required.
+- Parent saved a LoRA adapter (the default): the policy is the base model (quantized as the recipe says)
+  plus that adapter, loaded trainable, and DPO keeps training the same adapter. TRL's DPOTrainer copies it
+  into a frozen `ref` adapter, so the reference policy is the SFT (or DPO1) policy, not the bare base model.
+  The recipe's `lora_*` values are then ignored: the parent adapter's shape is kept.
+- Parent saved full weights (SFT without LoRA): they are the new base; with `use_peft` a fresh LoRA goes on
+  top and the reference is that model with adapters disabled, i.e. again the parent policy.
+The tokenizer (and its chat template) is taken from the parent run, so every stage formats prompts alike.
+
+Data: GM on the `preference` config, IM on `improvement` (prompt, chosen revision, rejected draft); DPO2 on
+human-judged pairs in the `preference` format, a RedditESS-style folder or a single .jsonl/.parquet file.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from trl import DPOConfig, DPOTrainer, ModelConfig, ScriptArguments, get_peft_config, get_quantization_config
+
+from training.data import dataset_version, load_splits, to_preference_rows
+from training.models import load_tokenizer, model_init_kwargs, resolve_model_path
+from training.recipe import parse_recipe, resolved_config
+from training.run import finish_run, last_checkpoint, run_record, setup_logging
+
+logger = logging.getLogger(__name__)
+
+DPO_CONFIGS = ("preference", "improvement")
+
+
+@dataclass
+class DPOScriptArguments(ScriptArguments):
+    """TRL's ScriptArguments with the RedditESS defaults and the stage chaining."""
+
+    dataset_config: str | None = field(
+        default="preference",
+        metadata={"help": "`preference` (GM), `improvement` (IM); none for a loose file of DPO2 pairs."},
+    )
+    dataset_test_split: str = field(
+        default="validation", metadata={"help": "Split evaluated during training; never `test`."}
+    )
+    stage: str = field(
+        default="dpo", metadata={"help": "Name recorded in redditess_run.json (gm-dpo, im-dpo...)."}
+    )
+    parent_run: str | None = field(
+        default=None,
+        metadata={"help": "Run directory of the previous stage (SFT for DPO1, DPO1 for DPO2); required."},
+    )
+    fold_system_turn: bool = field(
+        default=False,
+        metadata={
+            "help": "Merge the system turn into the user turn (templates without a system role: Mistral)."
+        },
+    )
+
+
+DATACLASSES = (DPOScriptArguments, DPOConfig, ModelConfig)
+
+
+def load_policy(parent: Path, model_args: ModelConfig, training_args: DPOConfig) -> tuple[Any, str, Any]:
+    """Build the policy that DPO starts from: (model or model path, base model, peft_config for the trainer)."""
+    from peft import PeftModel
+    from trl.trainer.utils import create_model_from_path
+
+    adapter_config = parent / "adapter_config.json"
+    init_kwargs = model_init_kwargs(model_args, training_args)
+    quantization_config = get_quantization_config(model_args)
+    if not adapter_config.is_file():
+        base = resolve_model_path(str(parent))
+        training_args.model_init_kwargs = {**init_kwargs, "quantization_config": quantization_config}
+        if quantization_config is None:
+            training_args.model_init_kwargs.pop("quantization_config")
+        return base, base, get_peft_config(model_args)
+    recorded_base = json.loads(adapter_config.read_text()).get("base_model_name_or_path")
+    base = resolve_model_path(model_args.model_name_or_path or recorded_base)
+    if recorded_base and Path(recorded_base).resolve() != Path(base).resolve():
+        logger.warning("parent adapter was trained on %s, loading it on %s", recorded_base, base)
+    if quantization_config is not None:
+        init_kwargs["quantization_config"] = quantization_config
+    model = create_model_from_path(base, **init_kwargs)
+    policy = PeftModel.from_pretrained(model, str(parent), is_trainable=True)
+    logger.info(
+        "DPO policy = %s + adapter of %s (continued); reference = a frozen copy of that adapter", base, parent
+    )
+    return policy, base, None
+
+
+def main(
+    script_args: DPOScriptArguments,
+    training_args: DPOConfig,
+    model_args: ModelConfig,
+    callbacks: list[Any] | None = None,
+) -> dict[str, Any]:
+    """Run one DPO stage from `parent_run` and write the run directory; returns train/eval metrics."""
+    setup_logging(training_args)
+    config = resolved_config(script_args, training_args, model_args)
+    if not script_args.parent_run:
+        raise ValueError(
+            "DPO continues a previous stage: set `parent_run` to the SFT run directory (DPO1) or the DPO1 run "
+            "directory (DPO2)"
+        )
+    parent = Path(script_args.parent_run).expanduser()
+    if not parent.is_dir():
+        raise FileNotFoundError(f"parent_run {parent} is not a directory (run the previous stage first)")
+    if script_args.dataset_config is not None and script_args.dataset_config not in DPO_CONFIGS:
+        raise ValueError(
+            f"DPO trains on the RedditESS configs {list(DPO_CONFIGS)}, got dataset_config="
+            f"{script_args.dataset_config!r}"
+        )
+    evaluating = training_args.eval_strategy != "no"
+    splits = [script_args.dataset_train_split] + ([script_args.dataset_test_split] if evaluating else [])
+    data = load_splits(
+        script_args.dataset_name, script_args.dataset_config, splits, expected_config="preference"
+    )
+    rows = {
+        name: to_preference_rows(ds, fold_system=script_args.fold_system_turn) for name, ds in data.items()
+    }
+    policy, base, peft_config = load_policy(parent, model_args, training_args)
+    tokenizer = load_tokenizer(str(parent))
+    resume_from = last_checkpoint(training_args)
+    eval_dataset = rows[script_args.dataset_test_split] if evaluating else None
+    trainer = DPOTrainer(
+        model=policy,
+        args=training_args,
+        train_dataset=rows[script_args.dataset_train_split],
+        eval_dataset=eval_dataset,
+        processing_class=tokenizer,
+        peft_config=peft_config,
+        callbacks=callbacks,
+    )
+    record = run_record(
+        stage=script_args.stage,
+        script="training/dpo.py",
+        base_model=base,
+        dataset_name=script_args.dataset_name,
+        dataset_config=script_args.dataset_config,
+        dataset_version=dataset_version(script_args.dataset_name),
+        train_split=script_args.dataset_train_split,
+        eval_split=script_args.dataset_test_split if evaluating else None,
+        parent_adapter=str(parent.resolve()),
+        world_size=trainer.accelerator.num_processes,
+        extra={"load_in_4bit": model_args.load_in_4bit, "beta": training_args.beta},
+    )
+    return finish_run(
+        trainer,
+        resume_from=resume_from,
+        record=record,
+        config=config,
+        tokenizer=trainer.processing_class,
+        eval_dataset=eval_dataset,
+    )
+
+
+def cli(argv: list[str] | None = None) -> dict[str, Any]:
+    """Parse the recipe and overrides, then run."""
+    return main(*parse_recipe(DATACLASSES, sys.argv[1:] if argv is None else argv))
+
+
+if __name__ == "__main__":
+    cli()

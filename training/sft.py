@@ -1,0 +1,133 @@
+"""Supervised fine-tuning of the Generation Model (GM) and the Improvement Model (IM), TRL-style.
+
+    python training/sft.py --config training/recipes/tiny/gm-sft.yaml [--key value ...]
+    accelerate launch --config_file training/accelerate_configs/<cfg>.yaml training/sft.py --config ...
+
+GM: RedditESS `sft` config (system, user = post, assistant = an effective comment).
+IM: RedditESS `improvement` config, learning prompt (post + draft) -> chosen (the better-received revision).
+Every TRL/transformers argument (SFTConfig, ModelConfig, ScriptArguments) works from the YAML recipe or the
+command line; the kit adds the few fields of `SFTScriptArguments`. The run directory's layout is described
+in training/README.md; `training/dpo.py` continues from it (`sft_adapter_path`).
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from dataclasses import dataclass, field
+from typing import Any
+
+from trl import ModelConfig, ScriptArguments, SFTConfig, SFTTrainer, get_peft_config, get_quantization_config
+
+from training.data import dataset_version, load_splits, to_sft_rows
+from training.models import load_tokenizer, model_init_kwargs, resolve_model_path
+from training.recipe import parse_recipe, resolved_config
+from training.run import finish_run, last_checkpoint, run_record, setup_logging
+
+logger = logging.getLogger(__name__)
+
+SFT_CONFIGS = ("sft", "improvement")
+
+
+@dataclass
+class SFTScriptArguments(ScriptArguments):
+    """TRL's ScriptArguments with the RedditESS defaults and the kit's SFT options."""
+
+    dataset_config: str | None = field(
+        default="sft", metadata={"help": "RedditESS config: `sft` (GM) or `improvement` (IM)."}
+    )
+    dataset_test_split: str = field(
+        default="validation", metadata={"help": "Split evaluated during training; never `test`."}
+    )
+    stage: str = field(
+        default="sft", metadata={"help": "Name recorded in redditess_run.json (gm-sft, im-sft)."}
+    )
+    sft_format: str = field(
+        default="prompt_completion",
+        metadata={
+            "help": "`prompt_completion` (loss on the reply only, works with any chat template) or `messages` "
+            "(needs `assistant_only_loss` and a template with {% generation %} markers)."
+        },
+    )
+    fold_system_turn: bool = field(
+        default=False,
+        metadata={
+            "help": "Merge the system turn into the user turn (templates without a system role: Mistral)."
+        },
+    )
+
+
+DATACLASSES = (SFTScriptArguments, SFTConfig, ModelConfig)
+
+
+def main(
+    script_args: SFTScriptArguments,
+    training_args: SFTConfig,
+    model_args: ModelConfig,
+    callbacks: list[Any] | None = None,
+) -> dict[str, Any]:
+    """Run one SFT stage and write the run directory; returns train/eval metrics."""
+    setup_logging(training_args)
+    config = resolved_config(script_args, training_args, model_args)
+    if script_args.dataset_config not in SFT_CONFIGS:
+        raise ValueError(
+            f"SFT trains on the RedditESS configs {list(SFT_CONFIGS)}, got dataset_config="
+            f"{script_args.dataset_config!r}"
+        )
+    base = resolve_model_path(model_args.model_name_or_path)
+    evaluating = training_args.eval_strategy != "no"
+    splits = [script_args.dataset_train_split] + ([script_args.dataset_test_split] if evaluating else [])
+    data = load_splits(script_args.dataset_name, script_args.dataset_config, splits)
+    rows = {
+        name: to_sft_rows(
+            ds,
+            script_args.dataset_config,
+            sft_format=script_args.sft_format,
+            fold_system=script_args.fold_system_turn,
+        )
+        for name, ds in data.items()
+    }
+    tokenizer = load_tokenizer(base, training_args.chat_template_path)
+    training_args.model_init_kwargs = model_init_kwargs(model_args, training_args)
+    resume_from = last_checkpoint(training_args)
+    eval_dataset = rows[script_args.dataset_test_split] if evaluating else None
+    trainer = SFTTrainer(
+        model=base,
+        args=training_args,
+        train_dataset=rows[script_args.dataset_train_split],
+        eval_dataset=eval_dataset,
+        processing_class=tokenizer,
+        quantization_config=get_quantization_config(model_args),
+        peft_config=get_peft_config(model_args),
+        callbacks=callbacks,
+    )
+    record = run_record(
+        stage=script_args.stage,
+        script="training/sft.py",
+        base_model=base,
+        dataset_name=script_args.dataset_name,
+        dataset_config=script_args.dataset_config,
+        dataset_version=dataset_version(script_args.dataset_name),
+        train_split=script_args.dataset_train_split,
+        eval_split=script_args.dataset_test_split if evaluating else None,
+        parent_adapter=None,
+        world_size=trainer.accelerator.num_processes,
+        extra={"load_in_4bit": model_args.load_in_4bit, "use_peft": model_args.use_peft},
+    )
+    return finish_run(
+        trainer,
+        resume_from=resume_from,
+        record=record,
+        config=config,
+        tokenizer=trainer.processing_class,
+        eval_dataset=eval_dataset,
+    )
+
+
+def cli(argv: list[str] | None = None) -> dict[str, Any]:
+    """Parse the recipe and overrides, then run."""
+    return main(*parse_recipe(DATACLASSES, sys.argv[1:] if argv is None else argv))
+
+
+if __name__ == "__main__":
+    cli()
