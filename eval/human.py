@@ -1,0 +1,420 @@
+"""`python -m eval human export|ingest`: the human-evaluation kit.
+
+Export writes blinded items (two replies to one post from two systems, sides and order randomized, system
+names hidden) as one CSV sheet per rater and a self-contained offline HTML form; the mapping back to systems
+stays in `key.json`, which raters never see. Ingest validates the filled sheets (known raters, known items,
+ratings on the scale; every offending row is listed) and computes per-dimension means with CIs, pairwise
+win-rates, inter-rater agreement and DPO2 preference pairs in the RedditESS `preference` format.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import logging
+import random
+from collections import defaultdict
+from dataclasses import dataclass, field
+from itertools import combinations
+from pathlib import Path
+from typing import Any
+
+from eval.agreement import agreement_summary
+from eval.io import atomic_path, format_rows, read_json, write_json, write_jsonl, write_text
+from eval.judge import DIMENSIONS
+from eval.stats import mean_interval, win_rate_summary
+from eval.systems import common_ids, load_systems
+from eval.versions import provenance
+
+logger = logging.getLogger(__name__)
+KEY_FILE = "key.json"
+PREFERENCE_VALUES = ("1", "2", "tie")
+SIDES = ("1", "2")
+
+
+def sheet_columns() -> list[str]:
+    """Columns of a rater sheet (the HTML form saves the same columns)."""
+    cols = ["rater", "item_id", "post", "reply_1", "reply_2", "preference"]
+    cols += [f"reply_{s}_{d}" for s in SIDES for d in DIMENSIONS]
+    return cols + ["comment"]
+
+
+@dataclass
+class HumanExportArguments:
+    """Export blinded items for human raters."""
+
+    generations: list[str] = field(metadata={"help": "Two or more generation JSONL files (same prompt ids)."})
+    raters: list[str] = field(
+        metadata={"help": "Rater ids (pseudonyms); sheets from anyone else are rejected."}
+    )
+    output_dir: str = field(metadata={"help": "Receives sheets/<rater>.csv, form.html and key.json."})
+    names: list[str] | None = field(
+        default=None, metadata={"help": "System names (default: from the files)."}
+    )
+    max_prompts: int | None = field(default=None, metadata={"help": "Sample this many prompts (seeded)."})
+    scale_min: int = field(default=1)
+    scale_max: int = field(default=5)
+    seed: int = field(default=0)
+
+
+@dataclass
+class HumanIngestArguments:
+    """Ingest filled rater sheets."""
+
+    export_dir: str = field(metadata={"help": "The folder `human export` wrote (holds key.json)."})
+    sheets: list[str] = field(
+        metadata={"help": "Filled CSV sheets (from the CSV or saved from the HTML form)."}
+    )
+    output_dir: str = field(
+        metadata={"help": "Receives human.json, dpo2_pairs.parquet and dpo2_pairs.jsonl."}
+    )
+    ci_method: str = field(default="wilson", metadata={"help": "Win-rate CI: wilson or bootstrap."})
+
+
+def run_export(args: HumanExportArguments) -> Path:
+    """Write the blinded items; return the output folder."""
+    raters = [r.strip() for r in args.raters if r.strip()]
+    if len(set(raters)) != len(raters) or not raters:
+        raise ValueError(f"--raters must be distinct non-empty ids, got {args.raters}")
+    if args.scale_min >= args.scale_max:
+        raise ValueError(f"scale {args.scale_min}..{args.scale_max} is empty")
+    systems = load_systems(args.generations, args.names)
+    if len(systems) < 2:
+        raise ValueError("human export needs at least two generation files")
+    ids = common_ids(systems)
+    rng = random.Random(args.seed)
+    if args.max_prompts is not None and args.max_prompts < len(ids):
+        ids = sorted(rng.sample(ids, args.max_prompts), key=ids.index)
+    items = []
+    for rid in ids:
+        for sa, sb in combinations(systems, 2):
+            left, right = (sa, sb) if rng.random() < 0.5 else (sb, sa)
+            items.append({"id": rid, "left": left, "right": right})
+    rng.shuffle(items)
+    export_id = hashlib.sha256(
+        f"{args.seed}|{'|'.join(ids)}|{'|'.join(s.name for s in systems)}".encode()
+    ).hexdigest()[:12]
+    key: dict[str, Any] = {
+        "export_id": export_id,
+        "raters": raters,
+        "dimensions": list(DIMENSIONS),
+        "scale": [args.scale_min, args.scale_max],
+        "systems": [s.name for s in systems],
+        "seed": args.seed,
+        "items": {},
+        "provenance": provenance(
+            systems={s.name: {"file": str(s.path), "generation": s.provenance} for s in systems}
+        ),
+    }
+    public = []
+    for n, it in enumerate(items, 1):
+        item_id = f"{export_id}-{n:04d}"
+        rec_l, rec_r = it["left"].records[it["id"]], it["right"].records[it["id"]]
+        key["items"][item_id] = {
+            "prompt_id": it["id"],
+            "post_id": rec_l.get("post_id", it["id"]),
+            "prompt": rec_l.get("prompt"),
+            "systems": {"1": it["left"].name, "2": it["right"].name},
+            "responses": {"1": rec_l["response"], "2": rec_r["response"]},
+        }
+        public.append(
+            {
+                "item_id": item_id,
+                "post": rec_l["post"],
+                "reply_1": rec_l["response"],
+                "reply_2": rec_r["response"],
+            }
+        )
+    out = Path(args.output_dir)
+    orders = {}
+    for rater in raters:
+        order = list(range(len(public)))
+        random.Random(f"{args.seed}|{rater}").shuffle(order)
+        orders[rater] = order
+        _write_sheet(out / "sheets" / f"{_safe(rater)}.csv", rater, [public[i] for i in order])
+    write_text(
+        out / "form.html", _render_form(export_id, raters, public, orders, args.scale_min, args.scale_max)
+    )
+    write_json(out / KEY_FILE, key)
+    write_text(out / "README.txt", _instructions(args.scale_min, args.scale_max))
+    logger.info(
+        "exported %d blinded items for %d raters to %s (keep key.json away from raters)",
+        len(public),
+        len(raters),
+        out,
+    )
+    return out
+
+
+def _safe(name: str) -> str:
+    return "".join(c if c.isalnum() or c in "-_." else "_" for c in name)
+
+
+def _write_sheet(path: Path, rater: str, rows: list[dict[str, str]]) -> None:
+    with atomic_path(path) as tmp, tmp.open("w", newline="", encoding="utf-8") as f:
+        writer = csv.DictWriter(f, fieldnames=sheet_columns())
+        writer.writeheader()
+        for row in rows:
+            writer.writerow({**{c: "" for c in sheet_columns()}, **row, "rater": rater})
+
+
+def _instructions(lo: int, hi: int) -> str:
+    dims = "\n".join(f"  - {d}" for d in DIMENSIONS)
+    return (
+        "Human evaluation of replies to posts in mental-health communities.\n\n"
+        "Each item shows a post and two replies. For each item:\n"
+        "  preference: 1 if reply 1 is better overall, 2 if reply 2 is, tie if neither is.\n"
+        f"  rate each reply from {lo} (poor) to {hi} (excellent) on:\n{dims}\n\n"
+        "Open form.html in a browser (works offline), choose your rater id, fill in and press 'Save CSV';\n"
+        "or fill in your CSV under sheets/ in a spreadsheet. Send the CSV back. Do not edit item_id or rater.\n"
+        "Posts may contain distressing content, including self-harm; take breaks and stop whenever you need.\n"
+    )
+
+
+def _render_form(
+    export_id: str,
+    raters: list[str],
+    items: list[dict[str, str]],
+    orders: dict[str, list[int]],
+    lo: int,
+    hi: int,
+) -> str:
+    import jinja2
+
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(Path(__file__).resolve().parent / "templates"),
+        autoescape=jinja2.select_autoescape(["html", "jinja"]),
+    )
+    data = {
+        "export_id": export_id,
+        "raters": raters,
+        "items": items,
+        "orders": orders,
+        "columns": sheet_columns(),
+        "dimensions": list(DIMENSIONS),
+        "scale": [lo, hi],
+    }
+    return env.get_template("human_form.html.jinja").render(data=data, instructions=_instructions(lo, hi))
+
+
+# ---------------------------------------------------------------------------------------------- ingest
+
+
+def read_sheets(paths: list[str], key: dict[str, Any]) -> list[dict[str, Any]]:
+    """Parse and validate every sheet; raise once, listing every offending row as file:line."""
+    lo, hi = key["scale"]
+    raters, items = set(key["raters"]), key["items"]
+    required = {"rater", "item_id", "preference"} | {
+        f"reply_{s}_{d}" for s in SIDES for d in key["dimensions"]
+    }
+    problems: list[str] = []
+    ratings: list[dict[str, Any]] = []
+    seen: dict[tuple[str, str], str] = {}
+    for path in paths:
+        p = Path(path)
+        if not p.is_file():
+            problems.append(f"{p}: no such file")
+            continue
+        text = p.read_text(encoding="utf-8-sig")
+        if not text.strip():
+            problems.append(f"{p}: file is empty")
+            continue
+        reader = csv.DictReader(io.StringIO(text))
+        missing = sorted(required - set(reader.fieldnames or []))
+        if missing:
+            problems.append(f"{p}: missing column(s) {missing}")
+            continue
+        n_rows = 0
+        for row in reader:
+            n_rows += 1
+            where = f"{p.name}:{reader.line_num}"
+            rater, item_id = (row.get("rater") or "").strip(), (row.get("item_id") or "").strip()
+            errs = []
+            if rater not in raters:
+                errs.append(f"unknown rater {rater!r} (known: {sorted(raters)})")
+            if item_id not in items:
+                errs.append(f"unknown item_id {item_id!r} (not in this export)")
+            pref = (row.get("preference") or "").strip().lower()
+            if pref not in PREFERENCE_VALUES + ("",):
+                errs.append(f"preference {pref!r} is not 1, 2, tie or empty")
+            scores: dict[str, dict[str, int | None]] = {s: {} for s in SIDES}
+            for s in SIDES:
+                for d in key["dimensions"]:
+                    raw = (row.get(f"reply_{s}_{d}") or "").strip()
+                    if not raw:
+                        scores[s][d] = None
+                        continue
+                    try:
+                        value = float(raw)
+                    except ValueError:
+                        value = None
+                    if value is None or not value.is_integer() or not lo <= value <= hi:
+                        errs.append(f"reply_{s}_{d}={raw!r} outside the {lo}-{hi} scale")
+                    else:
+                        scores[s][d] = int(value)
+            if not errs and (rater, item_id) in seen:
+                errs.append(f"duplicate rating of {item_id} by {rater} (first at {seen[(rater, item_id)]})")
+            if errs:
+                problems.append(f"{where}: " + "; ".join(errs))
+                continue
+            seen[(rater, item_id)] = where
+            ratings.append({"rater": rater, "item_id": item_id, "preference": pref or None, "scores": scores})
+        if n_rows == 0:
+            problems.append(f"{p}: no rating rows")
+    if problems:
+        raise ValueError(f"{len(problems)} problem(s) in the rater sheets:" + format_rows(problems, limit=50))
+    return ratings
+
+
+def run_ingest(args: HumanIngestArguments) -> dict[str, Any]:
+    """Validate sheets, compute the statistics and DPO2 pairs; return the summary written to human.json."""
+    key = read_json(Path(args.export_dir) / KEY_FILE)
+    ratings = read_sheets(args.sheets, key)
+    items, raters, dims, systems = key["items"], key["raters"], key["dimensions"], key["systems"]
+    rated_items = sorted({r["item_id"] for r in ratings})
+    by_item: dict[str, dict[str, dict[str, Any]]] = defaultdict(dict)
+    for r in ratings:
+        by_item[r["item_id"]][r["rater"]] = r
+
+    # Per-dimension means with CIs, per system.
+    values: dict[str, dict[str, list[int]]] = {s: {d: [] for d in dims} for s in systems}
+    for r in ratings:
+        for side in SIDES:
+            system = items[r["item_id"]]["systems"][side]
+            for d in dims:
+                if r["scores"][side][d] is not None:
+                    values[system][d].append(r["scores"][side][d])
+    dimension_means = {s: {d: mean_interval(values[s][d]) for d in dims} for s in systems}
+
+    # Pairwise win rates over all rater judgements, system order as exported.
+    verdicts: dict[tuple[str, str], list[str]] = defaultdict(list)
+    for r in ratings:
+        if r["preference"] is None:
+            continue
+        sides = items[r["item_id"]]["systems"]
+        a, b = sorted(sides.values(), key=systems.index)
+        winner = None if r["preference"] == "tie" else sides[r["preference"]]
+        verdicts[(a, b)].append("tie" if winner is None else "a" if winner == a else "b")
+    win_rates = [
+        {
+            "system_a": a,
+            "system_b": b,
+            "basis": "rater judgements",
+            **win_rate_summary(v, method=args.ci_method),
+        }
+        for (a, b), v in verdicts.items()
+    ]
+
+    # Agreement: preference as a nominal label (the preferred system or tie); ratings as ordinal per reply.
+    agreement: dict[str, Any] = {}
+    if len(raters) >= 2:
+        pref_rows = []
+        for item_id in rated_items:
+            row = []
+            for rater in raters:
+                r = by_item[item_id].get(rater)
+                pref = r and r["preference"]
+                row.append(None if not pref else "tie" if pref == "tie" else items[item_id]["systems"][pref])
+            pref_rows.append(row)
+        agreement["preference"] = agreement_summary(pref_rows, level="nominal")
+        for d in dims:
+            rows = [
+                [by_item[i][rt]["scores"][s][d] if rt in by_item[i] else None for rt in raters]
+                for i in rated_items
+                for s in SIDES
+            ]
+            agreement[d] = agreement_summary(rows, level="ordinal")
+
+    pairs = dpo2_pairs(key, by_item)
+    out = Path(args.output_dir)
+    _write_pairs(out, pairs)
+    summary = {
+        "n_ratings": len(ratings),
+        "n_items_rated": len(rated_items),
+        "n_items_exported": len(items),
+        "raters": {rt: sum(r["rater"] == rt for r in ratings) for rt in raters},
+        "scale": key["scale"],
+        "dimension_means": dimension_means,
+        "dimension_ci_method": "Student t 95% over all ratings of the system's replies",
+        "win_rates": win_rates,
+        "agreement": agreement,
+        "dpo2_pairs": {
+            "n": len(pairs),
+            "rule": "strict majority of rater preferences per item; ties dropped",
+        },
+        "provenance": provenance(
+            export_id=key["export_id"],
+            systems=key["provenance"].get("systems"),
+            sheets={str(p): hashlib.sha256(Path(p).read_bytes()).hexdigest()[:16] for p in args.sheets},
+        ),
+    }
+    write_json(out / "human.json", summary)
+    logger.info("ingested %d ratings on %d items; %d DPO2 pairs", len(ratings), len(rated_items), len(pairs))
+    return summary
+
+
+def dpo2_pairs(key: dict[str, Any], by_item: dict[str, dict[str, dict[str, Any]]]) -> list[dict[str, Any]]:
+    """One preference pair per item whose raters prefer one side by a strict majority."""
+    pairs = []
+    for item_id, ratings in sorted(by_item.items()):
+        votes = {s: sum(r["preference"] == s for r in ratings.values()) for s in SIDES}
+        if votes["1"] == votes["2"]:
+            continue
+        win, lose = ("1", "2") if votes["1"] > votes["2"] else ("2", "1")
+        item = key["items"][item_id]
+        prompt = item.get("prompt")
+        if not prompt:
+            raise ValueError(
+                f"key item {item_id}: the generation record had no prompt; cannot build a DPO pair"
+            )
+        pairs.append(
+            {
+                "prompt": prompt,
+                "chosen": [{"role": "assistant", "content": item["responses"][win]}],
+                "rejected": [{"role": "assistant", "content": item["responses"][lose]}],
+                "post_id": item["post_id"],
+                "chosen_id": f"{item['systems'][win]}:{item['prompt_id']}",
+                "rejected_id": f"{item['systems'][lose]}:{item['prompt_id']}",
+                "chosen_score": votes[win],
+                "rejected_score": votes[lose],
+                "score_ratio": votes[win] / max(votes[lose], 1),
+                "seconds_difference": None,
+                "pair_source": "human",
+                "chosen_system": item["systems"][win],
+                "rejected_system": item["systems"][lose],
+                "n_raters": len(ratings),
+                "item_id": item_id,
+            }
+        )
+    return pairs
+
+
+def _write_pairs(out: Path, pairs: list[dict[str, Any]]) -> None:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    message = pa.list_(pa.struct([("role", pa.string()), ("content", pa.string())]))
+    schema = pa.schema(
+        [
+            ("prompt", message),
+            ("chosen", message),
+            ("rejected", message),
+            ("post_id", pa.string()),
+            ("chosen_id", pa.string()),
+            ("rejected_id", pa.string()),
+            ("chosen_score", pa.int64()),
+            ("rejected_score", pa.int64()),
+            ("score_ratio", pa.float64()),
+            ("seconds_difference", pa.float64()),
+            ("pair_source", pa.string()),
+            ("chosen_system", pa.string()),
+            ("rejected_system", pa.string()),
+            ("n_raters", pa.int64()),
+            ("item_id", pa.string()),
+        ]
+    )
+    table = pa.Table.from_pylist(pairs, schema=schema)
+    with atomic_path(out / "dpo2_pairs.parquet") as tmp:
+        pq.write_table(table, tmp)
+    write_jsonl(out / "dpo2_pairs.jsonl", pairs)
