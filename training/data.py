@@ -49,11 +49,12 @@ def load_splits(
             raise DatasetContractError(
                 f"{path}: unsupported file type {path.suffix!r} (use {', '.join(sorted(_FILE_BUILDERS))})"
             )
-        loaded = load_dataset(builder, data_files={"train": str(path)})
+        loaded = load_dataset(builder, data_files={"train": str(path)}, cache_dir=str(local_cache_dir(path)))
     else:
         if not path.exists() and dataset_name.startswith((".", "/", "~")):
             raise DatasetContractError(f"dataset folder not found: {path}")
-        loaded = load_dataset(str(path) if path.exists() else dataset_name, name=config)
+        cache = {"cache_dir": str(local_cache_dir(path))} if path.exists() else {}
+        loaded = load_dataset(str(path) if path.exists() else dataset_name, name=config, **cache)
     missing_splits = [s for s in splits if s not in loaded]
     if missing_splits:
         raise DatasetContractError(
@@ -65,6 +66,25 @@ def load_splits(
         for split, ds in out.items():
             check_columns(ds.column_names, contract, where=f"{dataset_name} [{config or contract}/{split}]")
     return out
+
+
+def local_cache_dir(path: Path) -> Path:
+    """A `datasets` cache folder specific to this exact local dataset (absolute path, file sizes and mtimes).
+
+    `datasets` keys the cache of a local folder on its name, config and relative file names only: a rebuilt
+    or edited folder of the same name (two `redditess` builds, a copy with a column removed) was served the
+    stale cached copy, columns included. Keying the cache on the files' identity makes reuse safe.
+    """
+    import hashlib
+
+    import datasets
+
+    files = [path] if path.is_file() else sorted(p for p in path.rglob("*") if p.is_file())
+    digest = hashlib.sha256()
+    for f in files:
+        st = f.stat()
+        digest.update(f"{f.resolve()}\0{st.st_size}\0{st.st_mtime_ns}\n".encode())
+    return Path(datasets.config.HF_DATASETS_CACHE) / "redditess-local" / digest.hexdigest()[:16]
 
 
 def check_columns(columns: Sequence[str], contract: str, *, where: str) -> None:

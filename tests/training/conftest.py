@@ -112,3 +112,42 @@ def tiny_models(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
 @pytest.fixture(scope="session")
 def mini_dataset(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return write_mini_redditess(tmp_path_factory.mktemp("mini") / "redditess")
+
+
+def _recipe_argv(recipe: str, **overrides: object) -> list[str]:
+    """argv for a script: the tiny recipe plus `--key value` overrides (None values are skipped)."""
+    from training import RECIPES_DIR
+
+    argv = ["--config", str(RECIPES_DIR / "tiny" / f"{recipe}.yaml")]
+    for key, value in overrides.items():
+        if value is not None:
+            argv += [f"--{key}", str(value)]
+    return argv
+
+
+@pytest.fixture(scope="session")
+def gm_sft_run(
+    tiny_models: dict[str, Path], mini_dataset: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Path:
+    """A finished tiny GM SFT run (4-bit QLoRA), reused by the DPO tests as the parent stage."""
+    from training import sft
+
+    out = tmp_path_factory.mktemp("runs") / "gm-sft"
+    sft.cli(
+        _recipe_argv(
+            "gm-sft",
+            model_name_or_path=tiny_models["tiny-llama"],
+            dataset_name=mini_dataset,
+            output_dir=out,
+            max_steps=6,
+            eval_steps=3,
+            save_steps=3,
+        )
+    )
+    return out
+
+
+@pytest.fixture(scope="session")
+def recipe_argv():
+    """`recipe_argv("gm-sft", output_dir=...)`: argv of a tiny recipe with command-line overrides."""
+    return _recipe_argv
