@@ -72,7 +72,7 @@ def _effective_rows(n: int, offset: int) -> list[dict[str, Any]]:
             "post_text": f"I have been feeling low for weeks, number {offset + i}.",
             "comment_text": f"You are not alone, reply {offset + i}.",
             "label": (offset + i) % 2,
-            "author": f"anon_{offset + i:04d}",
+            "author": f"user_{offset + i:012x}",
             "is_sensitive": False,
         }
         for i in range(n)

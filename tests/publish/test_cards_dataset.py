@@ -114,9 +114,9 @@ def test_missing_required_fields_name_the_field() -> None:
 
 def test_rendered_card_loads_with_real_load_dataset(tmp_path) -> None:
     folder, _ = write_contract_folder(tmp_path)
-    default = datasets.load_dataset(str(folder))
+    default = datasets.load_dataset(str(folder), cache_dir=str(tmp_path / "cache"))
     assert set(default) == {"train", "validation"}  # test is empty: omitted, not an empty file
     assert default["train"].num_rows == 5
-    pref = datasets.load_dataset(str(folder), "preference")
+    pref = datasets.load_dataset(str(folder), "preference", cache_dir=str(tmp_path / "cache"))
     assert {k: v.num_rows for k, v in pref.items()} == {"train": 3, "validation": 1, "test": 1}
     assert pref["train"][0]["prompt"][1]["role"] == "user"

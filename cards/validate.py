@@ -1,0 +1,248 @@
+"""Offline checks of a dataset or adapter folder before anything is uploaded.
+
+A dataset folder must have a card whose YAML parses, carries the required metadata, and whose
+`configs:` name exactly the parquet files on disk (each pattern matches files, every parquet file is
+covered, row counts agree with the manifest). No raw username or email may appear: author columns hold
+only pseudonyms, and no text cell holds an email address or a `u/name` mention. The patterns here are
+deliberately independent from the builder's scrubbing rules, so a bug there is caught here.
+An adapter folder must have adapter weights, an adapter config and a model card with its metadata.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+from huggingface_hub import DatasetCard, ModelCard
+
+DATASET_REQUIRED = (
+    "license",
+    "language",
+    "pretty_name",
+    "task_categories",
+    "size_categories",
+    "tags",
+    "configs",
+    "extra_gated_prompt",
+    "extra_gated_fields",
+)
+MODEL_REQUIRED = ("license", "language", "base_model", "library_name", "tags", "datasets")
+
+EMAIL_RE = r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}"
+MENTION_RE = r"(^|[^A-Za-z0-9_/])/?u/[A-Za-z0-9_-]{2,}"
+PSEUDONYM_RE = r"^user_[0-9a-f]{12}$"
+AUTHOR_COLUMNS = ("author", "op_author", "post_author", "comment_author", "chosen_author", "rejected_author")
+
+
+@dataclass
+class Report:
+    """Errors block an upload; notes are informational (e.g. empty splits left out)."""
+
+    path: Path
+    kind: str
+    errors: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+    def render(self) -> str:
+        head = f"{self.kind} folder {self.path}: " + ("OK" if self.ok else f"{len(self.errors)} problem(s)")
+        return "\n".join(
+            [head, *[f"  error: {e}" for e in self.errors], *[f"  note: {n}" for n in self.notes]]
+        )
+
+
+def _yaml_block(text: str) -> dict | None:
+    if not text.startswith("---"):
+        return None
+    parts = text.split("---", 2)
+    return yaml.safe_load(parts[1]) if len(parts) == 3 else None
+
+
+def _check_card_yaml(readme: Path, report: Report, required: tuple[str, ...]) -> dict | None:
+    if not readme.is_file():
+        report.errors.append(f"{readme.name} is missing (the card)")
+        return None
+    text = readme.read_text(encoding="utf-8")
+    try:
+        data = _yaml_block(text)
+    except yaml.YAMLError as err:
+        report.errors.append(f"{readme.name}: YAML metadata does not parse: {err}")
+        return None
+    if not isinstance(data, dict):
+        report.errors.append(f"{readme.name}: no YAML metadata block at the top")
+        return None
+    card_cls = DatasetCard if report.kind == "dataset" else ModelCard
+    try:
+        card_cls(text)
+    except Exception as err:  # noqa: BLE001 - any parse failure of the library's own card class is a finding
+        report.errors.append(f"{readme.name}: {card_cls.__name__} cannot read it: {err}")
+    missing = [k for k in required if not data.get(k)]
+    if missing:
+        report.errors.append(f"{readme.name}: required metadata missing: {', '.join(missing)}")
+    _check_text(readme.name, text, report)
+    return data
+
+
+def _check_text(name: str, text: str, report: Report) -> None:
+    import re
+
+    if re.search(EMAIL_RE, text):
+        report.errors.append(f"{name}: contains an email address")
+    if re.search(MENTION_RE, text):
+        report.errors.append(f"{name}: contains a raw u/ username mention")
+
+
+def _check_configs(folder: Path, data: dict, report: Report) -> list[tuple[str, str, list[Path]]]:
+    configs = data.get("configs") or []
+    parquet = sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*.parquet"))
+    covered: set[str] = set()
+    defaults = [c.get("config_name") for c in configs if isinstance(c, dict) and c.get("default")]
+    if len(defaults) != 1:
+        report.errors.append(
+            f"README.md: configs must mark exactly one default config (found {len(defaults)})"
+        )
+    resolved = []
+    for cfg in configs:
+        name = cfg.get("config_name") if isinstance(cfg, dict) else None
+        files = cfg.get("data_files") if isinstance(cfg, dict) else None
+        if not name or not isinstance(files, list) or not files:
+            report.errors.append(f"README.md: configs entry {cfg!r} needs config_name and a data_files list")
+            continue
+        for entry in files:
+            split, pattern = entry.get("split"), entry.get("path")
+            matched = [p for p in parquet if fnmatch.fnmatchcase(p, pattern or "")]
+            if not matched:
+                report.errors.append(
+                    f"README.md: configs.{name}.{split}: pattern {pattern!r} matches no file"
+                )
+            covered.update(matched)
+            resolved.append((name, split, [folder / p for p in matched]))
+    for stray in sorted(set(parquet) - covered):
+        report.errors.append(f"{stray}: parquet file not listed in any config of README.md")
+    other = [p.name for p in folder.iterdir() if p.suffix == ".py"]
+    if other:
+        report.errors.append(f"loading scripts are not supported by datasets>=4: {', '.join(other)}")
+    return resolved
+
+
+def _check_manifest(
+    folder: Path, data: dict, resolved: list[tuple[str, str, list[Path]]], report: Report
+) -> None:
+    import pyarrow.parquet as pq
+
+    from cards.dataset_card import ManifestError, loadable_configs
+
+    path = folder / "manifest.json"
+    if not path.is_file():
+        report.errors.append("manifest.json is missing")
+        return
+    try:
+        manifest = json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as err:
+        report.errors.append(f"manifest.json does not parse: {err}")
+        return
+    if not manifest.get("version"):
+        report.errors.append("manifest.json: `version` is missing")
+    try:
+        expected = loadable_configs(manifest)
+    except ManifestError as err:
+        report.errors.append(f"manifest.json: {err}")
+        return
+    if expected != data.get("configs"):
+        report.errors.append(
+            "README.md configs differ from the manifest's non-empty splits (re-render the card)"
+        )
+    for name, split, files in resolved:
+        info = ((manifest.get("configs") or {}).get(name) or {}).get("splits", {}).get(split) or {}
+        rows = sum(pq.ParquetFile(f).metadata.num_rows for f in files)
+        if info and int(info.get("num_rows", -1)) != rows:
+            report.errors.append(f"{name}/{split}: {rows} rows on disk, manifest says {info.get('num_rows')}")
+    for name, cfg in (manifest.get("configs") or {}).items():
+        for split in cfg.get("empty_splits") or []:
+            report.notes.append(f"{name}/{split} is empty and left out of configs")
+
+
+def _check_privacy(folder: Path, resolved: list[tuple[str, str, list[Path]]], report: Report) -> None:
+    """Scan every parquet file in DuckDB: author columns are pseudonyms, no emails / u/ mentions in text."""
+    import duckdb
+
+    con = duckdb.connect()
+    try:
+        for name, split, files in resolved:
+            if not files:
+                continue
+            source = "read_parquet([" + ", ".join("'" + str(f).replace("'", "''") + "'" for f in files) + "])"
+            columns = con.execute(f"DESCRIBE SELECT * FROM {source}").fetchall()
+            for col, col_type, *_ in columns:
+                quoted = '"' + col.replace('"', '""') + '"'
+                if col in AUTHOR_COLUMNS and col_type == "VARCHAR":
+                    bad = con.execute(
+                        f"SELECT count(*) FROM {source} WHERE {quoted} IS NOT NULL "
+                        f"AND NOT regexp_matches({quoted}, '{PSEUDONYM_RE}')"
+                    ).fetchone()[0]
+                    if bad:
+                        report.errors.append(
+                            f"{name}/{split}: column {col} has {bad} value(s) that are not pseudonyms"
+                        )
+                if "VARCHAR" not in col_type:
+                    continue
+                text = f"CAST({quoted} AS VARCHAR)"
+                emails, mentions = con.execute(
+                    f"SELECT count_if(regexp_matches({text}, '{EMAIL_RE}')), "
+                    f"count_if(regexp_matches({text}, '{MENTION_RE}')) FROM {source}"
+                ).fetchone()
+                if emails:
+                    report.errors.append(
+                        f"{name}/{split}: column {col} has {emails} row(s) with an email address"
+                    )
+                if mentions:
+                    report.errors.append(
+                        f"{name}/{split}: column {col} has {mentions} row(s) with a u/ username"
+                    )
+    finally:
+        con.close()
+
+
+def validate_dataset_folder(folder: str | os.PathLike[str]) -> Report:
+    folder = Path(folder)
+    report = Report(folder, "dataset")
+    data = _check_card_yaml(folder / "README.md", report, DATASET_REQUIRED)
+    if data is None:
+        return report
+    resolved = _check_configs(folder, data, report)
+    _check_manifest(folder, data, resolved, report)
+    _check_privacy(folder, resolved, report)
+    return report
+
+
+def validate_adapter_folder(folder: str | os.PathLike[str]) -> Report:
+    folder = Path(folder)
+    report = Report(folder, "adapter")
+    for name in ("adapter_config.json", "adapter_model.safetensors"):
+        if not (folder / name).is_file():
+            report.errors.append(f"{name} is missing")
+    if not any(
+        (folder / n).is_file() for n in ("tokenizer.json", "tokenizer.model", "tokenizer_config.json")
+    ):
+        report.errors.append("no tokenizer files (tokenizer.json / tokenizer_config.json)")
+    _check_card_yaml(folder / "README.md", report, MODEL_REQUIRED)
+    return report
+
+
+def validate_folder(folder: str | os.PathLike[str]) -> Report:
+    """Dataset or adapter, told apart by `adapter_config.json`."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        report = Report(folder, "unknown")
+        report.errors.append(f"{folder} is not a directory")
+        return report
+    if (folder / "adapter_config.json").is_file():
+        return validate_adapter_folder(folder)
+    return validate_dataset_folder(folder)
