@@ -1,0 +1,141 @@
+"""Every parameter of a build, in one dataclass, so the manifest and card can record all of them.
+
+The CLI parses this dataclass (`cli_args`, HfArgumentParser conventions); presets only change defaults, and anything
+given explicitly on the command line wins over the preset.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+LABEL_RULE_VERSION = "1.0"
+CONFIG_NAMES = ("effective_support", "comments", "preference", "sft", "improvement")
+SPLITS = ("train", "validation", "test")
+
+SYSTEM_PROMPT = (
+    "You are helping a peer supporter write a reply to a post in an online mental-health community. "
+    "Write a warm, specific, respectful reply that acknowledges the poster's feelings and, where it fits, "
+    "offers practical coping ideas or information. You are not a therapist; do not diagnose."
+)
+IMPROVE_SYSTEM_PROMPT = (
+    "You are helping a peer supporter improve their draft reply to a post in an online mental-health "
+    "community. Revise the draft so it is more supportive and helpful while keeping its intent, content "
+    "and the writer's voice."
+)
+
+
+@dataclass
+class BuildConfig:
+    """Parameters of one RedditESS build (see DESIGN.md, "Labeling and pairing")."""
+
+    inputs: list[Path] = field(
+        default_factory=list, metadata={"help": "Dump files or directories (searched recursively)."}
+    )
+    out: Path | None = field(default=None, metadata={"help": "Output folder (a Hub dataset repository)."})
+    overwrite: bool = field(default=False, metadata={"help": "Replace an existing output folder."})
+    version: str = field(default="0.1.0", metadata={"help": "Dataset version (semver), written to the card."})
+    name: str = field(default="redditess", metadata={"help": "Dataset name used in the card."})
+    preset: str = field(
+        default="kit",
+        metadata={
+            "help": "kit: the kit's defaults. paper: the RedditESS paper's selection "
+            "(edited posts, OP replied to a comment, no deleted comments in the thread)."
+        },
+    )
+    seed: int = field(default=0, metadata={"help": "Seed of the split hash."})
+    subreddits: list[str] | None = field(
+        default=None, metadata={"help": "Keep only these subreddits (case-insensitive); default all."}
+    )
+    # selection
+    require_edited: bool = field(default=False, metadata={"help": "Keep only posts the OP edited."})
+    require_op_reply: bool = field(
+        default=False, metadata={"help": "Keep only posts whose OP replied to a top-level comment."}
+    )
+    drop_threads_with_deleted: bool = field(
+        default=False, metadata={"help": "Drop posts with any deleted or removed comment."}
+    )
+    min_post_chars: int = field(default=20, metadata={"help": "Minimum post text length (title excluded)."})
+    min_comment_chars: int = field(default=20, metadata={"help": "Minimum comment length."})
+    # labeling ensemble
+    reception_min_comments: int = field(
+        default=3, metadata={"help": "Reception votes only in posts with at least this many kept comments."}
+    )
+    reception_effective_min: float = field(default=0.75, metadata={"help": "Percentile voting effective."})
+    reception_not_effective_max: float = field(
+        default=0.25, metadata={"help": "Percentile voting not effective."}
+    )
+    op_effective_min: float = field(default=0.6, metadata={"help": "op_signal voting effective."})
+    op_not_effective_max: float = field(default=0.4, metadata={"help": "op_signal voting not effective."})
+    no_gratitude_weight: float = field(
+        default=0.5, metadata={"help": "Gratitude factor of a reply without gratitude (gratitude = 1)."}
+    )
+    feedback_effective_min: float = field(default=0.3, metadata={"help": "post_feedback voting effective."})
+    feedback_not_effective_max: float = field(
+        default=-0.3, metadata={"help": "post_feedback voting not effective."}
+    )
+    weight_op_signal: float = field(default=2.0, metadata={"help": "Vote weight of op_signal."})
+    weight_reception: float = field(default=1.0, metadata={"help": "Vote weight of reception."})
+    weight_post_feedback: float = field(default=0.5, metadata={"help": "Vote weight of post_feedback."})
+    label_margin: float = field(
+        default=1.5, metadata={"help": "|weighted vote| needed to label; below it the comment stays unlabeled."}
+    )
+    sentiment: str = field(
+        default="vader",
+        metadata={"help": "Sentiment scorer: `vader` (VADER lexicon, bundled) or `module:function` (a hook)."},
+    )
+    # preference pairs (SHP rules)
+    post_min_score: int = field(default=2, metadata={"help": "SHP uses 10; small support communities need less."})
+    comment_min_score: int = field(default=2, metadata={"help": "Minimum score of both comments of a pair."})
+    min_score_ratio: float = field(default=2.0, metadata={"help": "chosen score / rejected score at least."})
+    max_pairs_per_post: int = field(default=5, metadata={"help": "At most this many vote pairs per post."})
+    max_label_pairs_per_post: int = field(default=5, metadata={"help": "At most this many label pairs per post."})
+    # improvement pairs
+    similarity: str = field(
+        default="lexical",
+        metadata={"help": "lexical (word-set Jaccard, no model) or encoder (MiniLM cosine; imports torch)."},
+    )
+    min_similarity: float = field(default=0.3, metadata={"help": "Similarity a draft/revision pair needs."})
+    improvement_max_candidates: int = field(
+        default=50, metadata={"help": "Only the top-scored N comments of a post are compared."}
+    )
+    max_improvement_pairs_per_post: int = field(default=3, metadata={"help": "At most this many per post."})
+    # splits
+    validation_fraction: float = field(default=0.05, metadata={"help": "Share of posts in validation."})
+    test_fraction: float = field(default=0.05, metadata={"help": "Share of posts in test."})
+    # engine
+    memory_limit: str = field(default="1GB", metadata={"help": "DuckDB memory limit; beyond it, it spills."})
+    threads: int = field(default=0, metadata={"help": "DuckDB threads (0: all cores)."})
+
+    def __post_init__(self) -> None:
+        self.inputs = [Path(p) for p in self.inputs]
+        self.out = Path(self.out) if self.out is not None else None
+        if self.preset not in PRESETS:
+            raise ValueError(f"unknown preset {self.preset!r}; choose one of {sorted(PRESETS)}")
+        if self.subreddits:
+            self.subreddits = sorted({s.strip().lower().removeprefix("r/") for s in self.subreddits if s.strip()})
+        if not 0 <= self.validation_fraction + self.test_fraction < 1:
+            raise ValueError("validation_fraction + test_fraction must be in [0, 1)")
+        if self.similarity not in ("lexical", "encoder"):
+            raise ValueError(f"similarity must be `lexical` or `encoder`, not {self.similarity!r}")
+
+    def with_preset(self, explicit: set[str] | frozenset[str] = frozenset()) -> BuildConfig:
+        """Apply the preset's defaults to every field the user did not set explicitly."""
+        updates = {k: v for k, v in PRESETS[self.preset].items() if k not in explicit}
+        return dataclasses.replace(self, **updates)
+
+    def parameters(self) -> dict[str, Any]:
+        """The parameters as recorded in the manifest (inputs and output path are recorded apart)."""
+        data = dataclasses.asdict(self)
+        for key in ("inputs", "out", "overwrite", "threads", "memory_limit"):
+            data.pop(key)
+        data["label_rule_version"] = LABEL_RULE_VERSION
+        return data
+
+
+PRESETS: dict[str, dict[str, Any]] = {
+    "kit": {},
+    "paper": {"require_edited": True, "require_op_reply": True, "drop_threads_with_deleted": True},
+}

@@ -1,0 +1,188 @@
+"""Write the folder: data/<config>/<split>-*.parquet with `datasets` features in the schema metadata,
+manifest.json and README.md (the card). Rows are ordered by stable keys and written by pyarrow with
+fixed settings, so the same inputs, parameters and key give byte-identical parquet files.
+
+`datasets` 5.2 fails on an empty parquet split, so an empty split gets no file and no `configs:` entry.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from dataset_builder.config import CONFIG_NAMES, SPLITS
+from dataset_builder.labels import LABEL_NAMES
+
+# Features in the serialized form `datasets` stores in parquet metadata (key "huggingface"), written
+# here without importing `datasets` (1 s of start-up); a test checks them against `datasets.Features`.
+_ARROW = {"string": pa.string(), "int64": pa.int64(), "float64": pa.float64(), "bool": pa.bool_()}
+
+
+def _value(dtype: str) -> dict[str, Any]:
+    return {"dtype": dtype, "_type": "Value"}
+
+
+MESSAGES = {"feature": {"role": _value("string"), "content": _value("string")}, "_type": "List"}
+_COMMENT_FEATURES = {
+    "post_id": _value("string"),
+    "comment_id": _value("string"),
+    "subreddit": _value("string"),
+    "post_title": _value("string"),
+    "post_text": _value("string"),
+    "comment_text": _value("string"),
+    "comment_score": _value("int64"),
+    "post_score": _value("int64"),
+    "post_created_utc": _value("int64"),
+    "comment_created_utc": _value("int64"),
+    "op_replied": _value("bool"),
+    "op_reply_text": _value("string"),
+    "reception": _value("float64"),
+    "op_signal": _value("float64"),
+    "post_feedback": _value("float64"),
+    "label": {"names": list(LABEL_NAMES), "_type": "ClassLabel"},
+    "label_confidence": _value("float64"),
+    "label_source": _value("string"),
+    "author": _value("string"),
+    "is_sensitive": _value("bool"),
+}
+FEATURES: dict[str, dict[str, Any]] = {
+    "effective_support": _COMMENT_FEATURES,
+    "comments": _COMMENT_FEATURES,
+    "preference": {
+        "prompt": MESSAGES,
+        "chosen": MESSAGES,
+        "rejected": MESSAGES,
+        "post_id": _value("string"),
+        "chosen_id": _value("string"),
+        "rejected_id": _value("string"),
+        "chosen_score": _value("int64"),
+        "rejected_score": _value("int64"),
+        "score_ratio": _value("float64"),
+        "seconds_difference": _value("int64"),
+        "pair_source": _value("string"),
+        "is_sensitive": _value("bool"),
+    },
+    "sft": {
+        "messages": MESSAGES,
+        "post_id": _value("string"),
+        "comment_id": _value("string"),
+        "label_confidence": _value("float64"),
+        "is_sensitive": _value("bool"),
+    },
+    "improvement": {
+        "prompt": MESSAGES,
+        "chosen": MESSAGES,
+        "rejected": MESSAGES,
+        "similarity": _value("float64"),
+        "post_id": _value("string"),
+        "draft_id": _value("string"),
+        "revision_id": _value("string"),
+        "draft_score": _value("int64"),
+        "revision_score": _value("int64"),
+        "is_sensitive": _value("bool"),
+    },
+}
+
+
+def _arrow_type(feature: dict[str, Any]) -> pa.DataType:
+    kind = feature["_type"]
+    if kind == "Value":
+        return _ARROW[feature["dtype"]]
+    if kind == "ClassLabel":
+        return pa.int64()
+    if kind == "List":
+        item = feature["feature"]
+        if "_type" in item:
+            return pa.list_(_arrow_type(item))
+        return pa.list_(pa.struct([(name, _arrow_type(sub)) for name, sub in item.items()]))
+    raise ValueError(f"unsupported feature type {kind}")
+
+
+def arrow_schema(config: str) -> pa.Schema:
+    """The parquet schema of a config, carrying its `datasets` features (ClassLabel names survive)."""
+    features = FEATURES[config]
+    metadata = {"huggingface": json.dumps({"info": {"features": features}})}
+    return pa.schema([(name, _arrow_type(f)) for name, f in features.items()], metadata=metadata)
+
+
+# The source table of each config and the key that orders its rows.
+SOURCES = {
+    "effective_support": ("ess", "label IS NOT NULL", "post_id, comment_id"),
+    "comments": ("ess", "true", "post_id, comment_id"),
+    "preference": ("preference", "true", "post_id, chosen_id, rejected_id"),
+    "sft": ("sft", "true", "post_id, comment_id"),
+    "improvement": ("improvement", "true", "post_id, draft_id, revision_id"),
+}
+DEFAULT_CONFIG = "effective_support"
+ROW_GROUP_SIZE = 10_000
+
+
+def data_file(config: str, split: str) -> str:
+    return f"data/{config}/{split}-00000-of-00001.parquet"
+
+
+def write_configs(con: duckdb.DuckDBPyConnection, folder: Path) -> dict[str, Any]:
+    """Write every config's splits; returns the manifest's `configs` section."""
+    configs: dict[str, Any] = {}
+    for config in CONFIG_NAMES:
+        table, where, order = SOURCES[config]
+        schema = arrow_schema(config)
+        columns = ", ".join(f'"{name}"' for name in schema.names)
+        splits: dict[str, Any] = {}
+        empty: list[str] = []
+        for split in SPLITS:
+            reader = con.sql(
+                f"SELECT {columns} FROM {table} WHERE split = '{split}' AND {where} ORDER BY {order}"
+            ).to_arrow_reader(ROW_GROUP_SIZE)
+            rows = _write_parquet(reader, schema, folder / data_file(config, split))
+            if rows:
+                splits[split] = {"path": f"data/{config}/{split}-*.parquet", "num_rows": rows}
+            else:
+                empty.append(split)
+        configs[config] = {"default": config == DEFAULT_CONFIG, "splits": splits, "empty_splits": empty}
+    return configs
+
+
+def _write_parquet(reader: pa.RecordBatchReader, schema: pa.Schema, path: Path) -> int:
+    """Write fixed-size row groups whatever batch sizes the engine returns (byte-identical output)."""
+    rows = 0
+    writer = None
+    pending: list[pa.RecordBatch] = []
+    pending_rows = 0
+
+    def flush(final: bool) -> None:
+        nonlocal writer, pending, pending_rows
+        if not pending_rows:
+            return
+        table = pa.Table.from_batches(pending, schema=schema)
+        cut = pending_rows if final else (pending_rows // ROW_GROUP_SIZE) * ROW_GROUP_SIZE
+        if writer is None:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            writer = pq.ParquetWriter(path, schema, compression="zstd", write_statistics=True)
+        for start in range(0, cut, ROW_GROUP_SIZE):
+            writer.write_table(table.slice(start, min(ROW_GROUP_SIZE, cut - start)))
+        rest = table.slice(cut)
+        pending = rest.to_batches() if rest.num_rows else []
+        pending_rows = rest.num_rows
+
+    try:
+        for batch in reader:
+            pending.append(pa.Table.from_batches([batch]).cast(schema).combine_chunks().to_batches()[0] if batch.num_rows else batch)
+            pending_rows += batch.num_rows
+            rows += batch.num_rows
+            if pending_rows >= ROW_GROUP_SIZE:
+                flush(final=False)
+        flush(final=True)
+    finally:
+        if writer is not None:
+            writer.close()
+    return rows
+
+
+def write_json(path: Path, data: dict[str, Any]) -> None:
+    path.write_text(json.dumps(data, indent=2, sort_keys=False, ensure_ascii=False) + "\n", encoding="utf-8")

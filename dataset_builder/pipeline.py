@@ -1,0 +1,259 @@
+"""One build: ingest -> threads -> signals -> labels -> privacy -> splits -> pairs -> export.
+
+Everything is written into a temporary sibling of the output folder and renamed into place only
+when complete, so a failed build never leaves a folder that looks finished.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+import subprocess
+import tempfile
+import time
+import uuid
+from datetime import UTC, datetime
+from importlib.metadata import PackageNotFoundError
+from importlib.metadata import version as package_version
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from dataset_builder import labels, pairs, privacy, signals, threads
+from dataset_builder.config import LABEL_RULE_VERSION, BuildConfig
+from dataset_builder.export import write_configs, write_json
+from dataset_builder.ingest import ingest, sha256_file
+from dataset_builder.sources import InputError, discover
+from dataset_builder.splits import split_sql
+from dataset_builder.sql import literal
+from dataset_builder.stats import compute_stats
+from safety.crisis import CRISIS_SQL_PATTERN
+
+logger = logging.getLogger(__name__)
+
+
+class BuildError(Exception):
+    """The build cannot produce a dataset from these inputs; nothing was written."""
+
+
+def build(cfg: BuildConfig, key: bytes | None = None, key_file: Path | None = None) -> dict[str, Any]:
+    """Build the RedditESS folder at `cfg.out`; returns the manifest."""
+    if cfg.out is None:
+        raise BuildError("no output folder given (--out)")
+    out = cfg.out.resolve()
+    if out.exists() and not cfg.overwrite:
+        raise BuildError(f"{out} already exists; pass --overwrite to replace it")
+    if not out.parent.is_dir():
+        raise BuildError(f"{out.parent} does not exist")
+    files = discover(cfg.inputs)
+    key = key if key is not None else privacy.resolve_key(key_file)
+    started = time.perf_counter()
+    staging = out.parent / f".{out.name}.tmp-{uuid.uuid4().hex[:8]}"
+    try:
+        with tempfile.TemporaryDirectory(prefix="redditess-work-") as workdir:
+            con = _connect(Path(workdir), cfg)
+            try:
+                manifest = _run(con, cfg, files, key, staging, Path(workdir))
+            finally:
+                con.close()
+        manifest["build_seconds"] = round(time.perf_counter() - started, 2)
+        write_json(staging / "manifest.json", manifest)
+        _replace(staging, out)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    logger.info("wrote %s in %.1fs", out, manifest["build_seconds"])
+    return manifest
+
+
+def _connect(workdir: Path, cfg: BuildConfig) -> duckdb.DuckDBPyConnection:
+    config = {"memory_limit": cfg.memory_limit, "temp_directory": str(workdir / "spill")}
+    if cfg.threads:
+        config["threads"] = cfg.threads
+    return duckdb.connect(":memory:", config=config)
+
+
+def _replace(staging: Path, out: Path) -> None:
+    if out.exists():
+        trash = out.parent / f".{out.name}.old-{uuid.uuid4().hex[:8]}"
+        out.rename(trash)
+        staging.rename(out)
+        shutil.rmtree(trash, ignore_errors=True)
+    else:
+        staging.rename(out)
+
+
+def _run(
+    con: duckdb.DuckDBPyConnection,
+    cfg: BuildConfig,
+    files: list,
+    key: bytes,
+    folder: Path,
+    workdir: Path,
+) -> dict[str, Any]:
+    timings: dict[str, float] = {}
+    clock = time.perf_counter()
+
+    def lap(name: str) -> None:
+        nonlocal clock
+        now = time.perf_counter()
+        timings[name] = round(now - clock, 3)
+        clock = now
+        logger.info("%-10s %.2fs", name, timings[name])
+
+    report = ingest(con, files, workdir)
+    lap("ingest")
+    if report.rows["submissions"] == 0:
+        raise BuildError(
+            f"nothing to assemble: the input has no submissions, so all {report.rows['comments']:,} comments "
+            "have no submission (orphans); add the matching RS_*/ *_submissions files"
+        )
+    threads.assemble(con, cfg)
+    counts = threads.thread_counts(con)
+    drops = threads.drop_counts(con)
+    lap("threads")
+    if counts["top_level_comments_kept"] == 0:
+        orphans = drops["comment"].get("orphan", 0)
+        raise BuildError(
+            f"nothing to assemble: no post kept a top-level comment ({counts['submissions_unique']:,} "
+            f"submissions, {counts['comments_unique']:,} comments, {orphans:,} comments had no submission "
+            f"in the input); post drops: {drops['submission']}; comment drops: {drops['comment']}"
+        )
+    signals.compute(con, cfg)
+    labels.compute(con, cfg)
+    lap("signals")
+    name_rewrites = _privacy(con, key)
+    _assemble_rows(con, cfg)
+    lap("privacy")
+    pairs.build_preference(con, cfg)
+    pairs.build_sft(con)
+    pairs.build_improvement(con, cfg)
+    lap("pairs")
+    folder.mkdir(parents=True)
+    configs = write_configs(con, folder)
+    lap("export")
+    stats = compute_stats(folder)
+    counts["duplicates_dropped"] = (
+        counts["submissions_read"] - counts["submissions_unique"] + counts["comments_read"] - counts["comments_unique"]
+    )
+    counts["reddit_api_more_placeholders"] = report.more_placeholders
+    counts["texts_with_participant_names_replaced"] = name_rewrites
+    manifest = {
+        "name": cfg.name,
+        "pretty_name": "RedditESS",
+        "version": cfg.version,
+        "label_rule_version": LABEL_RULE_VERSION,
+        "preset": cfg.preset,
+        "synthetic": _all_synthetic(files),
+        "built_at": datetime.now(UTC).replace(microsecond=0).isoformat(),
+        "code_version": _code_version(),
+        "parameters": cfg.parameters(),
+        "pseudonym_key_fingerprint": privacy.key_fingerprint(key),
+        "inputs": [_describe(f) for f in files],
+        "counts": counts,
+        "drops": drops,
+        "rejected": report.rejects.as_dict(),
+        "configs": configs,
+        "stats": stats,
+        "timings_seconds": timings,
+    }
+    _write_card(folder, manifest)
+    return manifest
+
+
+def _privacy(con: duckdb.DuckDBPyConnection, key: bytes) -> int:
+    """Pseudonymize authors and scrub every text that reaches the output; returns texts rewritten for names."""
+    con.execute("""
+        CREATE OR REPLACE TABLE participants AS
+        SELECT DISTINCT post_id, lower(author) AS name FROM comment_status
+        WHERE author IS NOT NULL AND author <> '[deleted]' AND post_id IN (SELECT post_id FROM kept_posts)
+        UNION
+        SELECT post_id, lower(author) FROM kept_posts""")
+    privacy.create_pseudonyms(con, key, "SELECT DISTINCT author FROM top_comments ORDER BY author")
+    con.execute(f"""
+        CREATE OR REPLACE TABLE clean_posts AS
+        SELECT post_id, {privacy.scrub_sql("title")} AS post_title, {privacy.scrub_sql("selftext")} AS post_text
+        FROM kept_posts""")
+    con.execute(f"""
+        CREATE OR REPLACE TABLE clean_comments AS
+        SELECT comment_id, post_id, {privacy.scrub_sql("body")} AS comment_text,
+               {privacy.scrub_sql("op_reply_text")} AS op_reply_text
+        FROM top_comments""")
+    con.execute(f"""
+        CREATE OR REPLACE TABLE post_name_hits AS {privacy.name_hits_sql(
+            "SELECT post_id AS key, post_id, post_title || ' ' || post_text AS text FROM clean_posts")}""")
+    con.execute(f"""
+        CREATE OR REPLACE TABLE comment_name_hits AS {privacy.name_hits_sql(
+            "SELECT comment_id AS key, post_id, comment_text || ' ' || coalesce(op_reply_text, '') AS text "
+            "FROM clean_comments")}""")
+    rewritten = privacy.rewrite_names(con, "clean_posts", "post_id", ["post_title", "post_text"], "post_name_hits")
+    rewritten += privacy.rewrite_names(
+        con, "clean_comments", "comment_id", ["comment_text", "op_reply_text"], "comment_name_hits"
+    )
+    return rewritten
+
+
+def _assemble_rows(con: duckdb.DuckDBPyConnection, cfg: BuildConfig) -> None:
+    """The `ess` table: one row per kept top-level comment with every contract column and its split."""
+    crisis = literal(CRISIS_SQL_PATTERN)
+    con.execute(f"""
+        CREATE OR REPLACE TABLE ess AS
+        SELECT c.post_id, c.comment_id, t.subreddit, p.post_title, p.post_text, c.comment_text,
+               t.score AS comment_score, k.score AS post_score,
+               k.created_utc AS post_created_utc, t.created_utc AS comment_created_utc,
+               t.op_reply_text IS NOT NULL AS op_replied, c.op_reply_text,
+               s.reception, s.op_signal, s.post_feedback,
+               l.label, l.label_confidence, l.label_source,
+               a.pseudonym AS author,
+               regexp_matches(lower(k.title || ' ' || k.selftext), {crisis}) AS post_sensitive,
+               regexp_matches(lower(k.title || ' ' || k.selftext), {crisis})
+                 OR regexp_matches(lower(t.body), {crisis}) AS is_sensitive,
+               {split_sql(cfg, "c.post_id")} AS split
+        FROM clean_comments c
+        JOIN top_comments t ON t.comment_id = c.comment_id
+        JOIN clean_posts p ON p.post_id = c.post_id
+        JOIN kept_posts k ON k.post_id = c.post_id
+        JOIN comment_signals s ON s.comment_id = c.comment_id
+        JOIN comment_labels l ON l.comment_id = c.comment_id
+        JOIN pseudonyms a ON a.author = t.author""")
+
+
+def _write_card(folder: Path, manifest: dict[str, Any]) -> None:
+    from cards.dataset_card import render_dataset_card
+
+    (folder / "README.md").write_text(render_dataset_card(manifest), encoding="utf-8")
+
+
+def _describe(source: Any) -> dict[str, Any]:
+    return {
+        "name": source.path.name,
+        "sha256": sha256_file(source.path),
+        "bytes": source.path.stat().st_size,
+        "format": source.format,
+        "kind": source.kind,
+    }
+
+
+def _all_synthetic(files: list) -> bool:
+    return all("synthetic" in f.path.name.lower() for f in files)
+
+
+def _code_version() -> dict[str, Any]:
+    try:
+        package = package_version("redditess-kit")
+    except PackageNotFoundError:
+        package = None
+    git = None
+    try:
+        root = Path(__file__).resolve().parents[1]
+        git = subprocess.run(
+            ["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True, timeout=5, check=True
+        ).stdout.strip() or None
+    except (OSError, subprocess.SubprocessError):
+        pass
+    return {"package": package, "git": git}
+
+
+__all__ = ["BuildError", "InputError", "build"]

@@ -1,0 +1,145 @@
+"""Threads: deduplicate, select posts and top-level comments, find the OP's direct replies.
+
+Every exclusion gets exactly one reason (the first that applies, in the order of the CASE
+expressions below) so the manifest's drop counts add up. All of it is SQL, so the same logic can
+run on a distributed engine for all-Reddit dumps.
+"""
+
+from __future__ import annotations
+
+import duckdb
+
+from dataset_builder.config import BuildConfig
+from dataset_builder.sql import in_list, literal, one
+
+BOT_AUTHOR = r"(?i)^(automoderator|.*bot|bot[-_].*|.*[-_]bot[-_]?\d*)$"
+BOT_BODY = r"(?i)(i am a bot|i'm a bot|\^\^i'm \^\^a \^\^bot|this action was performed automatically)"
+SPAM_TITLE = r"(?i)\b(survey|questionnaire|participants needed|research study|promo code|discount code|giveaway)\b"
+DELETED = "'[deleted]'"
+REMOVED = "'[removed]'"
+
+
+def assemble(con: duckdb.DuckDBPyConnection, cfg: BuildConfig) -> None:
+    """Create tables `posts`, `top_comments` (kept, with op_reply_text), `post_drops`, `comment_drops`."""
+    for kind in ("submissions", "comments"):
+        con.execute(f"""
+            CREATE OR REPLACE TABLE {kind} AS
+            SELECT * EXCLUDE (rn) FROM (
+                SELECT *, row_number() OVER (
+                    PARTITION BY id ORDER BY retrieved DESC, file_idx DESC, line DESC) AS rn
+                FROM raw_{kind} WHERE id IS NOT NULL AND id <> '')
+            WHERE rn = 1""")
+
+    subreddit_filter = f"s.subreddit NOT IN ({in_list(cfg.subreddits)})" if cfg.subreddits else "false"
+    con.execute(f"""
+        CREATE OR REPLACE TABLE post_status AS
+        SELECT s.*, CASE
+            WHEN {subreddit_filter} THEN 'subreddit_not_selected'
+            WHEN s.author IS NULL OR s.author = {DELETED} OR s.selftext = {DELETED}
+                 OR s.removed_by_category IN ('deleted', 'author') THEN 'deleted'
+            WHEN s.selftext = {REMOVED} OR s.removed_by_category IS NOT NULL THEN 'removed'
+            WHEN s.over_18 THEN 'nsfw'
+            WHEN regexp_matches(s.author, {literal(BOT_AUTHOR)}) THEN 'bot'
+            WHEN s.distinguished = 'moderator' OR s.stickied THEN 'moderator'
+            WHEN regexp_matches(s.title, {literal(SPAM_TITLE)}) THEN 'spam_or_survey'
+            WHEN length(trim(s.selftext)) < {int(cfg.min_post_chars)} THEN 'too_short'
+            WHEN {str(cfg.require_edited).lower()} AND NOT s.edited THEN 'not_edited'
+            ELSE NULL END AS drop_reason
+        FROM submissions s""")
+
+    comment_filter = f"c.subreddit NOT IN ({in_list(cfg.subreddits)})" if cfg.subreddits else "false"
+    con.execute(f"""
+        CREATE OR REPLACE TABLE comment_status AS
+        SELECT c.*, p.author AS post_author, p.drop_reason AS post_drop,
+               c.parent_id LIKE 't3_%' AS top_level,
+               coalesce(c.is_submitter, lower(c.author) = lower(p.author), false) AS by_op,
+               (c.author IS NULL OR c.author = {DELETED} OR c.body = {DELETED}) AS is_deleted,
+               (c.body = {REMOVED}) AS is_removed,
+               CASE
+                 WHEN {comment_filter} THEN 'subreddit_not_selected'
+                 WHEN p.id IS NULL THEN 'orphan'
+                 WHEN c.parent_id NOT LIKE 't3_%' THEN NULL
+                 WHEN p.drop_reason IS NOT NULL THEN 'post_dropped'
+                 WHEN c.author IS NULL OR c.author = {DELETED} OR c.body = {DELETED} THEN 'deleted'
+                 WHEN c.body = {REMOVED} THEN 'removed'
+                 WHEN coalesce(c.is_submitter, lower(c.author) = lower(p.author), false) THEN 'by_op'
+                 WHEN regexp_matches(c.author, {literal(BOT_AUTHOR)}) OR regexp_matches(c.body, {literal(BOT_BODY)}) THEN 'bot'
+                 WHEN c.distinguished = 'moderator' OR c.stickied THEN 'moderator'
+                 WHEN length(trim(c.body)) < {int(cfg.min_comment_chars)} THEN 'too_short'
+                 ELSE NULL END AS drop_reason
+        FROM comments c LEFT JOIN post_status p ON p.id = c.post_id""")
+
+    # The OP's direct replies to a top-level comment (the paper's third stage), in time order.
+    con.execute(f"""
+        CREATE OR REPLACE TABLE op_replies AS
+        SELECT t.id AS comment_id,
+               string_agg(r.body, '\n\n' ORDER BY r.created_utc, r.id) AS op_reply_text,
+               count(*) AS op_reply_count
+        FROM comment_status r JOIN comment_status t
+             ON r.parent_id = 't1_' || t.id AND r.post_id = t.post_id
+        WHERE NOT r.top_level AND r.by_op AND NOT r.is_deleted AND NOT r.is_removed
+              AND t.top_level AND t.drop_reason IS NULL
+        GROUP BY t.id""")
+
+    # Post-level rules that need the comments: the paper preset's selection, and empty threads.
+    con.execute(f"""
+        CREATE OR REPLACE TABLE thread_facts AS
+        SELECT post_id,
+               count(*) FILTER (WHERE top_level AND drop_reason IS NULL) AS kept_comments,
+               count(*) FILTER (WHERE is_deleted OR is_removed) AS deleted_comments,
+               count(*) FILTER (WHERE top_level AND drop_reason IS NULL
+                                AND id IN (SELECT comment_id FROM op_replies)) AS op_replied_comments
+        FROM comment_status WHERE post_drop IS NULL GROUP BY post_id""")
+    con.execute(f"""
+        CREATE OR REPLACE TABLE posts AS
+        SELECT p.* EXCLUDE (drop_reason), CASE
+            WHEN p.drop_reason IS NOT NULL THEN p.drop_reason
+            WHEN {str(cfg.drop_threads_with_deleted).lower()} AND coalesce(f.deleted_comments, 0) > 0
+                 THEN 'has_deleted_comments'
+            WHEN {str(cfg.require_op_reply).lower()} AND coalesce(f.op_replied_comments, 0) = 0
+                 THEN 'no_op_reply'
+            WHEN coalesce(f.kept_comments, 0) = 0 THEN 'no_kept_comments'
+            ELSE NULL END AS drop_reason
+        FROM post_status p LEFT JOIN thread_facts f ON f.post_id = p.id""")
+    con.execute("""
+        CREATE OR REPLACE TABLE top_comments AS
+        SELECT c.id AS comment_id, c.post_id, c.subreddit, c.author, c.body, c.score, c.created_utc,
+               r.op_reply_text, coalesce(r.op_reply_count, 0) AS op_reply_count
+        FROM comment_status c
+        JOIN posts p ON p.id = c.post_id AND p.drop_reason IS NULL
+        LEFT JOIN op_replies r ON r.comment_id = c.id
+        WHERE c.top_level AND c.drop_reason IS NULL""")
+    # Comments of posts dropped only now (second phase) are counted as post_dropped.
+    con.execute("""
+        CREATE OR REPLACE TABLE comment_drops AS
+        SELECT CASE WHEN c.drop_reason IS NULL AND p.drop_reason IS NOT NULL THEN 'post_dropped'
+                    ELSE c.drop_reason END AS reason, count(*) AS n
+        FROM comment_status c LEFT JOIN posts p ON p.id = c.post_id
+        WHERE c.top_level OR c.drop_reason IN ('orphan', 'subreddit_not_selected')
+        GROUP BY 1""")
+    con.execute("""
+        CREATE OR REPLACE TABLE kept_posts AS
+        SELECT id AS post_id, subreddit, author, title, selftext, score, created_utc, edited
+        FROM posts WHERE drop_reason IS NULL""")
+
+
+def drop_counts(con: duckdb.DuckDBPyConnection) -> dict[str, dict[str, int]]:
+    """Exclusions by reason: `submission` (posts) and `comment` (top-level comments and orphans)."""
+    posts = dict(con.sql("SELECT drop_reason, count(*) FROM posts WHERE drop_reason IS NOT NULL GROUP BY 1").fetchall())
+    comments = dict(con.sql("SELECT reason, n FROM comment_drops WHERE reason IS NOT NULL").fetchall())
+    return {"submission": dict(sorted(posts.items())), "comment": dict(sorted(comments.items()))}
+
+
+def thread_counts(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
+    row = one(con, """
+        SELECT (SELECT count(*) FROM raw_submissions), (SELECT count(*) FROM submissions),
+               (SELECT count(*) FROM raw_comments), (SELECT count(*) FROM comments),
+               (SELECT count(*) FILTER (WHERE top_level) FROM comment_status),
+               (SELECT count(*) FROM kept_posts), (SELECT count(*) FROM top_comments),
+               (SELECT count(*) FILTER (WHERE op_reply_text IS NOT NULL) FROM top_comments),
+               (SELECT coalesce(sum(op_reply_count), 0) FROM top_comments)""")
+    names = (
+        "submissions_read", "submissions_unique", "comments_read", "comments_unique", "top_level_comments",
+        "posts_kept", "top_level_comments_kept", "comments_with_op_reply", "op_replies_used",
+    )  # fmt: skip
+    return {name: int(value) for name, value in zip(names, row, strict=True)}

@@ -1,0 +1,40 @@
+"""Shared fixtures: the demo RedditESS folder built by the real builder, and the real-data folder."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+SHARED_DATA = Path(os.environ.get("REDDITESS_SHARED_DATA", Path(__file__).resolve().parents[2] / "shared" / "data"))
+DEMO_KEY = b"redditess-test-key-not-secret"
+
+
+@pytest.fixture(scope="session")
+def shared_data() -> Path:
+    """`../shared/data` (real Reddit dumps); tests using it skip on a fresh clone without it."""
+    if not SHARED_DATA.is_dir():
+        pytest.skip(f"real Reddit data not found at {SHARED_DATA}")
+    return SHARED_DATA
+
+
+@pytest.fixture(scope="session")
+def demo_raw(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A seeded synthetic Pushshift-style dump (the same generator `make demo` uses)."""
+    from dataset_builder.synthetic import write_sample
+
+    out = tmp_path_factory.mktemp("demo-raw")
+    write_sample(out, seed=0)
+    return out
+
+
+@pytest.fixture(scope="session")
+def demo_dataset(demo_raw: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A RedditESS folder built by the real builder from the synthetic sample; its name is `redditess`."""
+    from dataset_builder.config import BuildConfig
+    from dataset_builder.pipeline import build
+
+    out = tmp_path_factory.mktemp("demo-build") / "redditess"
+    build(BuildConfig(inputs=[demo_raw], out=out, version="0.1.0-test", seed=0), key=DEMO_KEY)
+    return out
