@@ -49,18 +49,28 @@ def load_splits(
             raise DatasetContractError(
                 f"{path}: unsupported file type {path.suffix!r} (use {', '.join(sorted(_FILE_BUILDERS))})"
             )
-        loaded = load_dataset(builder, data_files={"train": str(path)}, cache_dir=str(local_cache_dir(path)))
+        kwargs = {
+            "path": builder,
+            "data_files": {"train": str(path)},
+            "cache_dir": str(local_cache_dir(path)),
+        }
     else:
         if not path.exists() and dataset_name.startswith((".", "/", "~")):
             raise DatasetContractError(f"dataset folder not found: {path}")
-        cache = {"cache_dir": str(local_cache_dir(path))} if path.exists() else {}
-        loaded = load_dataset(str(path) if path.exists() else dataset_name, name=config, **cache)
-    missing_splits = [s for s in splits if s not in loaded]
+        kwargs = {"path": str(path) if path.exists() else dataset_name, "name": config}
+        if path.exists():
+            kwargs["cache_dir"] = str(local_cache_dir(path))
+    loaded = load_dataset(**kwargs)
+    missing_splits = [s for s in splits if _split_name(s) not in loaded]
     if missing_splits:
         raise DatasetContractError(
             f"dataset {dataset_name} (config {config!r}) has no split(s) {missing_splits}; "
             f"available: {sorted(loaded)}"
         )
+    # `datasets` slicing syntax (`train[:64]`, `validation[:10%]`) selects part of a split.
+    sliced = [s for s in splits if s != _split_name(s)]
+    if sliced:
+        loaded = {**dict(loaded), **dict(zip(sliced, load_dataset(**kwargs, split=sliced), strict=True))}
     out = {s: loaded[s] for s in splits}
     if contract is not None:
         for split, ds in out.items():
@@ -98,6 +108,11 @@ def check_columns(columns: Sequence[str], contract: str, *, where: str) -> None:
             f"{where}: missing column(s) {missing}; expected the RedditESS '{contract}' config with columns "
             f"{list(required)} (found {sorted(columns)})"
         )
+
+
+def _split_name(spec: str) -> str:
+    """`train[:8]` -> `train`."""
+    return spec.split("[", 1)[0].strip()
 
 
 def dataset_version(dataset_name: str) -> str | None:
