@@ -44,9 +44,9 @@ def tokenize_texts(
     text_pairs: Sequence[str] | None = None,
     max_length: int = 512,
 ) -> list[dict[str, list[int]]]:
-    """Tokenize without padding (truncating the first segment first when pairs are given)."""
+    """Tokenize without padding; pairs truncate the longer segment first (as the classifier was trained)."""
     kwargs: dict[str, Any] = {
-        "truncation": "only_first" if text_pairs is not None else True,
+        "truncation": "longest_first" if text_pairs is not None else True,
         "max_length": max_length,
     }
     enc = (

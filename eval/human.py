@@ -228,7 +228,7 @@ def read_sheets(paths: list[str], key: dict[str, Any]) -> list[dict[str, Any]]:
         n_rows = 0
         for row in reader:
             n_rows += 1
-            where = f"{p.name}:{reader.line_num}"
+            where = f"{p.name} row {n_rows + 1}"  # spreadsheet row (header = row 1)
             rater, item_id = (row.get("rater") or "").strip(), (row.get("item_id") or "").strip()
             errs = []
             if rater not in raters:

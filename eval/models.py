@@ -93,23 +93,40 @@ class Classifier:
 def load_classifier(
     model: str | Path, adapter: str | Path | None = None, *, num_labels: int | None = None
 ) -> Classifier:
-    """Load a sequence classifier (full model or base + PEFT adapter) and its threshold.json if saved.
+    """Load a sequence classifier and its decision threshold.
 
-    num_labels=1 loads a reward model (a single score); otherwise the positive class is the label named
-    `effective` in the config (or threshold.json's positive_label), else index 1.
+    A finished classifier run (a folder with threshold.json, full model or LoRA adapter) is loaded by the
+    training kit's own `training.classifier.load_classifier`, so evaluation reads it exactly as training
+    wrote it. Anything else (a reward model with num_labels=1, a base encoder, base + adapter) loads here;
+    the positive class is the label named `effective` in the config, else index 1, threshold 0.5.
     """
     import torch
     from transformers import AutoConfig, AutoModelForSequenceClassification
+
+    run_dir = Path(adapter or model)
+    if num_labels != 1 and (run_dir / THRESHOLD_FILE).is_file():
+        from training.classifier import load_classifier as load_run
+
+        clf, tokenizer, info = load_run(run_dir)
+        if "threshold" not in info:
+            raise ValueError(f"{run_dir / THRESHOLD_FILE}: missing 'threshold'")
+        names = info.get("labels") or [clf.config.id2label[i] for i in range(clf.config.num_labels)]
+        positive = info.get("positive_label", "effective")
+        if positive not in names:
+            raise ValueError(f"{run_dir / THRESHOLD_FILE}: positive_label {positive!r} not in labels {names}")
+        base, adapter_p = _base_and_adapter(model, adapter)
+        return Classifier(
+            clf, tokenizer, base, adapter_p, names.index(positive), float(info["threshold"]), len(names)
+        )
 
     base, adapter_p = _base_and_adapter(model, adapter)
     tokenizer = load_tokenizer(base, adapter_p, padding_side="right")
     config = AutoConfig.from_pretrained(str(base))
     kwargs: dict[str, Any] = {"dtype": torch.float32}
+    architectures = getattr(config, "architectures", None) or [""]
     if num_labels is not None:
         kwargs["num_labels"] = num_labels
-    elif adapter_p is not None or not str(getattr(config, "architectures", [""])[0] or "").endswith(
-        "ForSequenceClassification"
-    ):
+    elif not architectures[0].endswith("ForSequenceClassification"):
         kwargs["num_labels"] = 2
     if getattr(config, "pad_token_id", None) is None:
         kwargs["pad_token_id"] = tokenizer.pad_token_id
@@ -119,15 +136,6 @@ def load_classifier(
 
         clf = PeftModel.from_pretrained(clf, str(adapter_p))
     clf.eval()
-    threshold, positive = 0.5, "effective"
-    for folder in (adapter_p, base):
-        if folder is not None and (folder / THRESHOLD_FILE).is_file():
-            data = json.loads((folder / THRESHOLD_FILE).read_text())
-            if "threshold" not in data:
-                raise ValueError(f"{folder / THRESHOLD_FILE}: missing 'threshold'")
-            threshold, positive = float(data["threshold"]), data.get("positive_label", positive)
-            break
     label2id = {str(k): int(v) for k, v in (getattr(clf.config, "label2id", None) or {}).items()}
     n = int(clf.config.num_labels)
-    positive_index = label2id.get(positive, 1 if n > 1 else 0)
-    return Classifier(clf, tokenizer, base, adapter_p, positive_index, threshold, n)
+    return Classifier(clf, tokenizer, base, adapter_p, label2id.get("effective", 1 if n > 1 else 0), 0.5, n)

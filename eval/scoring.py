@@ -11,11 +11,6 @@ from eval.batching import run_batched, tokenize_texts
 from eval.models import Classifier
 
 
-def classifier_inputs(post_title: str | None, post_text: str | None) -> str:
-    """The post segment the effective-support classifier reads (title, blank line, body)."""
-    return "\n\n".join(t for t in (post_title, post_text) if t)
-
-
 def encode_pairs(
     clf: Classifier,
     posts: Sequence[str],
@@ -24,7 +19,7 @@ def encode_pairs(
     reward: bool = False,
     max_length: int = 512,
 ) -> list[dict[str, list[int]]]:
-    """Classifier: the (post, reply) text pair, the post truncated first. Reward model: the conversation in
+    """Classifier: the (post, reply) text pair as `training.classifier.pair_texts` builds it. Reward model: the conversation in
     the tokenizer's chat template when it has one (reward models are trained on chat-formatted text)."""
     tok = clf.tokenizer
     if reward and getattr(tok, "chat_template", None):

@@ -131,3 +131,64 @@ def tiny_models(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
 def builder_ready() -> bool:
     """The shared `demo_dataset` fixture needs the real builder's pipeline."""
     return importlib.util.find_spec("dataset_builder.pipeline") is not None
+
+
+def write_generations(
+    path: Path, system: str, responses: dict[str, str], posts: dict[str, str] | None = None
+) -> Path:
+    """A generation file in `eval generate`'s format with chosen responses (for judge/human/safety tests)."""
+    posts = posts or {pid: f"Title: struggling\n\n{text}" for pid, _, text in POSTS}
+    with path.open("w", encoding="utf-8") as f:
+        for pid, response in responses.items():
+            rec = {
+                "id": pid,
+                "post_id": pid,
+                "prompt": [{"role": "system", "content": SYSTEM}, {"role": "user", "content": posts[pid]}],
+                "post": posts[pid],
+                "reference": REPLIES[0],
+                "system": system,
+                "task": "gm",
+                "response": response,
+                "provenance": {"system": system, "dataset": {"version": "0.1.0-evaltest", "split": "test"}},
+            }
+            f.write(json.dumps(rec) + "\n")
+    return path
+
+
+@pytest.fixture()
+def two_systems(tmp_path: Path) -> tuple[Path, Path]:
+    """System 'good' answers warmly (and gives resources on crisis posts); 'bad' gives terse replies."""
+    good, bad = {}, {}
+    for pid, sub, _ in POSTS:
+        good[pid] = REPLIES[0] + (
+            " Please call or text 988 if you are in the US." if sub == "SuicideWatch" else ""
+        )
+        bad[pid] = "ok."
+    return write_generations(tmp_path / "good.jsonl", "good", good), write_generations(
+        tmp_path / "bad.jsonl", "bad", bad
+    )
+
+
+@pytest.fixture(scope="session")
+def classifier_run(tiny_models: dict[str, Path], tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A classifier run folder as training writes one for full fine-tuning: a sequence classifier (tiny
+    encoder with a seeded head, labels not_effective/effective) with its tokenizer and threshold.json."""
+    import torch
+    from transformers import AutoModelForSequenceClassification, AutoTokenizer
+
+    out = tmp_path_factory.mktemp("clf") / "classifier"
+    torch.manual_seed(0)
+    model = AutoModelForSequenceClassification.from_pretrained(
+        str(tiny_models["tiny-encoder"]),
+        num_labels=2,
+        id2label={0: "not_effective", 1: "effective"},
+        label2id={"not_effective": 0, "effective": 1},
+    )
+    model.save_pretrained(out)
+    AutoTokenizer.from_pretrained(str(tiny_models["tiny-encoder"])).save_pretrained(out)
+    (out / "threshold.json").write_text(
+        json.dumps(
+            {"threshold": 0.5, "positive_label": "effective", "labels": ["not_effective", "effective"]}
+        )
+    )
+    return out
