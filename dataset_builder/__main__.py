@@ -27,7 +27,9 @@ commands:
 class BuildOptions:
     pseudonym_key_file: Path | None = field(
         default=None,
-        metadata={"help": "File holding the pseudonym key (else $REDDITESS_PSEUDONYM_KEY, else a per-user key)."},
+        metadata={
+            "help": "File holding the pseudonym key (else $REDDITESS_PSEUDONYM_KEY, else a per-user key)."
+        },
     )
     log_level: str = field(default="INFO", metadata={"help": "Logging level."})
 
@@ -63,7 +65,9 @@ def cmd_build(argv: list[str]) -> int:
 
     argv = ["--inputs" if a == "--input" else a for a in argv]
     cfg, opts = parse((BuildConfig, BuildOptions), argv, prog="python -m dataset_builder build")
-    logging.basicConfig(level=opts.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=opts.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
     if cfg.subreddits:
         cfg.subreddits = [s for item in cfg.subreddits for s in item.split(",")]
         cfg.__post_init__()
@@ -76,7 +80,9 @@ def cmd_build(argv: list[str]) -> int:
     rows = {c: sum(s["num_rows"] for s in v["splits"].values()) for c, v in manifest["configs"].items()}
     print(f"built {cfg.out} (version {manifest['version']}) in {manifest['build_seconds']}s: {rows}")
     if manifest["rejected"]["count"]:
-        print(f"rejected {manifest['rejected']['count']} malformed input records (see manifest.json `rejected`)")
+        print(
+            f"rejected {manifest['rejected']['count']} malformed input records (see manifest.json `rejected`)"
+        )
     return 0
 
 
@@ -93,7 +99,12 @@ def cmd_stats(argv: list[str]) -> int:
     manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
     stats = compute_stats(opts.folder)
     if opts.json:
-        print(json.dumps({"stats": stats, "drops": manifest.get("drops"), "rejected": manifest.get("rejected")}, indent=2))
+        print(
+            json.dumps(
+                {"stats": stats, "drops": manifest.get("drops"), "rejected": manifest.get("rejected")},
+                indent=2,
+            )
+        )
     else:
         print(format_stats(manifest, stats))
     return 0

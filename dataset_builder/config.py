@@ -80,18 +80,25 @@ class BuildConfig:
     weight_reception: float = field(default=1.0, metadata={"help": "Vote weight of reception."})
     weight_post_feedback: float = field(default=0.5, metadata={"help": "Vote weight of post_feedback."})
     label_margin: float = field(
-        default=1.5, metadata={"help": "|weighted vote| needed to label; below it the comment stays unlabeled."}
+        default=1.5,
+        metadata={"help": "|weighted vote| needed to label; below it the comment stays unlabeled."},
     )
     sentiment: str = field(
         default="vader",
-        metadata={"help": "Sentiment scorer: `vader` (VADER lexicon, bundled) or `module:function` (a hook)."},
+        metadata={
+            "help": "Sentiment scorer: `vader` (VADER lexicon, bundled) or `module:function` (a hook)."
+        },
     )
     # preference pairs (SHP rules)
-    post_min_score: int = field(default=2, metadata={"help": "SHP uses 10; small support communities need less."})
+    post_min_score: int = field(
+        default=2, metadata={"help": "SHP uses 10; small support communities need less."}
+    )
     comment_min_score: int = field(default=2, metadata={"help": "Minimum score of both comments of a pair."})
     min_score_ratio: float = field(default=2.0, metadata={"help": "chosen score / rejected score at least."})
     max_pairs_per_post: int = field(default=5, metadata={"help": "At most this many vote pairs per post."})
-    max_label_pairs_per_post: int = field(default=5, metadata={"help": "At most this many label pairs per post."})
+    max_label_pairs_per_post: int = field(
+        default=5, metadata={"help": "At most this many label pairs per post."}
+    )
     # improvement pairs
     similarity: str = field(
         default="lexical",
@@ -115,7 +122,9 @@ class BuildConfig:
         if self.preset not in PRESETS:
             raise ValueError(f"unknown preset {self.preset!r}; choose one of {sorted(PRESETS)}")
         if self.subreddits:
-            self.subreddits = sorted({s.strip().lower().removeprefix("r/") for s in self.subreddits if s.strip()})
+            self.subreddits = sorted(
+                {s.strip().lower().removeprefix("r/") for s in self.subreddits if s.strip()}
+            )
         if not 0 <= self.validation_fraction + self.test_fraction < 1:
             raise ValueError("validation_fraction + test_fraction must be in [0, 1)")
         if self.similarity not in ("lexical", "encoder"):

@@ -172,7 +172,11 @@ def _write_parquet(reader: pa.RecordBatchReader, schema: pa.Schema, path: Path) 
 
     try:
         for batch in reader:
-            pending.append(pa.Table.from_batches([batch]).cast(schema).combine_chunks().to_batches()[0] if batch.num_rows else batch)
+            pending.append(
+                pa.Table.from_batches([batch]).cast(schema).combine_chunks().to_batches()[0]
+                if batch.num_rows
+                else batch
+            )
             pending_rows += batch.num_rows
             rows += batch.num_rows
             if pending_rows >= ROW_GROUP_SIZE:

@@ -65,7 +65,11 @@ class Staging:
 
     def create_views(self) -> None:
         for kind, parts in self.parts.items():
-            source = f"read_parquet('{self.dir / kind}-*.parquet')" if parts else f"({normalize.empty_select(kind)})"
+            source = (
+                f"read_parquet('{self.dir / kind}-*.parquet')"
+                if parts
+                else f"({normalize.empty_select(kind)})"
+            )
             self.con.execute(f"CREATE OR REPLACE VIEW raw_{kind} AS SELECT * FROM {source}")
 
 
@@ -108,7 +112,9 @@ def _insert_ndjson_chunk(
             io.BytesIO(chunk), format="newline_delimited", columns=columns, ignore_errors=True
         ).to_arrow_table()
     except duckdb.Error as exc:  # e.g. invalid UTF-8 in a chunk: fall back to line-by-line parsing
-        logger.debug("chunk of %s at line %d needs line-by-line parsing: %s", source.path.name, first_line, exc)
+        logger.debug(
+            "chunk of %s at line %d needs line-by-line parsing: %s", source.path.name, first_line, exc
+        )
         table = None
     lines = None
     if table is None or _needs_line_map(chunk, table.num_rows):
@@ -215,7 +221,9 @@ def _ingest_api_json(
         for position, ok in enumerate(valid.to_pylist()):
             if not ok:
                 missing = [n for n in REQUIRED_FIELDS[kind] if records[position].get(n) is None]
-                report.rejects.add(source.path.name, 0, f"missing field {', '.join(missing)} in {kind[:-1]} thing")
+                report.rejects.add(
+                    source.path.name, 0, f"missing field {', '.join(missing)} in {kind[:-1]} thing"
+                )
         table = table.filter(valid)
         # API things have no line; their position in the file orders duplicates.
         table = table.append_column("_line", pa.array(range(1, table.num_rows + 1), pa.int64()))

@@ -9,7 +9,7 @@ Arctic Shift's `_meta.retrieved_2nd_on` as the retrieval time that picks the lat
 from __future__ import annotations
 
 _INT = "TRY_CAST(TRY_CAST({0} AS DOUBLE) AS BIGINT)"
-_BOOL = "(lower(trim({0})) IN ('true', '1', '1.0'))"
+_BOOL = "coalesce(lower(trim({0})) IN ('true', '1', '1.0'), false)"
 _NULLABLE_BOOL = (
     "CASE WHEN lower(trim({0})) IN ('true', '1') THEN true "
     "WHEN lower(trim({0})) IN ('false', '0') THEN false ELSE NULL END"

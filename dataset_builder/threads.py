@@ -14,7 +14,9 @@ from dataset_builder.sql import in_list, literal, one
 
 BOT_AUTHOR = r"(?i)^(automoderator|.*bot|bot[-_].*|.*[-_]bot[-_]?\d*)$"
 BOT_BODY = r"(?i)(i am a bot|i'm a bot|\^\^i'm \^\^a \^\^bot|this action was performed automatically)"
-SPAM_TITLE = r"(?i)\b(survey|questionnaire|participants needed|research study|promo code|discount code|giveaway)\b"
+SPAM_TITLE = (
+    r"(?i)\b(survey|questionnaire|participants needed|research study|promo code|discount code|giveaway)\b"
+)
 DELETED = "'[deleted]'"
 REMOVED = "'[removed]'"
 
@@ -70,7 +72,7 @@ def assemble(con: duckdb.DuckDBPyConnection, cfg: BuildConfig) -> None:
         FROM comments c LEFT JOIN post_status p ON p.id = c.post_id""")
 
     # The OP's direct replies to a top-level comment (the paper's third stage), in time order.
-    con.execute(f"""
+    con.execute("""
         CREATE OR REPLACE TABLE op_replies AS
         SELECT t.id AS comment_id,
                string_agg(r.body, '\n\n' ORDER BY r.created_utc, r.id) AS op_reply_text,
@@ -82,7 +84,7 @@ def assemble(con: duckdb.DuckDBPyConnection, cfg: BuildConfig) -> None:
         GROUP BY t.id""")
 
     # Post-level rules that need the comments: the paper preset's selection, and empty threads.
-    con.execute(f"""
+    con.execute("""
         CREATE OR REPLACE TABLE thread_facts AS
         SELECT post_id,
                count(*) FILTER (WHERE top_level AND drop_reason IS NULL) AS kept_comments,
@@ -125,21 +127,30 @@ def assemble(con: duckdb.DuckDBPyConnection, cfg: BuildConfig) -> None:
 
 def drop_counts(con: duckdb.DuckDBPyConnection) -> dict[str, dict[str, int]]:
     """Exclusions by reason: `submission` (posts) and `comment` (top-level comments and orphans)."""
-    posts = dict(con.sql("SELECT drop_reason, count(*) FROM posts WHERE drop_reason IS NOT NULL GROUP BY 1").fetchall())
+    posts = dict(
+        con.sql("SELECT drop_reason, count(*) FROM posts WHERE drop_reason IS NOT NULL GROUP BY 1").fetchall()
+    )
     comments = dict(con.sql("SELECT reason, n FROM comment_drops WHERE reason IS NOT NULL").fetchall())
     return {"submission": dict(sorted(posts.items())), "comment": dict(sorted(comments.items()))}
 
 
 def thread_counts(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
-    row = one(con, """
+    row = one(
+        con,
+        """
         SELECT (SELECT count(*) FROM raw_submissions), (SELECT count(*) FROM submissions),
                (SELECT count(*) FROM raw_comments), (SELECT count(*) FROM comments),
                (SELECT count(*) FILTER (WHERE top_level) FROM comment_status),
                (SELECT count(*) FROM kept_posts), (SELECT count(*) FROM top_comments),
                (SELECT count(*) FILTER (WHERE op_reply_text IS NOT NULL) FROM top_comments),
-               (SELECT coalesce(sum(op_reply_count), 0) FROM top_comments)""")
+               (SELECT coalesce(sum(op_reply_count), 0) FROM top_comments),
+               (SELECT count(*) FROM comment_status r JOIN comment_status t
+                  ON r.parent_id = 't1_' || t.id AND r.post_id = t.post_id
+                WHERE t.top_level AND r.by_op AND NOT r.is_deleted AND r.drop_reason IS NULL)""",
+    )
     names = (
         "submissions_read", "submissions_unique", "comments_read", "comments_unique", "top_level_comments",
         "posts_kept", "top_level_comments_kept", "comments_with_op_reply", "op_replies_used",
+        "op_direct_replies_in_input",
     )  # fmt: skip
     return {name: int(value) for name, value in zip(names, row, strict=True)}
