@@ -48,6 +48,7 @@ _PARAM_GROUPS: list[tuple[str, tuple[str, ...]]] = [
             "gratitude",
             "sentiment",
             "vote",
+            "effective",
         ),
     ),
     ("Splits", ("split", "seed", "fraction")),
@@ -69,6 +70,8 @@ _PARAM_GROUPS: list[tuple[str, tuple[str, ...]]] = [
             "until",
             "input",
             "format",
+            "require",
+            "nsfw",
         ),
     ),
 ]
@@ -184,10 +187,12 @@ def build_card_data(manifest: Mapping[str, Any]) -> DatasetCardData:
 
 def _group_parameters(parameters: Mapping[str, Any]) -> list[tuple[str, str]]:
     groups: dict[str, list[tuple[str, Any]]] = {name: [] for name, _ in _PARAM_GROUPS}
-    groups["Other"] = []
+    groups["Build"] = []
     for key, value in flatten(parameters).items():
         low = key.lower()
-        target = next((name for name, words in _PARAM_GROUPS if any(w in low for w in words)), "Other")
+        if key == "subreddits" and not value:
+            value = "all communities in the inputs"
+        target = next((name for name, words in _PARAM_GROUPS if any(w in low for w in words)), "Build")
         groups[target].append((key, value))
     return [(name, table(["parameter", "value"], rows)) for name, rows in groups.items() if rows]
 
@@ -225,8 +230,15 @@ def _figures(manifest: Mapping[str, Any]) -> dict[str, str]:
         for reason, n in sorted((reasons or {}).items(), key=lambda kv: -kv[1])
     ]
     counts = manifest.get("counts") or {}
-    inp, kept = counts.get("input") or {}, counts.get("kept") or {}
-    count_keys = list(inp) + [k for k in kept if k not in inp]
+    if "input" in counts or "kept" in counts:
+        inp, kept = counts.get("input") or {}, counts.get("kept") or {}
+        keys = list(inp) + [k for k in kept if k not in inp]
+        pipeline_table = (
+            table(["", "input", "kept"], [[k, inp.get(k), kept.get(k)] for k in keys]) if keys else ""
+        )
+    else:
+        pipeline_table = table(["count", "value"], list(counts.items())) if counts else ""
+    pair_sources = stats.get("pair_sources") or {}
     rejected = manifest.get("rejected") or {}
     rejected_rows = [
         [Path(str(e.get("file", ""))).name, e.get("line"), str(e.get("reason", ""))[:120]]
@@ -245,11 +257,12 @@ def _figures(manifest: Mapping[str, Any]) -> dict[str, str]:
         if subreddit_rows
         else "",
         "drops_table": table(["record", "reason", "count"], drop_rows) if drop_rows else "",
-        "pipeline_counts_table": table(
-            ["", "input", "kept"], [[k, inp.get(k), kept.get(k)] for k in count_keys]
-        )
-        if count_keys
+        "pipeline_counts_table": pipeline_table,
+        "pair_sources_table": table(["preference pair source", "pairs"], list(pair_sources.items()))
+        if pair_sources
         else "",
+        "unlabeled_comments": stats.get("unlabeled_comments"),
+        "names_replaced": counts.get("texts_with_participant_names_replaced"),
         "rejected_count": int(rejected.get("count") or 0),
         "rejected_table": table(["file", "line", "reason"], rejected_rows) if rejected_rows else "",
     }
@@ -274,7 +287,7 @@ def card_context(manifest: Mapping[str, Any]) -> dict[str, Any]:
     changelog = manifest.get("changelog") or [
         {
             "version": version,
-            "date": manifest.get("created_at") or manifest.get("build_date"),
+            "date": str(manifest.get("built_at") or manifest.get("created_at") or "")[:10] or None,
             "changes": [
                 f"Built with label rule {manifest.get('label_rule_version', 'unversioned')} "
                 f"(preset `{manifest.get('preset', 'kit')}`); first release of this version."

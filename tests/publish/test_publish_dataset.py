@@ -10,7 +10,7 @@ from hub_client import READ_TOKEN, WRITE_TOKEN, client_env, run, run_python
 
 from cards.dataset_card import write_dataset_card
 
-CONFIGS = ("effective_support", "preference")
+CONFIGS = ("effective_support", "preference")  # the default config and the one DPO reads
 
 
 def _publish(folder: Path, env: dict[str, str], *extra: str):
@@ -29,27 +29,30 @@ LOAD_BY_TAG = """
 import json, datasets
 out = {}
 for config in %r:
-    ds = datasets.load_dataset("lab/redditess", config, revision="v0.1.0")
+    ds = datasets.load_dataset("lab/redditess", config, revision=%r)
     out[config] = {split: ds[split].to_list() for split in ds}
 print(json.dumps(out))
 """
 
 
-def test_publish_dataset_round_trip_dry_run_and_rerun(hub, contract_folder: Path, tmp_path: Path) -> None:
+def test_publish_dataset_round_trip_dry_run_and_rerun(hub, demo_dataset: Path, tmp_path: Path) -> None:
+    """The builder's demo folder, published and loaded back by repo id and version tag."""
+    version = json.loads((demo_dataset / "manifest.json").read_text())["version"]
+    tag = f"v{version}"
     env = client_env(hub.endpoint, tmp_path / "hf-home")
 
     # Dry run: no request reaches the Hub, the tree is written.
-    dry = _publish(contract_folder, env, "--dry-run", "--dry-run-dir", str(tmp_path / "dry"))
+    dry = _publish(demo_dataset, env, "--dry-run", "--dry-run-dir", str(tmp_path / "dry"))
     assert dry.returncode == 0, dry.stderr
     assert hub.state.requests == []
     ops = json.loads((tmp_path / "dry" / "operations.json").read_text())
     assert [o["op"] for o in ops] == ["create_repo", "update_repo_settings", "create_commit", "create_tag"]
-    assert ops[0]["private"] is True and ops[1]["gated"] == "manual" and ops[3]["tag"] == "v0.1.0"
+    assert ops[0]["private"] is True and ops[1]["gated"] == "manual" and ops[3]["tag"] == tag
 
-    done = _publish(contract_folder, env)
+    done = _publish(demo_dataset, env)
     assert done.returncode == 0, done.stderr
     repo = hub.state.repos[("dataset", "lab/redditess")]
-    commit_oid = repo.tags["v0.1.0"]
+    commit_oid = repo.tags[tag]
     assert (
         done.stdout.strip().splitlines()[-1] == f"{hub.endpoint}/datasets/lab/redditess/commit/{commit_oid}"
     )
@@ -61,25 +64,23 @@ def test_publish_dataset_round_trip_dry_run_and_rerun(hub, contract_folder: Path
     )
 
     # The dry-run tree is exactly what was uploaded (the Hub's own .gitattributes aside).
-    uploaded = {
-        p: b for p, b in hub.files("dataset", "lab/redditess", "v0.1.0").items() if p != ".gitattributes"
-    }
+    uploaded = {p: b for p, b in hub.files("dataset", "lab/redditess", tag).items() if p != ".gitattributes"}
     dry_tree = tmp_path / "dry" / "tree"
     local = {p.relative_to(dry_tree).as_posix(): p.read_bytes() for p in dry_tree.rglob("*") if p.is_file()}
     assert uploaded == local
 
     # load_dataset by repo id and tag gives the local folder's rows.
-    loaded = run_python(LOAD_BY_TAG % (CONFIGS,), env)
+    loaded = run_python(LOAD_BY_TAG % (CONFIGS, tag), env)
     assert loaded.returncode == 0, loaded.stderr[-3000:]
     assert json.loads(loaded.stdout.strip().splitlines()[-1]) == json.loads(
-        json.dumps(_local_rows(contract_folder, tmp_path / "cache"))
+        json.dumps(_local_rows(demo_dataset, tmp_path / "cache"))
     )
 
     # Rerun: safe, no new commit, the tag untouched.
     commits_before = len(repo.commits)
-    again = _publish(contract_folder, env)
+    again = _publish(demo_dataset, env)
     assert again.returncode == 0, again.stderr
-    assert len(repo.commits) == commits_before and repo.tags["v0.1.0"] == commit_oid
+    assert len(repo.commits) == commits_before and repo.tags[tag] == commit_oid
     assert commit_oid in again.stdout
 
 
