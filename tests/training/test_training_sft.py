@@ -154,12 +154,10 @@ def test_completion_rows_end_with_eos_under_the_chat_template(
     tiny_models: dict[str, Path], mini_dataset: Path
 ):
     """What SFT trains on: the chat-formatted prompt, then the reply closed by EOS (so generation stops)."""
-    import datasets
-
-    from training.data import to_sft_rows
+    from training.data import load_splits, to_sft_rows
 
     tok = load_tokenizer(str(tiny_models["tiny-llama"]))
-    ds = datasets.load_dataset(str(mini_dataset), "sft", split="train")
+    ds = load_splits(str(mini_dataset), "sft", ["train"])["train"]
     row = to_sft_rows(ds, "sft", sft_format="prompt_completion", fold_system=False)[0]
     full = tok.apply_chat_template(row["prompt"] + row["completion"], tokenize=False)
     prompt = tok.apply_chat_template(row["prompt"], tokenize=False, add_generation_prompt=True)
