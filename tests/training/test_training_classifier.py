@@ -1,0 +1,102 @@
+"""The effective-support classifier: LoRA SEQ_CLS with a trained head, full fine-tuning, F1, threshold."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from training import classifier
+
+
+def test_lora_classifier_trains_head_keeps_best_and_saves_threshold(
+    tiny_models: dict[str, Path], mini_dataset: Path, tmp_path: Path, recipe_argv
+) -> None:
+    out = tmp_path / "clf"
+    classifier.cli(
+        recipe_argv(
+            "classifier",
+            model_name_or_path=tiny_models["tiny-encoder"],
+            dataset_name=mini_dataset,
+            output_dir=out,
+        )
+    )
+    state = json.loads((out / "trainer_state.json").read_text())
+    evals = [h for h in state["log_history"] if "eval_f1" in h]
+    assert len(evals) >= 3  # F1 on validation at every evaluation (one per epoch)
+    assert state["best_metric"] == max(h["eval_f1"] for h in evals)
+    assert state["best_model_checkpoint"] and Path(state["best_model_checkpoint"]).name.startswith(
+        "checkpoint-"
+    )
+    final_eval = json.loads((out / "eval_results.json").read_text())
+    assert final_eval["eval_f1"] == pytest.approx(
+        state["best_metric"]
+    )  # the best checkpoint is what was kept
+
+    info = json.loads((out / "threshold.json").read_text())
+    assert info["positive_label"] == "effective" and 0.0 < info["threshold"] < 1.0
+    assert info["validation_f1"] >= info["validation_f1_at_0.5"] and info["tuned_on"] == "validation"
+
+    # The head is in the adapter (modules_to_save) and was trained; the saved run reloads to the same scores.
+    from safetensors.torch import load_file
+
+    saved = load_file(str(out / "adapter_model.safetensors"))
+    assert any("classifier" in k for k in saved)
+    model, tokenizer, loaded_info = classifier.load_classifier(out)
+    assert loaded_info == info
+    post, comment = classifier.pair_texts(
+        {"post_title": "Anxious", "post_text": "I feel alone.", "comment_text": "You are not alone."}
+    )
+    enc = tokenizer(post, comment, return_tensors="pt")
+    with torch.no_grad():
+        again = classifier.load_classifier(out)[0](**enc).logits
+        logits = model(**enc).logits
+    torch.testing.assert_close(logits, again)
+    from transformers import AutoModelForSequenceClassification
+
+    torch.manual_seed(0)
+    untrained = AutoModelForSequenceClassification.from_pretrained(tiny_models["tiny-encoder"], num_labels=2)
+    head = saved[next(k for k in saved if k.endswith("classifier.weight"))]
+    assert not torch.allclose(head, untrained.classifier.weight)
+
+    record = json.loads((out / "redditess_run.json").read_text())
+    assert record["dataset"]["version"] == "0.0.1-mini" and record["class_weighting"] == "balanced"
+    assert record["threshold"]["threshold"] == info["threshold"]
+    assert record["class_weights"][0] < record["class_weights"][1]  # effective is the minority class
+
+
+def test_full_finetune_classifier_saves_whole_model(
+    tiny_models: dict[str, Path], mini_dataset: Path, tmp_path: Path, recipe_argv
+) -> None:
+    out = tmp_path / "clf-full"
+    classifier.cli(
+        recipe_argv(
+            "classifier",
+            model_name_or_path=tiny_models["tiny-encoder"],
+            dataset_name=mini_dataset,
+            output_dir=out,
+            use_peft="false",
+            num_train_epochs=1,
+            learning_rate=1e-3,
+        )
+    )
+    assert (out / "model.safetensors").is_file() and not (out / "adapter_config.json").exists()
+    model, _, info = classifier.load_classifier(out)
+    assert model.config.id2label == {0: "not_effective", 1: "effective"} and "threshold" in info
+
+
+def test_class_weights_balance_the_loss() -> None:
+    w = classifier.class_weights(np.array([0, 0, 0, 1]), 2)
+    np.testing.assert_allclose(w, [4 / 6, 4 / 2])
+    assert classifier.class_weights(np.array([0, 0]), 2)[1] == 0.0
+
+
+def test_tune_threshold_finds_the_separating_cut() -> None:
+    probs = np.array([0.1, 0.2, 0.3, 0.35, 0.4, 0.9])
+    labels = np.array([0, 0, 0, 1, 1, 1], dtype=bool)
+    tuned = classifier.tune_threshold(probs, labels)
+    assert tuned["validation_f1"] == 1.0 and 0.3 < tuned["threshold"] <= 0.35
+    assert tuned["validation_f1_at_0.5"] == pytest.approx(0.5)
