@@ -1,0 +1,109 @@
+"""Load a base model with a released adapter (Hub id or local path) and generate one reply.
+
+Resolution goes through `peft` / `transformers` / `huggingface_hub`, so HF_HUB_OFFLINE=1 is respected:
+offline, a Hub id loads from the local cache or fails with a message saying so. The tokenizer comes
+from the adapter (publishing uploads it with the chat template the model was trained with) and falls
+back to the base model's. 4-bit loading uses bitsandbytes NF4 (works on CPU, slower).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+logger = logging.getLogger(__name__)
+
+
+class AssistLoadError(RuntimeError):
+    """The adapter or base model could not be resolved; the message says which and why."""
+
+
+@dataclass
+class LoadedModel:
+    model: Any
+    tokenizer: Any
+    base_model: str
+    adapter: str
+
+
+def _offline() -> bool:
+    from huggingface_hub import constants
+
+    return bool(constants.HF_HUB_OFFLINE)
+
+
+def load(
+    adapter: str, *, base_model: str | None = None, revision: str | None = None, load_in_4bit: bool = False
+) -> LoadedModel:
+    import torch
+    from huggingface_hub.errors import HfHubHTTPError, LocalEntryNotFoundError, OfflineModeIsEnabled
+    from peft import PeftConfig, PeftModel
+    from transformers import AutoModelForCausalLM, AutoTokenizer, BitsAndBytesConfig
+
+    try:
+        peft_config = PeftConfig.from_pretrained(adapter, revision=revision)
+    except (ValueError, OSError, HfHubHTTPError, LocalEntryNotFoundError, OfflineModeIsEnabled) as err:
+        hint = " (HF_HUB_OFFLINE=1: a Hub id must already be in the local cache)" if _offline() else ""
+        raise AssistLoadError(f"cannot load the adapter {adapter!r}{hint}: {err}") from None
+    base = base_model or peft_config.base_model_name_or_path
+    if not base:
+        raise AssistLoadError(f"{adapter!r} does not name its base model; pass --base-model")
+    kwargs: dict[str, Any] = {"dtype": torch.float32}
+    if load_in_4bit:
+        kwargs["quantization_config"] = BitsAndBytesConfig(
+            load_in_4bit=True, bnb_4bit_quant_type="nf4", bnb_4bit_compute_dtype=torch.float32
+        )
+    try:
+        model = AutoModelForCausalLM.from_pretrained(base, **kwargs)
+    except (OSError, ValueError) as err:
+        raise AssistLoadError(
+            f"cannot load the base model {base!r} (pass --base-model to choose another): {err}"
+        ) from None
+    model = PeftModel.from_pretrained(model, adapter, revision=revision).eval()
+    try:
+        tokenizer = AutoTokenizer.from_pretrained(adapter, revision=revision)
+    except (OSError, ValueError):
+        logger.info("no tokenizer with the adapter; using the base model's")
+        tokenizer = AutoTokenizer.from_pretrained(base)
+    if tokenizer.chat_template is None:
+        raise AssistLoadError(f"the tokenizer of {adapter!r} has no chat template")
+    return LoadedModel(model, tokenizer, str(base), adapter)
+
+
+def generate(
+    loaded: LoadedModel,
+    messages: list[dict[str, str]],
+    *,
+    max_new_tokens: int,
+    do_sample: bool,
+    temperature: float,
+    top_p: float,
+    seed: int,
+) -> str:
+    """One reply to the conversation; a template without a system role gets it merged into the user turn."""
+    import jinja2
+    import torch
+    from transformers import set_seed
+
+    from assist.prompts import merge_system_turn
+
+    tok = loaded.tokenizer
+    try:
+        inputs = tok.apply_chat_template(
+            messages, add_generation_prompt=True, return_tensors="pt", return_dict=True
+        )
+    except jinja2.TemplateError:
+        inputs = tok.apply_chat_template(
+            merge_system_turn(messages), add_generation_prompt=True, return_tensors="pt", return_dict=True
+        )
+    set_seed(seed)
+    gen_kwargs: dict[str, Any] = {"max_new_tokens": max_new_tokens, "do_sample": do_sample}
+    if do_sample:
+        gen_kwargs.update(temperature=temperature, top_p=top_p)
+    if tok.pad_token_id is not None:
+        gen_kwargs["pad_token_id"] = tok.pad_token_id
+    with torch.no_grad():
+        out = loaded.model.generate(**inputs, **gen_kwargs)
+    new_tokens = out[0, inputs["input_ids"].shape[1] :]
+    return tok.decode(new_tokens, skip_special_tokens=True).strip()

@@ -1,0 +1,68 @@
+"""The conversations the assistant sends to a model: the same turns the models were trained on.
+
+System prompts come from the dataset builder (one definition); the user turns mirror the builder's
+`preference` / `sft` prompt (title, blank line, body) and `improvement` prompt ("Post:" ... "Draft reply
+to revise:" ...). tests/publish/test_assist_prompts.py checks them against rows of a built dataset.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from dataset_builder.config import IMPROVE_SYSTEM_PROMPT, SYSTEM_PROMPT
+
+
+@dataclass(frozen=True)
+class Post:
+    title: str
+    body: str
+
+    @property
+    def text(self) -> str:
+        """Title and body as the dataset's user turn joins them."""
+        return f"{self.title}\n\n{self.body}"
+
+
+def read_post(path: str | Path) -> Post:
+    """A post file: its first line is the title, the rest the body (blank lines around it are dropped)."""
+    path = Path(path)
+    try:
+        raw = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise FileNotFoundError(f"post file not found: {path}") from None
+    text = raw.strip()
+    if not text:
+        raise ValueError(f"{path}: the post file is empty")
+    title, _, body = text.partition("\n")
+    return Post(title.strip(), body.strip())
+
+
+def read_draft(path: str | Path) -> str:
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8").strip()
+    except FileNotFoundError:
+        raise FileNotFoundError(f"draft file not found: {path}") from None
+    if not text:
+        raise ValueError(f"{path}: the draft file is empty")
+    return text
+
+
+def draft_messages(post: Post) -> list[dict[str, str]]:
+    """Generation Model: system + the post (as in the `sft` / `preference` configs)."""
+    return [{"role": "system", "content": SYSTEM_PROMPT}, {"role": "user", "content": post.text}]
+
+
+def improve_messages(post: Post, draft: str) -> list[dict[str, str]]:
+    """Improvement Model: system + the post and the draft to revise (as in the `improvement` config)."""
+    user = f"Post:\n{post.title}\n\n{post.body}\n\nDraft reply to revise:\n{draft}"
+    return [{"role": "system", "content": IMPROVE_SYSTEM_PROMPT}, {"role": "user", "content": user}]
+
+
+def merge_system_turn(messages: list[dict[str, str]]) -> list[dict[str, str]]:
+    """For chat templates without a system role (Mistral): the system text opens the first user turn."""
+    if not messages or messages[0]["role"] != "system":
+        return messages
+    system, first, *rest = messages
+    return [{"role": first["role"], "content": f"{system['content']}\n\n{first['content']}"}, *rest]
