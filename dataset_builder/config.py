@@ -106,7 +106,7 @@ class BuildConfig:
     )
     min_similarity: float = field(default=0.3, metadata={"help": "Similarity a draft/revision pair needs."})
     improvement_max_candidates: int = field(
-        default=50, metadata={"help": "Only the top-scored N comments of a post are compared."}
+        default=30, metadata={"help": "Only the top-scored N comments of a post are compared."}
     )
     max_improvement_pairs_per_post: int = field(default=3, metadata={"help": "At most this many per post."})
     # splits

@@ -110,7 +110,7 @@ def build_improvement(con: duckdb.DuckDBPyConnection, cfg: BuildConfig) -> None:
     if cfg.similarity == "encoder":
         _encoder_similarity(con)
     else:
-        _lexical_similarity(con)
+        _lexical_similarity(con, cfg.comment_min_score)
     con.execute(f"""
         CREATE OR REPLACE TABLE improvement_pairs AS
         SELECT * EXCLUDE (rn) FROM (
@@ -138,22 +138,22 @@ def build_improvement(con: duckdb.DuckDBPyConnection, cfg: BuildConfig) -> None:
         JOIN ess p ON p.comment_id = x.draft_id""")
 
 
-def _lexical_similarity(con: duckdb.DuckDBPyConnection) -> None:
-    """Word-set Jaccard between comments of one post (stop words and words < 3 letters ignored)."""
+def _lexical_similarity(con: duckdb.DuckDBPyConnection, min_revision_score: int) -> None:
+    """Word-set Jaccard between comments of one post (stop words and words < 3 letters ignored),
+    over the tokens `comment_tokens` already holds; only well-received comments can be revisions."""
     stop = ", ".join(literal(w) for w in STOPWORDS)
     con.execute(f"""
         CREATE OR REPLACE TABLE imp_tokens AS
-        SELECT DISTINCT post_id, comment_id, token FROM (
-            SELECT post_id, comment_id, unnest(regexp_extract_all(lower(comment_text), '[a-z][a-z'']{{2,}}')) AS token
-            FROM imp_cand)
-        WHERE token NOT IN ({stop})""")
+        SELECT t.post_id, t.comment_id, t.token, c.comment_score >= {int(min_revision_score)} AS can_revise
+        FROM comment_tokens t JOIN imp_cand c ON c.comment_id = t.comment_id
+        WHERE length(t.token) >= 3 AND regexp_full_match(t.token, '[a-z]+') AND t.token NOT IN ({stop})""")
     con.execute("""
         CREATE OR REPLACE TABLE pair_similarity AS
         WITH sizes AS (SELECT comment_id, count(*) AS n FROM imp_tokens GROUP BY comment_id),
         shared AS (
             SELECT a.post_id, a.comment_id AS draft_id, b.comment_id AS revision_id, count(*) AS inter
             FROM imp_tokens a JOIN imp_tokens b
-              ON a.post_id = b.post_id AND a.token = b.token AND a.comment_id <> b.comment_id
+              ON a.post_id = b.post_id AND a.token = b.token AND a.comment_id <> b.comment_id AND b.can_revise
             GROUP BY 1, 2, 3)
         SELECT s.post_id, s.draft_id, s.revision_id, s.inter / (da.n + db.n - s.inter)::DOUBLE AS similarity
         FROM shared s JOIN sizes da ON da.comment_id = s.draft_id JOIN sizes db ON db.comment_id = s.revision_id""")

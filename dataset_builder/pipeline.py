@@ -174,26 +174,36 @@ def _privacy(con: duckdb.DuckDBPyConnection, key: bytes) -> int:
         UNION
         SELECT post_id, lower(author) FROM kept_posts""")
     privacy.create_pseudonyms(con, key, "SELECT DISTINCT author FROM top_comments ORDER BY author")
+    crisis = literal(CRISIS_SQL_PATTERN)
     con.execute(f"""
         CREATE OR REPLACE TABLE clean_posts AS
-        SELECT post_id, {privacy.scrub_sql("title")} AS post_title, {privacy.scrub_sql("selftext")} AS post_text
+        SELECT post_id, {privacy.scrub_sql("title")} AS post_title, {privacy.scrub_sql("selftext")} AS post_text,
+               regexp_matches(lower(title || ' ' || selftext), {crisis}) AS post_sensitive
         FROM kept_posts""")
     con.execute(f"""
         CREATE OR REPLACE TABLE clean_comments AS
         SELECT comment_id, post_id, {privacy.scrub_sql("body")} AS comment_text,
-               {privacy.scrub_sql("op_reply_text")} AS op_reply_text
+               {privacy.scrub_sql("op_reply_text")} AS op_reply_text,
+               regexp_matches(lower(body), {crisis}) AS comment_sensitive
         FROM top_comments""")
+    # One tokenization of every comment, shared by the name search here and improvement similarity.
+    con.execute("""
+        CREATE OR REPLACE TABLE comment_tokens AS
+        SELECT comment_id, post_id, unnest(list_distinct(regexp_extract_all(lower(comment_text), '[a-z0-9_-]+'))) AS token
+        FROM clean_comments""")
     con.execute(f"""
         CREATE OR REPLACE TABLE post_name_hits AS {
         privacy.name_hits_sql(
-            "SELECT post_id AS key, post_id, post_title || ' ' || post_text AS text FROM clean_posts"
+            "SELECT post_id AS key, post_id, unnest(regexp_extract_all(lower(post_title || ' ' || post_text), "
+            "'[a-z0-9_-]+')) AS token FROM clean_posts"
         )
     }""")
     con.execute(f"""
         CREATE OR REPLACE TABLE comment_name_hits AS {
         privacy.name_hits_sql(
-            "SELECT comment_id AS key, post_id, comment_text || ' ' || coalesce(op_reply_text, '') AS text "
-            "FROM clean_comments"
+            "SELECT comment_id AS key, post_id, token FROM comment_tokens UNION ALL "
+            "SELECT comment_id, post_id, unnest(regexp_extract_all(lower(op_reply_text), '[a-z0-9_-]+')) "
+            "FROM clean_comments WHERE op_reply_text IS NOT NULL"
         )
     }""")
     rewritten = privacy.rewrite_names(
@@ -207,7 +217,6 @@ def _privacy(con: duckdb.DuckDBPyConnection, key: bytes) -> int:
 
 def _assemble_rows(con: duckdb.DuckDBPyConnection, cfg: BuildConfig) -> None:
     """The `ess` table: one row per kept top-level comment with every contract column and its split."""
-    crisis = literal(CRISIS_SQL_PATTERN)
     con.execute(f"""
         CREATE OR REPLACE TABLE ess AS
         SELECT c.post_id, c.comment_id, t.subreddit, p.post_title, p.post_text, c.comment_text,
@@ -217,9 +226,7 @@ def _assemble_rows(con: duckdb.DuckDBPyConnection, cfg: BuildConfig) -> None:
                s.reception, s.op_signal, s.post_feedback,
                l.label, l.label_confidence, l.label_source,
                a.pseudonym AS author,
-               regexp_matches(lower(k.title || ' ' || k.selftext), {crisis}) AS post_sensitive,
-               regexp_matches(lower(k.title || ' ' || k.selftext), {crisis})
-                 OR regexp_matches(lower(t.body), {crisis}) AS is_sensitive,
+               p.post_sensitive, p.post_sensitive OR c.comment_sensitive AS is_sensitive,
                {split_sql(cfg, "c.post_id")} AS split
         FROM clean_comments c
         JOIN top_comments t ON t.comment_id = c.comment_id

@@ -107,12 +107,11 @@ def replace_names(text: str | None, names: list[str]) -> str | None:
     return name_pattern(names).sub(USER_PLACEHOLDER, text)
 
 
-def name_hits_sql(texts_query: str) -> str:
-    """(key, name) pairs where a text of `texts_query` (key, post_id, text) contains a participant's name."""
+def name_hits_sql(tokens_query: str) -> str:
+    """(key, name) pairs where a text's tokens (`tokens_query`: key, post_id, token; a token is a
+    maximal run of username characters, lower-cased) include a participant of its thread."""
     return f"""
-        WITH texts AS ({texts_query}),
-        tokens AS (
-            SELECT key, post_id, unnest(regexp_extract_all(lower(text), '[a-z0-9_-]+')) AS token FROM texts)
+        WITH tokens AS ({tokens_query})
         SELECT DISTINCT t.key, t.token AS name
         FROM tokens t JOIN participants p ON p.post_id = t.post_id AND p.name = t.token
         WHERE length(t.token) >= 3"""

@@ -91,8 +91,9 @@ def compute(con: duckdb.DuckDBPyConnection, cfg: BuildConfig) -> None:
         SELECT p.post_id, concat_ws('\n\n', nullif(trim(regexp_extract(p.selftext, {literal(EDIT_TEXT)}, 1)), ''),
                                      o.text) AS feedback_text
         FROM kept_posts p LEFT JOIN (
-            SELECT post_id, string_agg(body, '\n\n' ORDER BY created_utc, id) AS text
-            FROM comment_status WHERE top_level AND drop_reason = 'by_op' GROUP BY post_id) o
+            SELECT s.post_id, string_agg(b.body, '\n\n' ORDER BY s.created_utc, s.id) AS text
+            FROM comment_status s JOIN comments b ON b.id = s.id
+            WHERE s.top_level AND s.drop_reason = 'by_op' GROUP BY s.post_id) o
           ON o.post_id = p.post_id""")
     score_sentiment(
         con,

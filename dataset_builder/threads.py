@@ -52,7 +52,7 @@ def assemble(con: duckdb.DuckDBPyConnection, cfg: BuildConfig) -> None:
     comment_filter = f"c.subreddit NOT IN ({in_list(cfg.subreddits)})" if cfg.subreddits else "false"
     con.execute(f"""
         CREATE OR REPLACE TABLE comment_status AS
-        SELECT c.*, p.author AS post_author, p.drop_reason AS post_drop,
+        SELECT c.* EXCLUDE (body), p.author AS post_author, p.drop_reason AS post_drop,
                c.parent_id LIKE 't3_%' AS top_level,
                coalesce(c.is_submitter, lower(c.author) = lower(p.author), false) AS by_op,
                (c.author IS NULL OR c.author = {DELETED} OR c.body = {DELETED}) AS is_deleted,
@@ -75,10 +75,11 @@ def assemble(con: duckdb.DuckDBPyConnection, cfg: BuildConfig) -> None:
     con.execute("""
         CREATE OR REPLACE TABLE op_replies AS
         SELECT t.id AS comment_id,
-               string_agg(r.body, '\n\n' ORDER BY r.created_utc, r.id) AS op_reply_text,
+               string_agg(b.body, '\n\n' ORDER BY r.created_utc, r.id) AS op_reply_text,
                count(*) AS op_reply_count
         FROM comment_status r JOIN comment_status t
              ON r.parent_id = 't1_' || t.id AND r.post_id = t.post_id
+        JOIN comments b ON b.id = r.id
         WHERE NOT r.top_level AND r.by_op AND NOT r.is_deleted AND NOT r.is_removed
               AND t.top_level AND t.drop_reason IS NULL
         GROUP BY t.id""")
@@ -89,9 +90,9 @@ def assemble(con: duckdb.DuckDBPyConnection, cfg: BuildConfig) -> None:
         SELECT post_id,
                count(*) FILTER (WHERE top_level AND drop_reason IS NULL) AS kept_comments,
                count(*) FILTER (WHERE is_deleted OR is_removed) AS deleted_comments,
-               count(*) FILTER (WHERE top_level AND drop_reason IS NULL
-                                AND id IN (SELECT comment_id FROM op_replies)) AS op_replied_comments
-        FROM comment_status WHERE post_drop IS NULL GROUP BY post_id""")
+               count(r.comment_id) AS op_replied_comments
+        FROM comment_status c LEFT JOIN op_replies r ON r.comment_id = c.id
+        WHERE post_drop IS NULL GROUP BY post_id""")
     con.execute(f"""
         CREATE OR REPLACE TABLE posts AS
         SELECT p.* EXCLUDE (drop_reason), CASE
@@ -105,10 +106,11 @@ def assemble(con: duckdb.DuckDBPyConnection, cfg: BuildConfig) -> None:
         FROM post_status p LEFT JOIN thread_facts f ON f.post_id = p.id""")
     con.execute("""
         CREATE OR REPLACE TABLE top_comments AS
-        SELECT c.id AS comment_id, c.post_id, c.subreddit, c.author, c.body, c.score, c.created_utc,
+        SELECT c.id AS comment_id, c.post_id, c.subreddit, c.author, b.body, c.score, c.created_utc,
                r.op_reply_text, coalesce(r.op_reply_count, 0) AS op_reply_count
         FROM comment_status c
         JOIN posts p ON p.id = c.post_id AND p.drop_reason IS NULL
+        JOIN comments b ON b.id = c.id
         LEFT JOIN op_replies r ON r.comment_id = c.id
         WHERE c.top_level AND c.drop_reason IS NULL""")
     # Comments of posts dropped only now (second phase) are counted as post_dropped.

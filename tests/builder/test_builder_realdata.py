@@ -1,0 +1,197 @@
+"""The builder on real Reddit dumps from ../shared/data (skipped when absent). Slow: CI runs them."""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+from collections import defaultdict
+from pathlib import Path
+
+import pyarrow.parquet as pq
+import pytest
+import zstandard
+
+from dataset_builder.config import CONFIG_NAMES, BuildConfig
+from dataset_builder.pipeline import BuildError, build
+from dataset_builder.splits import split_of
+
+pytestmark = pytest.mark.slow
+KEY = b"real-data-test-key"
+TOKEN = re.compile(r"[a-z0-9_-]+")
+
+
+def _records(path: Path):
+    dctx = zstandard.ZstdDecompressor(max_window_size=2**31)
+    with open(path, "rb") as handle, dctx.stream_reader(handle) as reader:
+        for line in io.TextIOWrapper(reader, encoding="utf-8"):
+            if line.strip():
+                yield json.loads(line)
+
+
+def _rows(folder: Path, config: str) -> list[dict]:
+    rows = []
+    for path in sorted((folder / "data" / config).glob("*.parquet")):
+        split = path.name.split("-")[0]
+        rows += [r | {"_split": split} for r in pq.read_table(path).to_pylist()]
+    return rows
+
+
+@pytest.fixture(scope="module")
+def college(shared_data: Path) -> Path:
+    return shared_data / "reddit-college"
+
+
+@pytest.fixture(scope="module")
+def college_build(college: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict]:
+    out = tmp_path_factory.mktemp("college") / "redditess"
+    manifest = build(BuildConfig(inputs=[college], out=out), key=KEY)
+    return out, manifest
+
+
+@pytest.fixture(scope="module")
+def college_threads(college: Path) -> dict:
+    """An independent reading of the dumps with json.loads: post authors, comment facts, participants."""
+    post_author = {}
+    for path in sorted(college.glob("*_submissions.zst")):
+        for r in _records(path):
+            post_author[r["id"]] = r["author"]
+    comments = {}
+    participants = defaultdict(set)
+    for path in sorted(college.glob("*_comments.zst")):
+        for r in _records(path):
+            post_id = r["link_id"][3:]
+            comments[r["id"]] = (post_id, r["parent_id"], r["author"], r.get("is_submitter"))
+            if r["author"] and r["author"] != "[deleted]":
+                participants[post_id].add(r["author"].lower())
+    for post_id, author in post_author.items():
+        if author and author != "[deleted]":
+            participants[post_id].add(author.lower())
+    return {"post_author": post_author, "comments": comments, "participants": participants}
+
+
+def test_op_direct_replies_match_an_independent_count(college_build, college_threads) -> None:
+    _, manifest = college_build
+    post_author, comments = college_threads["post_author"], college_threads["comments"]
+    count = 0
+    for post_id, parent, author, is_submitter in comments.values():
+        if not parent.startswith("t1_") or post_id not in post_author or author == "[deleted]":
+            continue
+        top = comments.get(parent[3:])
+        if top is None or top[0] != post_id or not top[1].startswith("t3_"):
+            continue
+        by_op = (
+            is_submitter
+            if is_submitter is not None
+            else author.lower() == (post_author[post_id] or "").lower()
+        )
+        count += bool(by_op)
+    assert manifest["counts"]["op_direct_replies_in_input"] == count
+    assert manifest["counts"]["comments_read"] == len(comments) == 544_277
+    assert manifest["counts"]["submissions_read"] == len(post_author) == 32_791
+    assert 0 < manifest["counts"]["op_replies_used"] <= count
+
+
+def test_every_preference_pair_follows_shp_rules(college_build) -> None:
+    folder, _ = college_build
+    comments = {r["comment_id"]: r for r in _rows(folder, "comments")}
+    pairs = _rows(folder, "preference")
+    assert len(pairs) > 1000
+    per_post = defaultdict(int)
+    for p in pairs:
+        chosen, rejected = comments[p["chosen_id"]], comments[p["rejected_id"]]
+        assert chosen["post_id"] == rejected["post_id"] == p["post_id"]
+        per_post[(p["post_id"], p["pair_source"])] += 1
+        if p["pair_source"] == "votes":
+            assert chosen["comment_created_utc"] > rejected["comment_created_utc"]
+            assert rejected["comment_score"] >= 2 and chosen["comment_score"] >= 2 * rejected["comment_score"]
+            assert p["score_ratio"] == pytest.approx(chosen["comment_score"] / rejected["comment_score"])
+            assert chosen["post_score"] >= 2
+        else:
+            assert (chosen["label"], rejected["label"]) == (1, 0)
+    assert max(per_post.values()) <= 5
+
+
+def test_no_split_leakage(college_build) -> None:
+    folder, _ = college_build
+    cfg = BuildConfig(seed=0)
+    for config in CONFIG_NAMES:
+        for row in _rows(folder, config):
+            assert row["_split"] == split_of(cfg, row["post_id"]), (config, row["post_id"])
+
+
+def test_no_raw_username_in_any_output(college_build, college_threads) -> None:
+    folder, manifest = college_build
+    participants = college_threads["participants"]
+    all_names = {n for names in participants.values() for n in names}
+    meta = (folder / "README.md").read_text().lower() + (folder / "manifest.json").read_text().lower()
+    leaks = []
+    for config in CONFIG_NAMES:
+        for row in _rows(folder, config):
+            names = {n for n in participants[row["post_id"]] if len(n) >= 3}
+            texts = [
+                v
+                for k, v in row.items()
+                if isinstance(v, str) and k not in ("post_id", "comment_id", "subreddit")
+            ]
+            texts += [
+                m["content"] for k in ("prompt", "chosen", "rejected", "messages") for m in row.get(k) or []
+            ]
+            for text in texts:
+                hit = names.intersection(TOKEN.findall(text.lower()))
+                if hit:
+                    leaks.append((config, row["post_id"], len(hit)))
+            assert "author" not in row or re.fullmatch(r"user_[0-9a-f]{12}", row["author"])
+    assert not leaks, leaks[:5]
+    assert manifest["counts"]["texts_with_participant_names_replaced"] > 0
+    # The card and manifest name no username-like participant (names with digits, _ or -).
+    assert not {t for t in TOKEN.findall(meta) if t in all_names and re.search(r"[0-9_-]", t)}
+
+
+def test_two_builds_are_byte_identical(shared_data: Path, tmp_path: Path) -> None:
+    small = [
+        shared_data / "reddit-college" / f"{s}_{k}.zst"
+        for s in ("CollegeAdvice", "CollegeMajors")
+        for k in ("submissions", "comments")
+    ]
+    outs = [tmp_path / "a", tmp_path / "b"]
+    for out in outs:
+        build(BuildConfig(inputs=small, out=out, version="9.9.9"), key=KEY)
+    files = [sorted(p.relative_to(o) for p in (o / "data").rglob("*.parquet")) for o in outs]
+    assert files[0] == files[1] and files[0]
+    for rel in files[0]:
+        assert (outs[0] / rel).read_bytes() == (outs[1] / rel).read_bytes(), rel
+
+
+def test_monthly_comments_without_submissions_are_orphans(shared_data: Path, tmp_path: Path) -> None:
+    monthly = shared_data / "pushshift-monthly"
+    rc = [monthly / "RC_2005-12.zst", monthly / "RC_2006-01.zst"]
+    with pytest.raises(BuildError, match="all 4,741 comments have no submission"):
+        build(BuildConfig(inputs=rc, out=tmp_path / "rc"), key=KEY)
+    assert not (tmp_path / "rc").exists()
+    with pytest.raises(BuildError, match=r"4,741 comments had no submission"):
+        build(BuildConfig(inputs=[monthly], out=tmp_path / "all"), key=KEY)
+
+
+def test_reddit_api_threads_with_morechildren(shared_data: Path, tmp_path: Path) -> None:
+    api = shared_data / "reddit-api"
+    expected = 0
+    for path in api.rglob("*.json"):
+        data = json.loads(path.read_text())
+        stack = (
+            data
+            if isinstance(data, list)
+            else [{"kind": "Listing", "data": {"children": data["json"]["data"]["things"]}}]
+        )
+        while stack:
+            item = stack.pop()
+            if item.get("kind") == "Listing":
+                stack.extend(item["data"]["children"])
+            elif item.get("kind") == "t1":
+                expected += 1
+                if isinstance(item["data"].get("replies"), dict):
+                    stack.append(item["data"]["replies"])
+    manifest = build(BuildConfig(inputs=[api], out=tmp_path / "api"), key=KEY)
+    assert manifest["counts"]["comments_unique"] <= manifest["counts"]["comments_read"] == expected
+    assert manifest["counts"]["reddit_api_more_placeholders"] > 0
+    assert manifest["counts"]["submissions_unique"] == 4 and manifest["counts"]["posts_kept"] >= 1
