@@ -102,7 +102,9 @@ def _metric_rows(metrics: Mapping[str, Any], source: str, split: str) -> list[tu
     for name, value in flatten(metrics).items():
         if isinstance(value, bool) or not isinstance(value, int | float):
             continue
-        if name.endswith(("_runtime", "_samples_per_second", "_steps_per_second", "samples", "epoch")):
+        if name.endswith(
+            ("_runtime", "_samples_per_second", "_steps_per_second", "samples", "epoch", "num_tokens")
+        ):
             continue
         rows.append((source, split, name.removeprefix("eval_"), float(value)))
     return rows
@@ -228,7 +230,13 @@ def build_model_card_data(run_dir: Path, inputs: ModelCardInputs) -> tuple[Model
 
 
 def _flat_numbers(d: Mapping[str, Any]) -> list[tuple[str, Any]]:
-    return [(k, v) for k, v in flatten(d).items() if isinstance(v, int | float) and not isinstance(v, bool)]
+    """Numeric training metrics, without throughput figures that say nothing about the model."""
+    skip = ("_runtime", "_per_second", "total_flos")
+    return [
+        (k, v)
+        for k, v in flatten(d).items()
+        if isinstance(v, int | float) and not isinstance(v, bool) and not k.endswith(skip)
+    ]
 
 
 def _crisis_context() -> dict[str, Any]:

@@ -84,6 +84,7 @@ class HubState:
         self.lfs: dict[str, bytes] = {}
         self.lock = threading.RLock()
         self.requests: list[tuple[str, str, int]] = []
+        self.fail_next: dict[str, int] = {}  # action ("commit", "preupload", ...) -> status, answered once
         self._counter = 0
 
     # -- identity -------------------------------------------------------------------------------
@@ -291,6 +292,9 @@ class HubHandler(BaseHTTPRequestHandler):
             return self._info(repo, rest[1] if rest else "main")
         action = rest[0]
         repo = state.get_repo(repo_type, repo_id, who)
+        if action in state.fail_next:  # an injected failure: the request is consumed, nothing is applied
+            self._body()
+            raise HttpError(state.fail_next.pop(action), f"injected failure of {action}")
         if action == "settings" and m == "PUT":
             state.require_write(who, repo_id.split("/")[0])
             body = json.loads(self._body() or b"{}")

@@ -147,3 +147,21 @@ def test_invalid_folder_is_refused_before_any_request(hub, contract_folder: Path
     assert refused.returncode == 2
     assert "extra-00000.parquet: parquet file not listed in any config" in refused.stderr
     assert hub.state.requests == []
+
+
+def test_interrupted_upload_can_be_rerun(hub, contract_folder: Path, tmp_path: Path) -> None:
+    """The commit fails after the LFS uploads; the rerun re-sends no LFS object and commits once."""
+    env = client_env(hub.endpoint, tmp_path / "hf-home")
+    hub.state.fail_next["commit"] = 500
+    failed = _publish(contract_folder, env)
+    assert failed.returncode == 2 and "The Hub answered 500" in failed.stderr
+    repo = hub.state.repos[("dataset", "lab/redditess")]
+    assert repo.tags == {} and len(repo.commits) == 1  # nothing half-published
+    puts_before = sum(1 for m, p, _ in hub.state.requests if m == "PUT" and p.startswith("/lfs-objects/"))
+    assert puts_before == 5
+
+    rerun = _publish(contract_folder, env)
+    assert rerun.returncode == 0, rerun.stderr
+    puts_after = sum(1 for m, p, _ in hub.state.requests if m == "PUT" and p.startswith("/lfs-objects/"))
+    assert puts_after == puts_before  # every parquet file was already stored
+    assert len(repo.commits) == 2 and "v0.1.0" in repo.tags
