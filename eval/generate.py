@@ -141,6 +141,7 @@ def run_generate(args: GenerateArguments) -> Path:
     )
     screen = CrisisScreen() if args.append_crisis_notice else None
     if todo:
+        work.parent.mkdir(parents=True, exist_ok=True)
         texts = [
             tokenizer.apply_chat_template(it.prompt, add_generation_prompt=True, tokenize=False)
             for it in todo

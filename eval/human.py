@@ -355,7 +355,13 @@ def run_ingest(args: HumanIngestArguments) -> dict[str, Any]:
 
 
 def dpo2_pairs(key: dict[str, Any], by_item: dict[str, dict[str, dict[str, Any]]]) -> list[dict[str, Any]]:
-    """One preference pair per item whose raters prefer one side by a strict majority."""
+    """One preference pair per item whose raters prefer one side by a strict majority.
+
+    Columns follow the RedditESS `preference` config (same types, so the pairs concatenate with it), with
+    pair_source="human", chosen/rejected_score = votes, seconds_difference null, plus the systems and item.
+    """
+    from safety import screen_text
+
     pairs = []
     for item_id, ratings in sorted(by_item.items()):
         votes = {s: sum(r["preference"] == s for r in ratings.values()) for s in SIDES}
@@ -381,6 +387,9 @@ def dpo2_pairs(key: dict[str, Any], by_item: dict[str, dict[str, dict[str, Any]]
                 "score_ratio": votes[win] / max(votes[lose], 1),
                 "seconds_difference": None,
                 "pair_source": "human",
+                "is_sensitive": screen_text(
+                    " ".join(m["content"] for m in prompt if m.get("role") == "user")
+                ),
                 "chosen_system": item["systems"][win],
                 "rejected_system": item["systems"][lose],
                 "n_raters": len(ratings),
@@ -406,8 +415,9 @@ def _write_pairs(out: Path, pairs: list[dict[str, Any]]) -> None:
             ("chosen_score", pa.int64()),
             ("rejected_score", pa.int64()),
             ("score_ratio", pa.float64()),
-            ("seconds_difference", pa.float64()),
+            ("seconds_difference", pa.int64()),
             ("pair_source", pa.string()),
+            ("is_sensitive", pa.bool_()),
             ("chosen_system", pa.string()),
             ("rejected_system", pa.string()),
             ("n_raters", pa.int64()),

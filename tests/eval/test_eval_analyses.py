@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import POSTS, REPLIES, write_generations
+from eval_helpers import POSTS, REPLIES, write_generations
 from sklearn.metrics import f1_score
 
 from eval.classify import ClassifierArguments, run_classifier

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import write_generations
+from eval_helpers import write_generations
 
 from eval.io import read_jsonl
 from eval.judge import JudgeArguments, decide, run_judge
