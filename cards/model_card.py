@@ -86,7 +86,7 @@ class ModelCardInputs:
     repo_id: str | None = None
     base_model_id: str | None = None
     dataset_id: str | None = None
-    eval_report: Mapping[str, Any] | None = None
+    eval_reports: dict[str, Mapping[str, Any]] | None = None  # name (file stem) -> evaluation-kit JSON
     license: str = "other"
 
 
@@ -111,16 +111,17 @@ def _metric_rows(metrics: Mapping[str, Any], source: str, split: str) -> list[tu
 
 
 def collect_eval_rows(
-    run_dir: Path, eval_report: Mapping[str, Any] | None
+    run_dir: Path, eval_reports: Mapping[str, Mapping[str, Any]] | None
 ) -> list[tuple[str, str, str, float]]:
-    """(source, split, metric, value) from the run's eval_results.json and the evaluation kit's report.
+    """(source, split, metric, value) from the run's eval_results.json and the evaluation kit's JSON files.
 
-    The report is either `{"split": ..., "metrics": {name: value}}` or a flat `{name: value}`.
+    A report is either `{"split": ..., "metrics": {name: value}}` (eval classify) or a flat mapping
+    (eval judge / linguistic): its numeric fields are taken, strings skipped.
     """
     rows = _metric_rows(_read_json(run_dir / "eval_results.json"), "trainer evaluation", "validation")
-    if eval_report:
-        metrics = eval_report.get("metrics", eval_report)
-        rows += _metric_rows(metrics, "evaluation kit", str(eval_report.get("split", "test")))
+    for name, report in (eval_reports or {}).items():
+        metrics = report.get("metrics", report)
+        rows += _metric_rows(metrics, f"evaluation kit: {name}", str(report.get("split", "test")))
     return rows
 
 
@@ -147,7 +148,7 @@ def build_model_card_data(run_dir: Path, inputs: ModelCardInputs) -> tuple[Model
     )
     load_in_4bit = bool(record.get("load_in_4bit", by_leaf.get("load_in_4bit", False)))
     task_type = "text-classification" if stage.startswith("classifier") else "text-generation"
-    eval_rows = collect_eval_rows(run_dir, inputs.eval_report)
+    eval_rows = collect_eval_rows(run_dir, inputs.eval_reports)
     model_name = inputs.repo_id.split("/")[-1] if inputs.repo_id else run_dir.name
     eval_results = [
         EvalResult(

@@ -55,9 +55,22 @@ class AdapterCardArgs:
     dataset: str | None = field(
         default=None, metadata={"help": "Hub id of the RedditESS dataset repository."}
     )
-    eval_report: str | None = field(
-        default=None, metadata={"help": "JSON report of the evaluation kit ({split, metrics}) for the card."}
+    eval_report: list[str] | None = field(
+        default=None,
+        metadata={
+            "help": "Evaluation-kit JSON files (metrics.json, judge.json, linguistic.json) for the card."
+        },
     )
+
+
+def _read_report(path: Path) -> dict:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as err:
+        raise ValueError(f"{path}: evaluation report is not valid JSON ({err})") from None
+    if not isinstance(data, dict):
+        raise ValueError(f"{path}: evaluation report must be a JSON object")
+    return data
 
 
 def _private(args: PublishArgs) -> bool:
@@ -109,11 +122,9 @@ def main(argv: list[str] | None = None) -> int:
             plan = plan_dataset(folder, args.repo, private=_private(args), gated=args.gated, tag=args.tag)
         else:
             card: AdapterCardArgs = parsed[1]
-            report = (
-                json.loads(Path(card.eval_report).read_text(encoding="utf-8")) if card.eval_report else None
-            )
+            reports = {Path(f).stem: _read_report(Path(f)) for f in card.eval_report or []}
             inputs = ModelCardInputs(
-                base_model_id=card.base_model, dataset_id=card.dataset, eval_report=report
+                base_model_id=card.base_model, dataset_id=card.dataset, eval_reports=reports
             )
             plan = plan_adapter(
                 folder, args.repo, private=_private(args), gated=args.gated, tag=args.tag, inputs=inputs

@@ -60,10 +60,8 @@ def adapter_files(run_dir: Path, inputs: ModelCardInputs) -> list[PlannedFile]:
     if (run_dir / RESOLVED_CONFIG).is_file():
         config = scrub_paths(yaml.safe_load((run_dir / RESOLVED_CONFIG).read_text(encoding="utf-8")))
         files.append(PlannedFile(RESOLVED_CONFIG, content=yaml.safe_dump(config, sort_keys=True).encode()))
-    if inputs.eval_report:
-        files.append(
-            PlannedFile("evaluation_report.json", content=_json_bytes(scrub_paths(dict(inputs.eval_report))))
-        )
+    for name, report in (inputs.eval_reports or {}).items():
+        files.append(PlannedFile(f"evaluation/{name}.json", content=_json_bytes(scrub_paths(dict(report)))))
     return sorted(files, key=lambda f: f.path_in_repo)
 
 

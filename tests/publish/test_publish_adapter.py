@@ -39,7 +39,8 @@ def _local_logits(base_path: Path, adapter_path: Path) -> tuple[list[float], lis
 def test_model_card_metadata_and_sections(adapter_run: Path) -> None:
     report = {"split": "test", "metrics": {"win_rate": 0.62, "distinct_2": 0.41, "note": "text is skipped"}}
     text = render_model_card(
-        adapter_run, ModelCardInputs(repo_id="lab/gm", base_model_id="org/base", eval_report=report)
+        adapter_run,
+        ModelCardInputs(repo_id="lab/gm", base_model_id="org/base", eval_reports={"metrics": report}),
     )
     card = ModelCard(text)
     data = card.data.to_dict()
@@ -67,11 +68,17 @@ def test_adapter_round_trip_reproduces_local_logits(
     hub, adapter_run: Path, tiny_llama: Path, tmp_path: Path
 ) -> None:
     env = client_env(hub.endpoint, tmp_path / "hf-home")
+    judge = tmp_path / "judge.json"
+    judge.write_text(json.dumps({"judge": "classifier", "system_a": "gm-dpo", "win_rate": 0.58, "n": 40}))
     args = ["-m", "publish", "adapter", str(adapter_run), "--repo", "lab/gm", "--tag", "v0.1.0"]
+    args += ["--eval-report", str(judge)]
     dry = run([*args, "--dry-run", "--dry-run-dir", str(tmp_path / "dry")], env)
     assert dry.returncode == 0, dry.stderr
     assert hub.state.requests == []
     assert validate_folder(tmp_path / "dry" / "tree").ok
+    card = ModelCard((tmp_path / "dry" / "tree" / "README.md").read_text())
+    assert "| evaluation kit: judge | test | win_rate | 0.58 |" in card.text
+    assert (tmp_path / "dry" / "tree" / "evaluation" / "judge.json").is_file()
 
     done = run([*args, "--base-model", str(tiny_llama)], env)
     assert done.returncode == 0, done.stderr
