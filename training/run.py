@@ -128,6 +128,21 @@ def run_record(
     return record
 
 
+def check_one_run(trainer: Any) -> None:
+    """Refuse to train when the launcher started N processes that did not join one process group.
+
+    `accelerate launch --multi_gpu` on a machine without GPUs, without `use_cpu`/ACCELERATE_USE_CPU, starts
+    independent single-process runs that overwrite each other's output directory.
+    """
+    launched = int(os.environ.get("WORLD_SIZE", "1"))
+    joined = trainer.accelerator.num_processes
+    if launched > 1 and joined != launched:
+        raise RuntimeError(
+            f"launched {launched} processes but this one trains alone (world size {joined}): on CPU set "
+            "`use_cpu: true` in the recipe or export ACCELERATE_USE_CPU=1 (see training/accelerate_configs/)"
+        )
+
+
 def finish_run(
     trainer: Any,
     *,
@@ -143,6 +158,7 @@ def finish_run(
     `after_train` runs on every rank after training (e.g. the classifier's threshold tuning, which predicts
     over the distributed validation set) and returns extra fields for the run record.
     """
+    check_one_run(trainer)
     out = Path(trainer.args.output_dir)
     train_result = trainer.train(resume_from_checkpoint=resume_from)
     metrics = dict(train_result.metrics)
