@@ -24,7 +24,7 @@ install: $(STAMP)
 demo: $(STAMP)
 	rm -rf $(DEMO_DIR)
 	$(PY) -m dataset_builder sample --out $(DEMO_DIR)/raw
-	$(PY) -m dataset_builder build --input $(DEMO_DIR)/raw --out $(DEMO_DIR)/redditess --version 0.1.0-demo --pseudonym-key-file $(DEMO_DIR)/raw/DEMO_KEY
+	REDDITESS_PSEUDONYM_KEY=demo-key-not-secret $(PY) -m dataset_builder build --input $(DEMO_DIR)/raw --out $(DEMO_DIR)/redditess --version 0.1.0-demo
 	$(PY) -m dataset_builder stats $(DEMO_DIR)/redditess
 
 test: $(STAMP)

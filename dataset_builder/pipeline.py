@@ -175,17 +175,18 @@ def _privacy(con: duckdb.DuckDBPyConnection, key: bytes) -> int:
         SELECT post_id, lower(author) FROM kept_posts""")
     privacy.create_pseudonyms(con, key, "SELECT DISTINCT author FROM top_comments ORDER BY author")
     crisis = literal(CRISIS_SQL_PATTERN)
-    con.execute(f"""
-        CREATE OR REPLACE TABLE clean_posts AS
-        SELECT post_id, {privacy.scrub_sql("title")} AS post_title, {privacy.scrub_sql("selftext")} AS post_text,
-               regexp_matches(lower(title || ' ' || selftext), {crisis}) AS post_sensitive
-        FROM kept_posts""")
-    con.execute(f"""
-        CREATE OR REPLACE TABLE clean_comments AS
-        SELECT comment_id, post_id, {privacy.scrub_sql("body")} AS comment_text,
-               {privacy.scrub_sql("op_reply_text")} AS op_reply_text,
-               regexp_matches(lower(body), {crisis}) AS comment_sensitive
-        FROM top_comments""")
+    posts = privacy.scrub_query(
+        "kept_posts",
+        ["post_id", f"regexp_matches(lower(title || ' ' || selftext), {crisis}) AS post_sensitive"],
+        {"post_title": "title", "post_text": "selftext"},
+    )
+    con.execute(f"CREATE OR REPLACE TABLE clean_posts AS {posts}")
+    comments = privacy.scrub_query(
+        "top_comments",
+        ["comment_id", "post_id", f"regexp_matches(lower(body), {crisis}) AS comment_sensitive"],
+        {"comment_text": "body", "op_reply_text": "op_reply_text"},
+    )
+    con.execute(f"CREATE OR REPLACE TABLE clean_comments AS {comments}")
     # One tokenization of every comment, shared by the name search here and improvement similarity.
     con.execute("""
         CREATE OR REPLACE TABLE comment_tokens AS

@@ -29,25 +29,37 @@ KEY_ENV = "REDDITESS_PSEUDONYM_KEY"
 USER_PLACEHOLDER = "[user]"
 NAME_CHARS = "A-Za-z0-9_-"
 
-# (RE2 pattern, replacement), applied in this order: emails before URLs, URLs before mentions.
-SCRUB_RULES: tuple[tuple[str, str], ...] = (
-    (r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}", "[email]"),
-    (r"(?i)\b(?:https?://|www\.)[^\s<>\"'\])]+", "[url]"),
+# (RE2 pattern, replacement, a cheap SQL pre-check on column `{x}` without which the pattern cannot
+# match), applied in this order: emails before URLs, URLs before mentions. The pre-checks skip the
+# regex pass for the many texts with no '@', no '.', no four digits or no 'u/'.
+TLDS = "com|org|net|edu|gov|io|co|uk|ca|au|me|ly|gg|tv|info"
+SCRUB_RULES: tuple[tuple[str, str, str], ...] = (
+    (r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}", "[email]", "contains({x}, '@')"),
     (
-        r"(?i)\b[a-z0-9-]+(?:\.[a-z0-9-]+)*\.(?:com|org|net|edu|gov|io|co|uk|ca|au|me|ly|gg|tv|info)\b(?:/[^\s<>\"'\])]*)?",
+        r"(?i)\b(?:https?://|www\.)[^\s<>\"'\])]+",
         "[url]",
+        "(contains({x}, '://') OR contains(lower({x}), 'www.'))",
     ),
-    (r"(?:\+?1[\s.-]?)?\(?\b\d{3}\)?[\s.-]\d{3}[\s.-]\d{4}\b", "[phone]"),
-    (r"(?i)(^|[^A-Za-z0-9_/])/?u/[A-Za-z0-9_-]{2,}", r"\1" + USER_PLACEHOLDER),
+    (rf"(?i)\b[a-z0-9-]+(?:\.[a-z0-9-]+)*\.(?:{TLDS})\b(?:/[^\s<>\"'\])]*)?", "[url]", "contains({x}, '.')"),
+    (r"(?:\+?1[\s.-]?)?\(?\b\d{3}\)?[\s.-]\d{3}[\s.-]\d{4}\b", "[phone]", r"regexp_matches({x}, '\d{{4}}')"),
+    (r"(?i)(^|[^A-Za-z0-9_/])/?u/[A-Za-z0-9_-]{2,}", r"\1" + USER_PLACEHOLDER, "contains(lower({x}), 'u/')"),
 )
 
 
-def scrub_sql(column: str) -> str:
-    """A SQL expression scrubbing emails, URLs, phone numbers and u/ mentions from `column`."""
-    expr = column
-    for pattern, replacement in SCRUB_RULES:
-        expr = f"regexp_replace({expr}, {literal(pattern)}, {literal(replacement)}, 'g')"
-    return expr
+def scrub_query(source: str, keep: list[str], texts: dict[str, str]) -> str:
+    """SELECT `keep` columns and every `texts` expression (output name -> SQL) scrubbed of emails, URLs,
+    phone numbers and u/ mentions: one nested projection per rule, each regex guarded by its pre-check."""
+    columns = ", ".join([*keep, *(f"{expr} AS {name}" for name, expr in texts.items())])
+    query = f"SELECT {columns} FROM {source}"
+    kept_names = [item.rsplit(" AS ", 1)[-1] for item in keep]
+    for pattern, replacement, check in SCRUB_RULES:
+        scrubbed = [
+            f"CASE WHEN {check.format(x=name)} THEN regexp_replace({name}, {literal(pattern)}, "
+            f"{literal(replacement)}, 'g') ELSE {name} END AS {name}"
+            for name in texts
+        ]
+        query = f"SELECT {', '.join([*kept_names, *scrubbed])} FROM ({query})"
+    return query
 
 
 def default_key_path() -> Path:

@@ -24,12 +24,16 @@ REMOVED = "'[removed]'"
 def assemble(con: duckdb.DuckDBPyConnection, cfg: BuildConfig) -> None:
     """Create tables `posts`, `top_comments` (kept, with op_reply_text), `post_drops`, `comment_drops`."""
     for kind in ("submissions", "comments"):
+        total, unique = one(con, f"SELECT count(*), count(DISTINCT id) FROM raw_{kind}")
+        if total == unique:  # the usual case: no copy, later steps read the staged files directly
+            con.execute(f"CREATE OR REPLACE VIEW {kind} AS SELECT * FROM raw_{kind}")
+            continue
         con.execute(f"""
             CREATE OR REPLACE TABLE {kind} AS
             SELECT * EXCLUDE (rn) FROM (
                 SELECT *, row_number() OVER (
                     PARTITION BY id ORDER BY retrieved DESC, file_idx DESC, line DESC) AS rn
-                FROM raw_{kind} WHERE id IS NOT NULL AND id <> '')
+                FROM raw_{kind})
             WHERE rn = 1""")
 
     subreddit_filter = f"s.subreddit NOT IN ({in_list(cfg.subreddits)})" if cfg.subreddits else "false"
