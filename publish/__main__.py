@@ -74,7 +74,8 @@ def _read_report(path: Path) -> dict:
 
 
 def _private(args: PublishArgs) -> bool:
-    return not args.public
+    """Private unless --public (or --no_private) is given: the data and models are sensitive."""
+    return args.private and not args.public
 
 
 def _finish(plan: UploadPlan, args: PublishArgs) -> int:

@@ -165,3 +165,34 @@ def test_interrupted_upload_can_be_rerun(hub, contract_folder: Path, tmp_path: P
     puts_after = sum(1 for m, p, _ in hub.state.requests if m == "PUT" and p.startswith("/lfs-objects/"))
     assert puts_after == puts_before  # every parquet file was already stored
     assert len(repo.commits) == 2 and "v0.1.0" in repo.tags
+
+
+def test_visibility_gating_and_tag_options_reach_the_plan(contract_folder: Path, tmp_path: Path) -> None:
+    from publish.__main__ import main
+
+    def ops(*extra: str) -> list[dict]:
+        out = tmp_path / "dry"
+        assert (
+            main(
+                [
+                    "dataset",
+                    str(contract_folder),
+                    "--repo",
+                    "lab/x",
+                    "--dry-run",
+                    "--dry-run-dir",
+                    str(out),
+                    *extra,
+                ]
+            )
+            == 0
+        )
+        return json.loads((out / "operations.json").read_text())
+
+    default = ops()
+    assert (
+        default[0]["private"] is True and default[1]["gated"] == "manual" and default[-1]["tag"] == "v0.1.0"
+    )
+    public = ops("--public", "--gated", "off", "--tag", "v9.9.9")
+    assert public[0]["private"] is False and public[1]["gated"] is False and public[-1]["tag"] == "v9.9.9"
+    assert ops("--no_private", "--gated", "auto")[0]["private"] is False
