@@ -178,3 +178,11 @@ def test_released_adapter_from_the_hub_then_offline(
     cold = run(args, {**offline_env, "HF_HOME": str(tmp_path / "empty-home")})
     assert cold.returncode == 2 and "HF_HUB_OFFLINE=1" in cold.stderr
     assert len(hub.state.requests) == requests_before  # offline means no request at all
+
+
+def test_bundled_examples_screen_as_documented() -> None:
+    examples = Path(__file__).resolve().parents[2] / "assist" / "examples"
+    screen = CrisisScreen()
+    assert not screen.is_high_risk(read_post(examples / "post.txt").text)
+    assert screen.is_high_risk(read_post(examples / "crisis_post.txt").text)
+    assert (examples / "draft.txt").read_text().strip()
