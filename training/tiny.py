@@ -8,7 +8,8 @@ stable contract other parts of the kit rely on (eval/, benchmarks, the Makefile 
                         `{% generation %}` markers (TRL's `assistant_only_loss` needs them), EOS = `<|end|>`
     DIR/tiny-encoder/   BertModel (hidden 64) + WordPiece tokenizer for sequence classification
 
-Both load with `from_pretrained(path)` and are small enough to train a few steps in about a second on CPU.
+`--corpus REDDITESS_FOLDER` also trains the tokenizers on the dataset's texts (shorter sequences, faster
+CPU runs). Both load with `from_pretrained(path)` and are small enough to train a few steps in about a second on CPU.
 """
 
 from __future__ import annotations
@@ -61,6 +62,32 @@ _BASE_CORPUS = [
     "Your feelings are valid. PTSD can make ordinary days feel dangerous.",
     "Try to be gentle with yourself, recovery is not a straight line.",
 ]
+
+
+def dataset_corpus(folder: Path, limit: int = 5000) -> list[str]:
+    """Post and comment texts of a RedditESS folder's train split, so the tiny tokenizer fits the data.
+
+    A tokenizer trained only on the built-in corpus splits unseen words into many byte pieces, which makes
+    sequences (and CPU training) several times longer.
+    """
+    import pyarrow.parquet as pq
+
+    texts: list[str] = []
+    for parquet in sorted(Path(folder).glob("data/*/train-*.parquet")):
+        names = pq.read_schema(parquet).names
+        cols = [c for c in ("post_title", "post_text", "comment_text") if c in names]
+        if not cols:
+            continue
+        table = pq.read_table(parquet, columns=cols)
+        for col in cols:
+            texts.extend(t for t in table.column(col).to_pylist() if t)
+        if len(texts) >= limit:
+            break
+    if not texts:
+        raise ValueError(
+            f"{folder}: no data/*/train-*.parquet with post/comment text to train a tokenizer on"
+        )
+    return texts[:limit]
 
 
 def default_corpus(extra: Iterable[str] = ()) -> list[str]:
@@ -215,6 +242,11 @@ class TinyArguments:
 
     out: str = field(metadata={"help": "Directory receiving tiny-llama/ and tiny-encoder/."})
     seed: int = field(default=0, metadata={"help": "Seed of the random weights."})
+    corpus: str | None = field(
+        default=None,
+        metadata={"help": "A RedditESS folder whose train texts the tokenizers also learn from."},
+    )
+    vocab_size: int = field(default=1024, metadata={"help": "Target vocabulary size of both tokenizers."})
 
 
 def main(argv: list[str] | None = None) -> dict[str, Path]:
@@ -222,7 +254,10 @@ def main(argv: list[str] | None = None) -> dict[str, Path]:
 
     (args,) = HfArgumentParser(TinyArguments).parse_args_into_dataclasses(args=argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
-    paths = build_all(Path(args.out), TinyConfig(seed=args.seed))
+    extra = dataset_corpus(Path(args.corpus)) if args.corpus else []
+    paths = build_all(
+        Path(args.out), TinyConfig(seed=args.seed, vocab_size=args.vocab_size, extra_text=extra)
+    )
     for name, path in paths.items():
         print(f"{name}: {path}")
     return paths
