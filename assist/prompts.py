@@ -1,8 +1,8 @@
 """The conversations the assistant sends to a model: the same turns the models were trained on.
 
-System prompts come from the dataset builder (one definition); the user turns mirror the builder's
-`preference` / `sft` prompt (title, blank line, body) and `improvement` prompt ("Post:" ... "Draft reply
-to revise:" ...). tests/publish/test_assist_prompts.py checks them against rows of a built dataset.
+The prompts come from `dataset_builder.prompts`, the templates the builder renders into the
+`preference` / `sft` / `improvement` configs. tests/publish/test_assist_prompts.py checks them against
+rows of a built dataset.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from dataset_builder.config import IMPROVE_SYSTEM_PROMPT, SYSTEM_PROMPT
+from dataset_builder import prompts
 
 
 @dataclass(frozen=True)
@@ -21,7 +21,7 @@ class Post:
     @property
     def text(self) -> str:
         """Title and body as the dataset's user turn joins them."""
-        return f"{self.title}\n\n{self.body}"
+        return prompts.POST_TURN.format(title=self.title, body=self.body)
 
 
 def read_post(path: str | Path) -> Post:
@@ -51,13 +51,12 @@ def read_draft(path: str | Path) -> str:
 
 def draft_messages(post: Post) -> list[dict[str, str]]:
     """Generation Model: system + the post (as in the `sft` / `preference` configs)."""
-    return [{"role": "system", "content": SYSTEM_PROMPT}, {"role": "user", "content": post.text}]
+    return prompts.draft_messages(post.title, post.body)
 
 
 def improve_messages(post: Post, draft: str) -> list[dict[str, str]]:
     """Improvement Model: system + the post and the draft to revise (as in the `improvement` config)."""
-    user = f"Post:\n{post.title}\n\n{post.body}\n\nDraft reply to revise:\n{draft}"
-    return [{"role": "system", "content": IMPROVE_SYSTEM_PROMPT}, {"role": "user", "content": user}]
+    return prompts.improve_messages(post.title, post.body, draft)
 
 
 def merge_system_turn(messages: list[dict[str, str]]) -> list[dict[str, str]]:

@@ -15,17 +15,6 @@ LABEL_RULE_VERSION = "1.0"
 CONFIG_NAMES = ("effective_support", "comments", "preference", "sft", "improvement")
 SPLITS = ("train", "validation", "test")
 
-SYSTEM_PROMPT = (
-    "You are helping a peer supporter write a reply to a post in an online mental-health community. "
-    "Write a warm, specific, respectful reply that acknowledges the poster's feelings and, where it fits, "
-    "offers practical coping ideas or information. You are not a therapist; do not diagnose."
-)
-IMPROVE_SYSTEM_PROMPT = (
-    "You are helping a peer supporter improve their draft reply to a post in an online mental-health "
-    "community. Revise the draft so it is more supportive and helpful while keeping its intent, content "
-    "and the writer's voice."
-)
-
 
 @dataclass
 class BuildConfig:

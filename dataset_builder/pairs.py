@@ -17,7 +17,15 @@ import logging
 import duckdb
 import pyarrow as pa
 
-from dataset_builder.config import IMPROVE_SYSTEM_PROMPT, SYSTEM_PROMPT, BuildConfig
+from dataset_builder.config import BuildConfig
+from dataset_builder.prompts import (
+    IMPROVE_SYSTEM_PROMPT,
+    IMPROVE_TURN,
+    POST_TURN,
+    SYSTEM_PROMPT,
+    assistant_sql,
+    messages_sql,
+)
 from dataset_builder.sql import literal
 
 logger = logging.getLogger(__name__)
@@ -31,16 +39,9 @@ STOPWORDS = (
 ).split()
 
 
-def prompt_sql(title: str, text: str) -> str:
+def prompt_sql(title: str, body: str) -> str:
     """The conversational prompt: system turn + the post as the user turn."""
-    return (
-        f"[{{'role': 'system', 'content': {literal(SYSTEM_PROMPT)}}}, "
-        f"{{'role': 'user', 'content': {title} || '\n\n' || {text}}}]"
-    )
-
-
-def assistant_sql(text: str) -> str:
-    return f"[{{'role': 'assistant', 'content': {text}}}]"
+    return messages_sql(SYSTEM_PROMPT, POST_TURN, title=title, body=body)
 
 
 def build_preference(con: duckdb.DuckDBPyConnection, cfg: BuildConfig) -> None:
@@ -123,11 +124,12 @@ def build_improvement(con: duckdb.DuckDBPyConnection, cfg: BuildConfig) -> None:
             WHERE r.comment_score > d.comment_score AND r.comment_score >= {int(cfg.comment_min_score)}
               AND s.similarity >= {float(cfg.min_similarity)})
         WHERE rn <= {int(cfg.max_improvement_pairs_per_post)}""")
-    user = "'Post:\n' || p.post_title || '\n\n' || p.post_text || '\n\nDraft reply to revise:\n' || d.comment_text"
+    prompt = messages_sql(
+        IMPROVE_SYSTEM_PROMPT, IMPROVE_TURN, title="p.post_title", body="p.post_text", draft="d.comment_text"
+    )
     con.execute(f"""
         CREATE OR REPLACE TABLE improvement AS
-        SELECT [{{'role': 'system', 'content': {literal(IMPROVE_SYSTEM_PROMPT)}}},
-                {{'role': 'user', 'content': {user}}}] AS prompt,
+        SELECT {prompt} AS prompt,
                {assistant_sql("r.comment_text")} AS chosen,
                {assistant_sql("d.comment_text")} AS rejected,
                x.similarity, x.post_id, x.draft_id, x.revision_id, x.draft_score, x.revision_score,
