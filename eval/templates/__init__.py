@@ -1,0 +1,1 @@
+"""Jinja templates of the human-evaluation form and the report."""
