@@ -5,6 +5,8 @@ from __future__ import annotations
 import csv
 import json
 import re
+import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -69,6 +71,25 @@ def test_export_is_blinded_and_randomized(two_systems: tuple[Path, Path], tmp_pa
     assert not re.search(r"(src|href)=\"https?:", html)  # self-contained, works offline
     assert all(item_id in html for item_id in key["items"])
     assert json.dumps(sheet_columns()) in html  # the form saves exactly the sheet's columns
+
+
+def test_form_script_is_valid_javascript(two_systems: tuple[Path, Path], tmp_path: Path) -> None:
+    node = shutil.which("node")
+    if node is None:
+        pytest.skip("node not installed")
+    _export(two_systems, tmp_path / "export")
+    html = (tmp_path / "export" / "form.html").read_text()
+    scripts = re.findall(r"<script>(.*?)</script>", html, flags=re.S)
+    assert len(scripts) == 1
+    (tmp_path / "form.js").write_text(scripts[0])
+    proc = subprocess.run(
+        [node, "--check", str(tmp_path / "form.js")], capture_output=True, text=True, timeout=60
+    )
+    assert proc.returncode == 0, proc.stderr
+    data = re.search(r'<script id="data" type="application/json">(.*?)</script>', html, flags=re.S).group(1)
+    parsed = json.loads(data)
+    assert parsed["columns"] == sheet_columns() and len(parsed["items"]) == 8
+    assert sorted(parsed["orders"]["r1"]) == list(range(8))
 
 
 def test_round_trip_statistics_agreement_and_pairs(two_systems: tuple[Path, Path], tmp_path: Path) -> None:

@@ -18,8 +18,8 @@ from eval.text import count_syllables, readability
 
 
 def test_every_metric_loads_by_relative_path(monkeypatch: pytest.MonkeyPatch) -> None:
-    repo = os.path.dirname(os.path.dirname(metric_path("win_rate")))
-    monkeypatch.chdir(os.path.dirname(repo))
+    eval_pkg = os.path.dirname(os.path.dirname(metric_path("win_rate")))
+    monkeypatch.chdir(os.path.dirname(eval_pkg))  # the repository root
     for name in NAMES:
         module = evaluate.load(f"eval/metrics/{name}")
         assert module.name == name
