@@ -26,12 +26,12 @@ from typing import Any
 
 import numpy as np
 from transformers import TrainingArguments
-from trl import ModelConfig, ScriptArguments, get_peft_config, get_quantization_config
+from trl import ModelConfig, get_peft_config, get_quantization_config
 
 from training.data import dataset_version, load_splits
 from training.models import load_tokenizer, model_init_kwargs, resolve_model_path
-from training.recipe import parse_recipe, resolved_config
-from training.run import atomic_write_text, finish_run, last_checkpoint, run_record, setup_logging
+from training.recipe import KitScriptArguments, parse_recipe, resolved_config
+from training.run import atomic_write_text, finish_run, last_checkpoint, run_record, setup_run
 
 logger = logging.getLogger(__name__)
 
@@ -41,13 +41,10 @@ MODEL_INPUTS = ("input_ids", "attention_mask", "token_type_ids", "labels")
 
 
 @dataclass
-class ClassifierScriptArguments(ScriptArguments):
+class ClassifierScriptArguments(KitScriptArguments):
     """Data and imbalance options of the classifier (TRL's ScriptArguments with RedditESS defaults)."""
 
     dataset_config: str | None = field(default="effective_support", metadata={"help": "RedditESS config."})
-    dataset_test_split: str = field(
-        default="validation", metadata={"help": "Split for evaluation and threshold tuning; never `test`."}
-    )
     stage: str = field(default="classifier", metadata={"help": "Name recorded in redditess_run.json."})
     max_length: int = field(
         default=256, metadata={"help": "Tokens per (post, comment) pair, truncating longest first."}
@@ -141,7 +138,7 @@ def main(
     import torch
     from transformers import AutoModelForSequenceClassification, DataCollatorWithPadding, Trainer
 
-    setup_logging(training_args)
+    setup_run(script_args, training_args)
     if model_args.use_peft and model_args.lora_task_type != "SEQ_CLS":
         logger.warning(
             "lora_task_type %s -> SEQ_CLS (a classifier's head must be trained)", model_args.lora_task_type

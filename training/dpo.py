@@ -26,12 +26,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from trl import DPOConfig, DPOTrainer, ModelConfig, ScriptArguments, get_peft_config, get_quantization_config
+from trl import DPOConfig, DPOTrainer, ModelConfig, get_peft_config, get_quantization_config
 
 from training.data import dataset_version, load_splits, to_preference_rows
 from training.models import load_tokenizer, model_init_kwargs, resolve_model_path
-from training.recipe import parse_recipe, resolved_config
-from training.run import finish_run, last_checkpoint, run_record, setup_logging
+from training.recipe import KitScriptArguments, parse_recipe, resolved_config
+from training.run import finish_run, last_checkpoint, run_record, setup_run
 
 logger = logging.getLogger(__name__)
 
@@ -39,15 +39,12 @@ DPO_CONFIGS = ("preference", "improvement")
 
 
 @dataclass
-class DPOScriptArguments(ScriptArguments):
+class DPOScriptArguments(KitScriptArguments):
     """TRL's ScriptArguments with the RedditESS defaults and the stage chaining."""
 
     dataset_config: str | None = field(
         default="preference",
         metadata={"help": "`preference` (GM), `improvement` (IM); none for a loose file of DPO2 pairs."},
-    )
-    dataset_test_split: str = field(
-        default="validation", metadata={"help": "Split evaluated during training; never `test`."}
     )
     stage: str = field(
         default="dpo", metadata={"help": "Name recorded in redditess_run.json (gm-dpo, im-dpo...)."}
@@ -102,7 +99,7 @@ def main(
     callbacks: list[Any] | None = None,
 ) -> dict[str, Any]:
     """Run one DPO stage from `parent_run` and write the run directory; returns train/eval metrics."""
-    setup_logging(training_args)
+    setup_run(script_args, training_args)
     config = resolved_config(script_args, training_args, model_args)
     if not script_args.parent_run:
         raise ValueError(

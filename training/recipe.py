@@ -11,15 +11,36 @@ import dataclasses
 import logging
 import sys
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import yaml
+from trl import ScriptArguments
 
 logger = logging.getLogger(__name__)
 
 # Keys TrlParser itself consumes from a recipe.
 _RESERVED_KEYS = {"env"}
+
+
+@dataclass
+class KitScriptArguments(ScriptArguments):
+    """TRL's ScriptArguments with what every kit script adds: RedditESS split defaults, stage, CPU threads."""
+
+    dataset_test_split: str = field(
+        default="validation", metadata={"help": "Split evaluated during training; never `test`."}
+    )
+    stage: str = field(
+        default="train", metadata={"help": "Name recorded in redditess_run.json (gm-sft, ...)."}
+    )
+    torch_threads: int | None = field(
+        default=None,
+        metadata={
+            "help": "CPU threads for torch (None: torch's default). The tiny recipes use 1: on a shared 2-core "
+            "machine, OpenMP threads spin-waiting for a descheduled peer made tiny-model steps 10x slower."
+        },
+    )
 
 
 class RecipeError(ValueError):

@@ -30,10 +30,14 @@ RUN_RECORD = "redditess_run.json"
 RESOLVED_CONFIG = "redditess_config.yaml"
 
 
-def setup_logging(training_args: Any) -> None:
-    """Log to stderr at the level TrainingArguments asks for on this rank (quiet replicas)."""
+def setup_run(script_args: Any, training_args: Any) -> None:
+    """Log to stderr at the level TrainingArguments asks for on this rank; apply `torch_threads`."""
     import datasets
+    import torch
     import transformers
+
+    if getattr(script_args, "torch_threads", None):
+        torch.set_num_threads(script_args.torch_threads)
 
     level = training_args.get_process_log_level()
     logging.basicConfig(

@@ -17,12 +17,12 @@ import sys
 from dataclasses import dataclass, field
 from typing import Any
 
-from trl import ModelConfig, ScriptArguments, SFTConfig, SFTTrainer, get_peft_config, get_quantization_config
+from trl import ModelConfig, SFTConfig, SFTTrainer, get_peft_config, get_quantization_config
 
 from training.data import dataset_version, load_splits, to_sft_rows
 from training.models import load_tokenizer, model_init_kwargs, resolve_model_path
-from training.recipe import parse_recipe, resolved_config
-from training.run import finish_run, last_checkpoint, run_record, setup_logging
+from training.recipe import KitScriptArguments, parse_recipe, resolved_config
+from training.run import finish_run, last_checkpoint, run_record, setup_run
 
 logger = logging.getLogger(__name__)
 
@@ -30,14 +30,11 @@ SFT_CONFIGS = ("sft", "improvement")
 
 
 @dataclass
-class SFTScriptArguments(ScriptArguments):
+class SFTScriptArguments(KitScriptArguments):
     """TRL's ScriptArguments with the RedditESS defaults and the kit's SFT options."""
 
     dataset_config: str | None = field(
         default="sft", metadata={"help": "RedditESS config: `sft` (GM) or `improvement` (IM)."}
-    )
-    dataset_test_split: str = field(
-        default="validation", metadata={"help": "Split evaluated during training; never `test`."}
     )
     stage: str = field(
         default="sft", metadata={"help": "Name recorded in redditess_run.json (gm-sft, im-sft)."}
@@ -67,7 +64,7 @@ def main(
     callbacks: list[Any] | None = None,
 ) -> dict[str, Any]:
     """Run one SFT stage and write the run directory; returns train/eval metrics."""
-    setup_logging(training_args)
+    setup_run(script_args, training_args)
     config = resolved_config(script_args, training_args, model_args)
     if script_args.dataset_config not in SFT_CONFIGS:
         raise ValueError(
