@@ -230,7 +230,14 @@ def main(argv: list[str] | None = None) -> dict:
         )
         print(f"speed-up dynamic vs unsorted dynamic padding:   {r['speedup_dynamic_vs_unsorted']:.2f}x")
         print(f"largest P(effective) difference between modes: {r['max_abs_score_diff']:.2e}")
-    report = {"texts": source, "model": model_name, "results": reports}
+    load = os.getloadavg()[0]
+    print(
+        f"\n1-minute load average at the end: {load:.1f} on {os.cpu_count()} CPUs (other processes inflate every time above;"
+    )
+    print(
+        "with more runnable threads than cores, small ops wait on thread barriers: compare modes, not absolute rates)"
+    )
+    report = {"texts": source, "model": model_name, "load_average_1min": load, "results": reports}
     if args.json_out:
         Path(args.json_out).write_text(json.dumps(report, indent=2) + "\n")
     return report

@@ -131,6 +131,8 @@ def run_generate(args: GenerateArguments) -> Path:
     run_key = _run_key(meta)
     done = _load_done(out, run_key)
     done.update(_load_done(work, run_key))
+    for rec in done.values():  # the name is a label, not part of the run: a rename relabels old records
+        rec["system"] = meta["system"]
     todo = [it for it in items if it.id not in done]
     logger.info(
         "%s: %d prompts, %d already done, %d to generate",
