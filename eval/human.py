@@ -29,6 +29,7 @@ from eval.versions import provenance
 
 logger = logging.getLogger(__name__)
 KEY_FILE = "key.json"
+RATER_DIR = "for_raters"  # everything raters get; key.json stays outside it
 PREFERENCE_VALUES = ("1", "2", "tie")
 SIDES = ("1", "2")
 
@@ -48,7 +49,9 @@ class HumanExportArguments:
     raters: list[str] = field(
         metadata={"help": "Rater ids (pseudonyms); sheets from anyone else are rejected."}
     )
-    output_dir: str = field(metadata={"help": "Receives sheets/<rater>.csv, form.html and key.json."})
+    output_dir: str = field(
+        metadata={"help": "Receives for_raters/ (sheets/<rater>.csv, form.html, README.txt) and key.json."}
+    )
     names: list[str] | None = field(
         default=None, metadata={"help": "System names (default: from the files)."}
     )
@@ -132,17 +135,17 @@ def run_export(args: HumanExportArguments) -> Path:
         order = list(range(len(public)))
         random.Random(f"{args.seed}|{rater}").shuffle(order)
         orders[rater] = order
-        _write_sheet(out / "sheets" / f"{_safe(rater)}.csv", rater, [public[i] for i in order])
-    write_text(
-        out / "form.html", _render_form(export_id, raters, public, orders, args.scale_min, args.scale_max)
-    )
+        _write_sheet(out / RATER_DIR / "sheets" / f"{_safe(rater)}.csv", rater, [public[i] for i in order])
+    form = _render_form(export_id, raters, public, orders, args.scale_min, args.scale_max)
+    write_text(out / RATER_DIR / "form.html", form)
+    write_text(out / RATER_DIR / "README.txt", _instructions(args.scale_min, args.scale_max))
     write_json(out / KEY_FILE, key)
-    write_text(out / "README.txt", _instructions(args.scale_min, args.scale_max))
     logger.info(
-        "exported %d blinded items for %d raters to %s (keep key.json away from raters)",
+        "exported %d blinded items for %d raters: send %s to raters, keep %s",
         len(public),
         len(raters),
-        out,
+        out / RATER_DIR,
+        out / KEY_FILE,
     )
     return out
 
@@ -167,7 +170,7 @@ def _instructions(lo: int, hi: int) -> str:
         "  preference: 1 if reply 1 is better overall, 2 if reply 2 is, tie if neither is.\n"
         f"  rate each reply from {lo} (poor) to {hi} (excellent) on:\n{dims}\n\n"
         "Open form.html in a browser (works offline), choose your rater id, fill in and press 'Save CSV';\n"
-        "or fill in your CSV under sheets/ in a spreadsheet. Send the CSV back. Do not edit item_id or rater.\n"
+        "or fill in your CSV from sheets/ in a spreadsheet. Send the CSV back. Do not edit item_id or rater.\n"
         "Posts may contain distressing content, including self-harm; take breaks and stop whenever you need.\n"
     )
 

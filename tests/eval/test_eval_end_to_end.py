@@ -86,7 +86,7 @@ def test_demo_pipeline(
     key = json.loads((export / "key.json").read_text())
     sheets = []
     for rater in ("ann", "bo"):
-        rows = list(csv.DictReader((export / "sheets" / f"{rater}.csv").open()))
+        rows = list(csv.DictReader((export / "for_raters" / "sheets" / f"{rater}.csv").open()))
         for k, row in enumerate(rows):
             tuned_side = "1" if key["items"][row["item_id"]]["systems"]["1"] == "tuned" else "2"
             row["preference"] = tuned_side if (k % 3 or rater == "ann") else "tie"

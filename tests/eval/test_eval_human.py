@@ -32,7 +32,9 @@ def _fill(export: Path, key: dict, dest: Path, prefers_good: dict[str, set[str]]
     """Rater r prefers 'good' on items in prefers_good[r], 'bad' otherwise; ratings 4 vs 2 (r3 gives 5 vs 1)."""
     paths = []
     for rater in RATERS:
-        rows = list(csv.DictReader((export / "sheets" / f"{rater}.csv").open(encoding="utf-8")))
+        rows = list(
+            csv.DictReader((export / "for_raters" / "sheets" / f"{rater}.csv").open(encoding="utf-8"))
+        )
         for row in rows:
             systems = key["items"][row["item_id"]]["systems"]
             good_side = "1" if systems["1"] == "good" else "2"
@@ -60,12 +62,15 @@ def test_export_is_blinded_and_randomized(two_systems: tuple[Path, Path], tmp_pa
     assert set(sides) == {"good", "bad"}  # sides are randomized (seed 3 puts each system left at least once)
     order_prompt_ids = [it["prompt_id"] for it in key["items"].values()]
     assert order_prompt_ids != sorted(order_prompt_ids)  # item order is shuffled
-    sheets = {r: list(csv.DictReader((tmp_path / "export" / "sheets" / f"{r}.csv").open())) for r in RATERS}
+    sheets = {
+        r: list(csv.DictReader((tmp_path / "export" / "for_raters" / "sheets" / f"{r}.csv").open()))
+        for r in RATERS
+    }
     assert [row["item_id"] for row in sheets["r1"]] != [
         row["item_id"] for row in sheets["r2"]
     ]  # per-rater order
-    html = (tmp_path / "export" / "form.html").read_text()
-    sheet_text = (tmp_path / "export" / "sheets" / "r1.csv").read_text()
+    html = (tmp_path / "export" / "for_raters" / "form.html").read_text()
+    sheet_text = (tmp_path / "export" / "for_raters" / "sheets" / "r1.csv").read_text()
     for text in (html, sheet_text):
         assert '"good"' not in text and '"bad"' not in text and "good.jsonl" not in text  # no system names
     assert not re.search(r"(src|href)=\"https?:", html)  # self-contained, works offline
@@ -78,7 +83,7 @@ def test_form_script_is_valid_javascript(two_systems: tuple[Path, Path], tmp_pat
     if node is None:
         pytest.skip("node not installed")
     _export(two_systems, tmp_path / "export")
-    html = (tmp_path / "export" / "form.html").read_text()
+    html = (tmp_path / "export" / "for_raters" / "form.html").read_text()
     scripts = re.findall(r"<script>(.*?)</script>", html, flags=re.S)
     assert len(scripts) == 1
     (tmp_path / "form.js").write_text(scripts[0])
