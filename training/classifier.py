@@ -31,7 +31,14 @@ from trl import ModelConfig, get_peft_config, get_quantization_config
 from training.data import dataset_version, load_splits
 from training.models import load_tokenizer, model_init_kwargs, resolve_model_path
 from training.recipe import KitScriptArguments, parse_recipe, resolved_config
-from training.run import atomic_write_text, finish_run, last_checkpoint, run_record, setup_run
+from training.run import (
+    atomic_write_text,
+    exit_on_input_error,
+    finish_run,
+    last_checkpoint,
+    run_record,
+    setup_run,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -309,4 +316,4 @@ def cli(argv: list[str] | None = None) -> dict[str, Any]:
 
 
 if __name__ == "__main__":
-    cli()
+    exit_on_input_error(cli)

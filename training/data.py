@@ -36,12 +36,13 @@ def load_splits(
 ) -> dict[str, Any]:
     """Load the named splits of a RedditESS config (or a preference file) and check their columns.
 
-    `expected_config` names the contract config whose columns are required when `config` is None (a loose
-    file of DPO2 pairs is checked against `preference`).
+    `expected_config` names the contract config whose columns the script needs (DPO: `preference`, whose
+    columns `improvement` shares; classifier: `effective_support`); without it, `config`'s own columns are
+    required. A loose file of DPO2 pairs (no config) is thus checked against `preference`.
     """
     from datasets import load_dataset
 
-    contract = config or expected_config
+    contract = expected_config or config
     path = Path(dataset_name).expanduser()
     if path.is_file():
         builder = _FILE_BUILDERS.get(path.suffix.lower())

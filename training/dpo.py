@@ -31,7 +31,7 @@ from trl import DPOConfig, DPOTrainer, ModelConfig, get_peft_config, get_quantiz
 from training.data import dataset_version, load_splits, to_preference_rows
 from training.models import load_tokenizer, model_init_kwargs, resolve_model_path
 from training.recipe import KitScriptArguments, parse_recipe, resolved_config
-from training.run import finish_run, last_checkpoint, run_record, setup_run
+from training.run import exit_on_input_error, finish_run, last_checkpoint, run_record, setup_run
 
 logger = logging.getLogger(__name__)
 
@@ -164,4 +164,4 @@ def cli(argv: list[str] | None = None) -> dict[str, Any]:
 
 
 if __name__ == "__main__":
-    cli()
+    exit_on_input_error(cli)

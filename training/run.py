@@ -132,6 +132,18 @@ def run_record(
     return record
 
 
+def exit_on_input_error(cli: Callable[[], Any]) -> None:
+    """Run a script's CLI; bad input (recipe, dataset, model) ends with its message, not a traceback."""
+    from training.data import DatasetContractError
+    from training.models import ModelNotAvailableError
+    from training.recipe import RecipeError
+
+    try:
+        cli()
+    except (RecipeError, DatasetContractError, ModelNotAvailableError) as exc:
+        raise SystemExit(f"error: {exc}") from None
+
+
 def check_one_run(trainer: Any) -> None:
     """Refuse to train when the launcher started N processes that did not join one process group.
 

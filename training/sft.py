@@ -22,7 +22,7 @@ from trl import ModelConfig, SFTConfig, SFTTrainer, get_peft_config, get_quantiz
 from training.data import dataset_version, load_splits, to_sft_rows
 from training.models import load_tokenizer, model_init_kwargs, resolve_model_path
 from training.recipe import KitScriptArguments, parse_recipe, resolved_config
-from training.run import finish_run, last_checkpoint, run_record, setup_run
+from training.run import exit_on_input_error, finish_run, last_checkpoint, run_record, setup_run
 
 logger = logging.getLogger(__name__)
 
@@ -127,4 +127,4 @@ def cli(argv: list[str] | None = None) -> dict[str, Any]:
 
 
 if __name__ == "__main__":
-    cli()
+    exit_on_input_error(cli)

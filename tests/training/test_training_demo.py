@@ -5,12 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import pytest
-
 from training import classifier, dpo, sft
 from training.tiny import TinyConfig, build_all, dataset_corpus
-
-pytestmark = pytest.mark.slow
 
 
 def test_demo_chain_on_built_dataset(demo_dataset: Path, tmp_path: Path, recipe_argv) -> None:

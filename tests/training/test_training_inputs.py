@@ -157,3 +157,39 @@ def test_sft_refuses_a_non_sft_config(
                 output_dir=tmp_path / "out",
             )
         )
+
+
+def test_classifier_on_a_wrong_config_names_the_expected_one(
+    mini_dataset: Path, tiny_models: dict[str, Path], tmp_path: Path, recipe_argv
+) -> None:
+    with pytest.raises(
+        DatasetContractError, match=r"\[sft/train\].*expected the RedditESS 'effective_support'"
+    ):
+        classifier.cli(
+            recipe_argv(
+                "classifier",
+                model_name_or_path=tiny_models["tiny-encoder"],
+                dataset_name=mini_dataset,
+                dataset_config="sft",
+                output_dir=tmp_path / "out",
+            )
+        )
+
+
+def test_script_reports_bad_input_without_traceback(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    from training import PACKAGE_DIR
+
+    recipe = tmp_path / "typo.yaml"
+    recipe.write_text("learning_rat: 0.1\n")
+    proc = subprocess.run(
+        [sys.executable, str(PACKAGE_DIR / "dpo.py"), "--config", str(recipe)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == 1
+    assert "error: recipe" in proc.stderr and "'learning_rat'" in proc.stderr
+    assert "Traceback" not in proc.stderr
