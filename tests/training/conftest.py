@@ -151,3 +151,13 @@ def gm_sft_run(
 def recipe_argv():
     """`recipe_argv("gm-sft", output_dir=...)`: argv of a tiny recipe with command-line overrides."""
     return _recipe_argv
+
+
+@pytest.fixture(autouse=True)
+def _restore_torch_threads():
+    """The tiny recipes set `torch_threads: 1` in-process; give other test areas their thread count back."""
+    import torch
+
+    threads = torch.get_num_threads()
+    yield
+    torch.set_num_threads(threads)
