@@ -130,8 +130,11 @@ def gm_sft_run(
     tiny_models: dict[str, Path], mini_dataset: Path, tmp_path_factory: pytest.TempPathFactory
 ) -> Path:
     """A finished tiny GM SFT run (4-bit QLoRA), reused by the DPO tests as the parent stage."""
+    import torch
+
     from training import sft
 
+    threads = torch.get_num_threads()
     out = tmp_path_factory.mktemp("runs") / "gm-sft"
     sft.cli(
         _recipe_argv(
@@ -144,6 +147,7 @@ def gm_sft_run(
             save_steps=3,
         )
     )
+    torch.set_num_threads(threads)
     return out
 
 
