@@ -77,7 +77,8 @@ def double_input(src: Path, dst: Path) -> None:
 
 
 def measure(cmd: list[str], env: dict[str, str] | None = None) -> dict[str, float]:
-    """Wall time and peak RSS of a command and its children (sampled every 20 ms with psutil)."""
+    """Wall time and peak memory of a command, sampled every 20 ms with psutil: the process's RSS plus
+    its children's USS (forked workers share the parent's pages; RSS would count them twice)."""
     import psutil
 
     start = time.perf_counter()
@@ -86,7 +87,7 @@ def measure(cmd: list[str], env: dict[str, str] | None = None) -> dict[str, floa
     peak = 0
     while proc.poll() is None:
         try:
-            rss = ps.memory_info().rss + sum(c.memory_info().rss for c in ps.children(recursive=True))
+            rss = ps.memory_info().rss + sum(c.memory_full_info().uss for c in ps.children(recursive=True))
             peak = max(peak, rss)
         except psutil.Error:
             pass

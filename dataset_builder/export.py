@@ -17,6 +17,14 @@ import pyarrow.parquet as pq
 
 from dataset_builder.config import CONFIG_NAMES, SPLITS
 from dataset_builder.labels import LABEL_NAMES
+from dataset_builder.prompts import (
+    IMPROVE_SYSTEM_PROMPT,
+    IMPROVE_TURN,
+    POST_TURN,
+    SYSTEM_PROMPT,
+    assistant_sql,
+    messages_sql,
+)
 
 # Features in the serialized form `datasets` stores in parquet metadata (key "huggingface"), written
 # here without importing `datasets` (1 s of start-up); a test checks them against `datasets.Features`.
@@ -110,13 +118,39 @@ def arrow_schema(config: str) -> pa.Schema:
     return pa.schema([(name, _arrow_type(f)) for name, f in features.items()], metadata=metadata)
 
 
-# The source table of each config and the key that orders its rows.
-SOURCES = {
-    "effective_support": ("ess", "label IS NOT NULL", "post_id, comment_id"),
-    "comments": ("ess", "true", "post_id, comment_id"),
-    "preference": ("preference", "true", "post_id, chosen_id, rejected_id"),
-    "sft": ("sft", "true", "post_id, comment_id"),
-    "improvement": ("improvement", "true", "post_id, draft_id, revision_id"),
+_COMMENT_ROWS = """
+    SELECT e.post_id, e.comment_id, e.subreddit, p.post_title, p.post_text, c.comment_text, e.comment_score,
+           e.post_score, e.post_created_utc, e.comment_created_utc, e.op_replied, c.op_reply_text, e.reception,
+           e.op_signal, e.post_feedback, e.label, e.label_confidence, e.label_source, e.author, e.is_sensitive
+    FROM ess e JOIN clean_comments c ON c.comment_id = e.comment_id JOIN clean_posts p ON p.post_id = e.post_id
+    WHERE e.split = '{split}' AND {where} ORDER BY e.post_id, e.comment_id"""
+_POST_PROMPT = messages_sql(SYSTEM_PROMPT, POST_TURN, title="p.post_title", body="p.post_text")
+_IMPROVE_PROMPT = messages_sql(
+    IMPROVE_SYSTEM_PROMPT, IMPROVE_TURN, title="p.post_title", body="p.post_text", draft="d.comment_text"
+)
+# The rows of each config, texts joined in from the scrubbed tables as they are written.
+ROW_QUERIES = {
+    "effective_support": _COMMENT_ROWS.replace("{where}", "e.label IS NOT NULL"),
+    "comments": _COMMENT_ROWS.replace("{where}", "true"),
+    "preference": f"""
+        SELECT {_POST_PROMPT} AS prompt, {assistant_sql("c.comment_text")} AS chosen,
+               {assistant_sql("r.comment_text")} AS rejected, x.post_id, x.chosen_id, x.rejected_id,
+               x.chosen_score, x.rejected_score, x.score_ratio, x.seconds_difference, x.pair_source, x.is_sensitive
+        FROM preference x JOIN clean_posts p ON p.post_id = x.post_id
+        JOIN clean_comments c ON c.comment_id = x.chosen_id JOIN clean_comments r ON r.comment_id = x.rejected_id
+        WHERE x.split = '{{split}}' ORDER BY x.post_id, x.chosen_id, x.rejected_id""",
+    "sft": f"""
+        SELECT list_concat({_POST_PROMPT}, {assistant_sql("c.comment_text")}) AS messages, x.post_id,
+               x.comment_id, x.label_confidence, x.is_sensitive
+        FROM sft x JOIN clean_posts p ON p.post_id = x.post_id JOIN clean_comments c ON c.comment_id = x.comment_id
+        WHERE x.split = '{{split}}' ORDER BY x.post_id, x.comment_id""",
+    "improvement": f"""
+        SELECT {_IMPROVE_PROMPT} AS prompt, {assistant_sql("r.comment_text")} AS chosen,
+               {assistant_sql("d.comment_text")} AS rejected, x.similarity, x.post_id, x.draft_id, x.revision_id,
+               x.draft_score, x.revision_score, x.is_sensitive
+        FROM improvement x JOIN clean_posts p ON p.post_id = x.post_id
+        JOIN clean_comments d ON d.comment_id = x.draft_id JOIN clean_comments r ON r.comment_id = x.revision_id
+        WHERE x.split = '{{split}}' ORDER BY x.post_id, x.draft_id, x.revision_id""",
 }
 DEFAULT_CONFIG = "effective_support"
 ROW_GROUP_SIZE = 10_000
@@ -130,15 +164,11 @@ def write_configs(con: duckdb.DuckDBPyConnection, folder: Path) -> dict[str, Any
     """Write every config's splits; returns the manifest's `configs` section."""
     configs: dict[str, Any] = {}
     for config in CONFIG_NAMES:
-        table, where, order = SOURCES[config]
         schema = arrow_schema(config)
-        columns = ", ".join(f'"{name}"' for name in schema.names)
         splits: dict[str, Any] = {}
         empty: list[str] = []
         for split in SPLITS:
-            reader = con.sql(
-                f"SELECT {columns} FROM {table} WHERE split = '{split}' AND {where} ORDER BY {order}"
-            ).to_arrow_reader(ROW_GROUP_SIZE)
+            reader = con.sql(ROW_QUERIES[config].replace("{split}", split)).to_arrow_reader(ROW_GROUP_SIZE)
             rows = _write_parquet(reader, schema, folder / data_file(config, split))
             if rows:
                 splits[split] = {"path": f"data/{config}/{split}-*.parquet", "num_rows": rows}

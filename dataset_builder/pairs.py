@@ -18,14 +18,6 @@ import duckdb
 import pyarrow as pa
 
 from dataset_builder.config import BuildConfig
-from dataset_builder.prompts import (
-    IMPROVE_SYSTEM_PROMPT,
-    IMPROVE_TURN,
-    POST_TURN,
-    SYSTEM_PROMPT,
-    assistant_sql,
-    messages_sql,
-)
 from dataset_builder.sql import literal
 
 logger = logging.getLogger(__name__)
@@ -37,11 +29,6 @@ STOPWORDS = (
     "could than then look only come over think also back after work first well even want because these "
     "give most very really it's i'm don't can't you're that's much more about things thing something going"
 ).split()
-
-
-def prompt_sql(title: str, body: str) -> str:
-    """The conversational prompt: system turn + the post as the user turn."""
-    return messages_sql(SYSTEM_PROMPT, POST_TURN, title=title, body=body)
 
 
 def build_preference(con: duckdb.DuckDBPyConnection, cfg: BuildConfig) -> None:
@@ -74,40 +61,39 @@ def build_preference(con: duckdb.DuckDBPyConnection, cfg: BuildConfig) -> None:
                    row_number() OVER (PARTITION BY e.post_id ORDER BY e.label_confidence * n.label_confidence DESC,
                                       e.comment_id, n.comment_id) AS rn
             FROM ess e JOIN ess n ON e.post_id = n.post_id AND e.label = 1 AND n.label = 0
-            WHERE NOT EXISTS (SELECT 1 FROM pref_votes v
-                              WHERE (v.chosen_id = e.comment_id AND v.rejected_id = n.comment_id)
-                                 OR (v.chosen_id = n.comment_id AND v.rejected_id = e.comment_id)))
+            ANTI JOIN pref_votes v  -- comments already paired by votes, in either order
+              ON least(v.chosen_id, v.rejected_id) = least(e.comment_id, n.comment_id)
+             AND greatest(v.chosen_id, v.rejected_id) = greatest(e.comment_id, n.comment_id))
         WHERE rn <= {int(cfg.max_label_pairs_per_post)}""")
-    con.execute(f"""
+    con.execute("""
         CREATE OR REPLACE TABLE preference AS
-        SELECT {prompt_sql("p.post_title", "p.post_text")} AS prompt,
-               {assistant_sql("c.comment_text")} AS chosen,
-               {assistant_sql("r.comment_text")} AS rejected,
-               x.post_id, x.chosen_id, x.rejected_id, x.chosen_score, x.rejected_score, x.score_ratio,
-               x.seconds_difference, x.pair_source, p.is_sensitive OR c.is_sensitive OR r.is_sensitive AS is_sensitive,
-               p.split
+        SELECT x.post_id, x.chosen_id, x.rejected_id, x.chosen_score, x.rejected_score, x.score_ratio,
+               x.seconds_difference, x.pair_source, c.is_sensitive OR r.is_sensitive AS is_sensitive, c.split
         FROM (SELECT * FROM pref_votes UNION ALL SELECT * FROM pref_labels) x
         JOIN ess c ON c.comment_id = x.chosen_id
-        JOIN ess r ON r.comment_id = x.rejected_id
-        JOIN (SELECT DISTINCT post_id, post_title, post_text, post_sensitive AS is_sensitive, split FROM ess) p
-          ON p.post_id = x.post_id""")
+        JOIN ess r ON r.comment_id = x.rejected_id""")
 
 
 def build_sft(con: duckdb.DuckDBPyConnection) -> None:
-    con.execute(f"""
+    con.execute("""
         CREATE OR REPLACE TABLE sft AS
-        SELECT list_concat({prompt_sql("post_title", "post_text")}, {assistant_sql("comment_text")}) AS messages,
-               post_id, comment_id, label_confidence, is_sensitive, split
-        FROM ess WHERE label = 1""")
+        SELECT post_id, comment_id, label_confidence, is_sensitive, split FROM ess WHERE label = 1""")
 
 
 def build_improvement(con: duckdb.DuckDBPyConnection, cfg: BuildConfig) -> None:
+    # Candidates: the top-scored comments of posts where some comment is well received enough to be
+    # a revision, and some other comment scores lower (a draft).
     con.execute(f"""
         CREATE OR REPLACE TABLE imp_cand AS
-        SELECT post_id, comment_id, comment_score, comment_text FROM (
-            SELECT *, row_number() OVER (PARTITION BY post_id ORDER BY comment_score DESC, comment_id) AS rk
-            FROM ess WHERE comment_score IS NOT NULL)
-        WHERE rk <= {int(cfg.improvement_max_candidates)}""")
+        SELECT e.post_id, e.comment_id, e.comment_score, t.comment_text FROM (
+            SELECT post_id, comment_id, comment_score,
+                   row_number() OVER (PARTITION BY post_id ORDER BY comment_score DESC, comment_id) AS rk,
+                   max(comment_score) OVER (PARTITION BY post_id) AS top_score,
+                   min(comment_score) OVER (PARTITION BY post_id) AS low_score
+            FROM ess WHERE comment_score IS NOT NULL) e
+        JOIN clean_comments t ON t.comment_id = e.comment_id
+        WHERE e.rk <= {int(cfg.improvement_max_candidates)} AND e.top_score >= {int(cfg.comment_min_score)}
+          AND e.low_score < e.top_score""")
     if cfg.similarity == "encoder":
         _encoder_similarity(con)
     else:
@@ -124,31 +110,26 @@ def build_improvement(con: duckdb.DuckDBPyConnection, cfg: BuildConfig) -> None:
             WHERE r.comment_score > d.comment_score AND r.comment_score >= {int(cfg.comment_min_score)}
               AND s.similarity >= {float(cfg.min_similarity)})
         WHERE rn <= {int(cfg.max_improvement_pairs_per_post)}""")
-    prompt = messages_sql(
-        IMPROVE_SYSTEM_PROMPT, IMPROVE_TURN, title="p.post_title", body="p.post_text", draft="d.comment_text"
-    )
-    con.execute(f"""
+    con.execute("""
         CREATE OR REPLACE TABLE improvement AS
-        SELECT {prompt} AS prompt,
-               {assistant_sql("r.comment_text")} AS chosen,
-               {assistant_sql("d.comment_text")} AS rejected,
-               x.similarity, x.post_id, x.draft_id, x.revision_id, x.draft_score, x.revision_score,
-               p.post_sensitive OR d.is_sensitive OR r.is_sensitive AS is_sensitive, p.split
+        SELECT x.similarity, x.post_id, x.draft_id, x.revision_id, x.draft_score, x.revision_score,
+               d.is_sensitive OR r.is_sensitive AS is_sensitive, d.split
         FROM improvement_pairs x
         JOIN ess d ON d.comment_id = x.draft_id
-        JOIN ess r ON r.comment_id = x.revision_id
-        JOIN ess p ON p.comment_id = x.draft_id""")
+        JOIN ess r ON r.comment_id = x.revision_id""")
 
 
 def _lexical_similarity(con: duckdb.DuckDBPyConnection, min_revision_score: int) -> None:
-    """Word-set Jaccard between comments of one post (stop words and words < 3 letters ignored),
-    over the tokens `comment_tokens` already holds; only well-received comments can be revisions."""
+    """Word-set Jaccard between comments of one post (stop words and words < 3 letters ignored);
+    only well-received comments can be revisions."""
     stop = ", ".join(literal(w) for w in STOPWORDS)
     con.execute(f"""
         CREATE OR REPLACE TABLE imp_tokens AS
-        SELECT t.post_id, t.comment_id, t.token, c.comment_score >= {int(min_revision_score)} AS can_revise
-        FROM comment_tokens t JOIN imp_cand c ON c.comment_id = t.comment_id
-        WHERE length(t.token) >= 3 AND regexp_full_match(t.token, '[a-z]+') AND t.token NOT IN ({stop})""")
+        SELECT DISTINCT post_id, comment_id, token, can_revise FROM (
+            SELECT post_id, comment_id, comment_score >= {int(min_revision_score)} AS can_revise,
+                   unnest(regexp_extract_all(lower(comment_text), '[a-z][a-z'']{{2,}}')) AS token
+            FROM imp_cand)
+        WHERE token NOT IN ({stop})""")
     con.execute("""
         CREATE OR REPLACE TABLE pair_similarity AS
         WITH sizes AS (SELECT comment_id, count(*) AS n FROM imp_tokens GROUP BY comment_id),

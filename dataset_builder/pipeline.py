@@ -187,26 +187,16 @@ def _privacy(con: duckdb.DuckDBPyConnection, key: bytes) -> int:
         {"comment_text": "body", "op_reply_text": "op_reply_text"},
     )
     con.execute(f"CREATE OR REPLACE TABLE clean_comments AS {comments}")
-    # One tokenization of every comment, shared by the name search here and improvement similarity.
-    con.execute("""
-        CREATE OR REPLACE TABLE comment_tokens AS
-        SELECT comment_id, post_id, unnest(list_distinct(regexp_extract_all(lower(comment_text), '[a-z0-9_-]+'))) AS token
-        FROM clean_comments""")
-    con.execute(f"""
-        CREATE OR REPLACE TABLE post_name_hits AS {
-        privacy.name_hits_sql(
-            "SELECT post_id AS key, post_id, unnest(regexp_extract_all(lower(post_title || ' ' || post_text), "
-            "'[a-z0-9_-]+')) AS token FROM clean_posts"
-        )
-    }""")
-    con.execute(f"""
-        CREATE OR REPLACE TABLE comment_name_hits AS {
-        privacy.name_hits_sql(
-            "SELECT comment_id AS key, post_id, token FROM comment_tokens UNION ALL "
-            "SELECT comment_id, post_id, unnest(regexp_extract_all(lower(op_reply_text), '[a-z0-9_-]+')) "
-            "FROM clean_comments WHERE op_reply_text IS NOT NULL"
-        )
-    }""")
+    post_tokens = privacy.tokens_sql("post_title || ' ' || post_text")
+    comment_tokens = privacy.tokens_sql("comment_text || ' ' || coalesce(op_reply_text, '')")
+    post_hits = privacy.name_hits_sql(
+        f"SELECT post_id AS key, post_id, {post_tokens} AS token FROM clean_posts"
+    )
+    comment_hits = privacy.name_hits_sql(
+        f"SELECT comment_id AS key, post_id, {comment_tokens} AS token FROM clean_comments"
+    )
+    con.execute(f"CREATE OR REPLACE TABLE post_name_hits AS {post_hits}")
+    con.execute(f"CREATE OR REPLACE TABLE comment_name_hits AS {comment_hits}")
     rewritten = privacy.rewrite_names(
         con, "clean_posts", "post_id", ["post_title", "post_text"], "post_name_hits"
     )
@@ -217,13 +207,15 @@ def _privacy(con: duckdb.DuckDBPyConnection, key: bytes) -> int:
 
 
 def _assemble_rows(con: duckdb.DuckDBPyConnection, cfg: BuildConfig) -> None:
-    """The `ess` table: one row per kept top-level comment with every contract column and its split."""
+    """The `ess` table: one row per kept top-level comment with its signals, label and split. Texts stay
+    in `clean_posts` / `clean_comments` and are joined in only when rows are written (`export`), so no
+    text is copied into the intermediate tables."""
     con.execute(f"""
         CREATE OR REPLACE TABLE ess AS
-        SELECT c.post_id, c.comment_id, t.subreddit, p.post_title, p.post_text, c.comment_text,
+        SELECT c.post_id, c.comment_id, t.subreddit,
                t.score AS comment_score, k.score AS post_score,
                k.created_utc AS post_created_utc, t.created_utc AS comment_created_utc,
-               t.op_reply_text IS NOT NULL AS op_replied, c.op_reply_text,
+               t.op_reply_text IS NOT NULL AS op_replied,
                s.reception, s.op_signal, s.post_feedback,
                l.label, l.label_confidence, l.label_source,
                a.pseudonym AS author,

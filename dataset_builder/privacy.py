@@ -119,6 +119,11 @@ def replace_names(text: str | None, names: list[str]) -> str | None:
     return name_pattern(names).sub(USER_PLACEHOLDER, text)
 
 
+def tokens_sql(text: str) -> str:
+    """Unnested tokens of a text expression: maximal runs of username characters, lower-cased."""
+    return f"unnest(regexp_extract_all(lower({text}), '[a-z0-9_-]+'))"
+
+
 def name_hits_sql(tokens_query: str) -> str:
     """(key, name) pairs where a text's tokens (`tokens_query`: key, post_id, token; a token is a
     maximal run of username characters, lower-cased) include a participant of its thread."""

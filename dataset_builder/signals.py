@@ -7,22 +7,18 @@
 - post_feedback: the OP's general feedback on the thread (the post's EDIT/UPDATE text and the OP's
   own top-level comments): g * compound in -1..1.
 
-Sentiment is VADER (its lexicon ships with the PyPI package, so it runs offline); `module:function`
-plugs in any other scorer taking a list of texts and returning compound scores in -1..1.
+Sentiment comes from `sentiment` (VADER by default; `module:function` plugs in another scorer).
 """
 
 from __future__ import annotations
 
-import importlib
 import logging
-import os
-from collections.abc import Callable, Sequence
-from concurrent.futures import ProcessPoolExecutor
 
 import duckdb
 import pyarrow as pa
 
 from dataset_builder.config import BuildConfig
+from dataset_builder.sentiment import Scorer, load_scorer
 from dataset_builder.sql import literal
 
 logger = logging.getLogger(__name__)
@@ -33,39 +29,6 @@ GRATITUDE = (
     r"good advice|so helpful|very helpful|makes me feel better|feel better now)\b"
 )
 EDIT_TEXT = r"(?is)\b(?:edit|update)\s*\d*\s*:(.*)$"
-
-Scorer = Callable[[Sequence[str]], list[float]]
-
-_ANALYZER = None
-
-
-def _vader_batch(texts: Sequence[str]) -> list[float]:
-    global _ANALYZER
-    if _ANALYZER is None:
-        from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
-
-        _ANALYZER = SentimentIntensityAnalyzer()
-    return [_ANALYZER.polarity_scores(text)["compound"] for text in texts]
-
-
-def vader(texts: Sequence[str]) -> list[float]:
-    """VADER compound scores; large batches use one process per core (VADER is pure Python)."""
-    workers = min(os.cpu_count() or 1, 4)
-    if len(texts) < 4000 or workers < 2:
-        return _vader_batch(texts)
-    size = -(-len(texts) // (workers * 4))
-    batches = [texts[i : i + size] for i in range(0, len(texts), size)]
-    with ProcessPoolExecutor(max_workers=workers) as pool:
-        return [score for batch in pool.map(_vader_batch, batches) for score in batch]
-
-
-def load_scorer(spec: str) -> Scorer:
-    if spec == "vader":
-        return vader
-    module, _, name = spec.partition(":")
-    if not name:
-        raise ValueError(f"sentiment scorer {spec!r}: use `vader` or `package.module:function`")
-    return getattr(importlib.import_module(module), name)
 
 
 def score_sentiment(con: duckdb.DuckDBPyConnection, query: str, table: str, scorer: Scorer) -> None:

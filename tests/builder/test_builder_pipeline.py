@@ -125,6 +125,8 @@ def test_preference_pairs_follow_shp_rules(demo_dataset: Path) -> None:
         else:
             assert (chosen["label"], rejected["label"]) == (1, 0)
     assert max(per_post.values()) <= 5
+    unordered = [frozenset((p["chosen_id"], p["rejected_id"])) for p in pairs]
+    assert len(unordered) == len(set(unordered))  # a label pair never repeats or reverses a votes pair
 
 
 def test_sft_and_improvement_rows(demo_dataset: Path) -> None:
