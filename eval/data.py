@@ -3,11 +3,13 @@
 GM prompts come from the `sft` config (system + user turn with the post; the dataset's own effective reply
 is kept as the human reference row of the linguistic analysis), one per post. IM prompts come from the
 `improvement` config (system + user turn with the post and a draft); the reference is the better-received
-revision.
+revision, and `post` is the post alone (cut from the turn with the builder's template), so style matching
+and similarity compare a revision with the post, and separately with the draft.
 """
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -29,6 +31,23 @@ class PromptItem:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
+def content_cache_dir(folder: Path) -> str:
+    """A datasets cache folder keyed by the folder's content (README + every data file's path, size, mtime).
+
+    datasets 5.2 names the cache of a local folder after the folder's name, config name and README
+    configs only: two builds named `redditess` with the same README share a cache, and the second silently
+    loads the first one's rows. Keying the cache by content makes a rebuilt folder load its own rows.
+    """
+    from datasets import config as ds_config
+
+    digest = hashlib.sha256()
+    for f in sorted([folder / "README.md", *(folder / "data").rglob("*")]):
+        if f.is_file():
+            st = f.stat()
+            digest.update(f"{f.relative_to(folder)}\0{st.st_size}\0{st.st_mtime_ns}\0".encode())
+    return str(Path(ds_config.HF_DATASETS_CACHE) / "redditess-eval" / digest.hexdigest()[:16])
+
+
 def load_split(dataset: str | Path, config: str, split: str) -> Any:
     """`load_dataset(folder, config, split=split)` with errors that name the folder, config and split."""
     from datasets import get_dataset_config_names, load_dataset
@@ -39,7 +58,7 @@ def load_split(dataset: str | Path, config: str, split: str) -> Any:
     configs = get_dataset_config_names(str(folder))
     if config not in configs:
         raise ValueError(f"{folder}: no config {config!r} (available: {configs})")
-    loaded = load_dataset(str(folder), config)
+    loaded = load_dataset(str(folder), config, cache_dir=content_cache_dir(folder))
     if split not in loaded:
         raise ValueError(
             f"{folder} [{config}]: no split {split!r} (available: {sorted(loaded)}; empty splits are omitted)"
@@ -50,6 +69,19 @@ def load_split(dataset: str | Path, config: str, split: str) -> Any:
 def _user_text(messages: list[dict[str, str]]) -> str:
     users = [m["content"] for m in messages if m.get("role") == "user"]
     return users[-1] if users else ""
+
+
+def split_improve_turn(text: str) -> tuple[str, str | None]:
+    """(post, draft) from an IM user turn rendered with the builder's `IMPROVE_TURN` template; a turn in
+    another format is returned whole as the post (draft None)."""
+    from dataset_builder.prompts import IMPROVE_TURN
+
+    head = IMPROVE_TURN.split("{title}")[0]
+    sep = IMPROVE_TURN.split("{body}")[1].split("{draft}")[0]
+    if text.startswith(head) and sep in text:
+        cut = text.rindex(sep)
+        return text[len(head) : cut], text[cut + len(sep) :]
+    return text, None
 
 
 def load_prompts(
@@ -76,11 +108,12 @@ def load_prompts(
                 reference=messages[-1]["content"],
             )
         else:
+            post, _ = split_improve_turn(_user_text(row["prompt"]))
             item = PromptItem(
                 id=f"{row['post_id']}:{row['draft_id']}",
                 post_id=str(row["post_id"]),
                 prompt=[dict(m) for m in row["prompt"]],
-                post=_user_text(row["prompt"]),
+                post=post,
                 reference=row["chosen"][0]["content"] if row["chosen"] else None,
                 draft=row["rejected"][0]["content"] if row["rejected"] else None,
             )

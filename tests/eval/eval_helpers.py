@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from dataset_builder.prompts import IMPROVE_TURN
+
 SYSTEM = "You are a supportive peer in a mental-health community. Reply with empathy and care."
 POSTS = [
     ("p01", "anxiety", "I have panic attacks before every exam and I cannot sleep."),
@@ -77,7 +79,10 @@ def write_redditess(folder: Path, version: str = "0.1.0-evaltest") -> Path:
             {
                 "prompt": [
                     {"role": "system", "content": SYSTEM},
-                    {"role": "user", "content": f"{user}\n\nDraft reply:\n{draft}"},
+                    {
+                        "role": "user",
+                        "content": IMPROVE_TURN.format(title="struggling", body=text, draft=draft),
+                    },
                 ],
                 "chosen": [{"role": "assistant", "content": draft + " You matter."}],
                 "rejected": [{"role": "assistant", "content": draft}],

@@ -60,6 +60,9 @@ def test_generate_im_task_and_seed_determinism(
     b = run_generate(_args(tiny_models, eval_dataset, tmp_path / "b.jsonl", task="im", max_samples=4))
     ra, rb = read_jsonl(a), read_jsonl(b)
     assert len(ra) == 4 and all(r["draft"] and r["id"].startswith(r["post_id"] + ":") for r in ra)
+    # `post` is the post alone (cut from the builder's IM turn), the draft is kept apart
+    assert ra[0]["post"] == "struggling\n\nI have panic attacks before every exam and I cannot sleep."
+    assert ra[0]["draft"] not in ra[0]["post"] and ra[0]["draft"] in ra[0]["prompt"][1]["content"]
     assert [r["response"] for r in ra] == [r["response"] for r in rb]
     assert ra[0]["provenance"]["dataset"]["config"] == "improvement"
 
@@ -69,3 +72,22 @@ def test_generate_bad_inputs(tiny_models: dict[str, Path], eval_dataset: Path, t
         run_generate(_args(tiny_models, eval_dataset, tmp_path / "x.jsonl", split="validation"))
     with pytest.raises(FileNotFoundError, match="adapter folder not found"):
         run_generate(_args(tiny_models, eval_dataset, tmp_path / "x.jsonl", adapter=str(tmp_path / "nope")))
+
+
+def test_rebuilt_folder_loads_its_own_rows(tmp_path: Path) -> None:
+    """Two folders named `redditess` with the same README must not share datasets' cache."""
+    from eval_helpers import write_redditess
+
+    from eval.data import load_prompts
+
+    first = write_redditess(tmp_path / "a" / "redditess")
+    assert load_prompts(first, "gm", "test")[0].reference.startswith("It sounds like")
+    second = write_redditess(tmp_path / "b" / "redditess")
+    import pyarrow.parquet as pq
+
+    path = next((second / "data" / "sft").glob("test-*.parquet"))
+    table = pq.read_table(path).to_pylist()
+    for row in table:
+        row["messages"][-1]["content"] = "CHANGED " + row["messages"][-1]["content"]
+    pq.write_table(pq.read_table(path).from_pylist(table, schema=pq.read_schema(path)), path)
+    assert load_prompts(second, "gm", "test")[0].reference.startswith("CHANGED ")
