@@ -46,6 +46,7 @@ def main(argv: list[str] | None = None) -> Any:
     parser = HfArgumentParser(getattr(module, args_name), prog=f"python -m eval {name}")
     (args,) = parser.parse_args_into_dataclasses(args=rest)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    args.apply()
     try:
         return getattr(module, func_name)(args)
     except (ValueError, FileNotFoundError) as exc:

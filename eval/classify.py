@@ -16,13 +16,14 @@ import numpy as np
 from eval.classification import LABEL_NAMES, classification_metrics
 from eval.data import load_split
 from eval.io import write_json, write_jsonl
+from eval.runtime import RuntimeArguments
 from eval.versions import dataset_info, model_info, provenance
 
 logger = logging.getLogger(__name__)
 
 
 @dataclass
-class ClassifierArguments:
+class ClassifierArguments(RuntimeArguments):
     """Evaluate a classifier run on a split of the `effective_support` config."""
 
     model: str = field(

@@ -18,13 +18,14 @@ from typing import Any
 from eval.batching import length_batches
 from eval.data import TASK_CONFIG, PromptItem, load_prompts
 from eval.io import write_jsonl
+from eval.runtime import RuntimeArguments
 from eval.versions import dataset_info, model_info, provenance
 
 logger = logging.getLogger(__name__)
 
 
 @dataclass
-class GenerateArguments:
+class GenerateArguments(RuntimeArguments):
     """Generate replies with a base model, optionally with a PEFT adapter (GM or IM)."""
 
     model: str = field(metadata={"help": "Base model folder (or an adapter folder whose base is recorded)."})

@@ -23,6 +23,7 @@ from typing import Any
 from eval.agreement import agreement_summary
 from eval.io import atomic_path, format_rows, read_json, write_json, write_jsonl, write_text
 from eval.judge import DIMENSIONS
+from eval.runtime import RuntimeArguments
 from eval.stats import mean_interval, win_rate_summary
 from eval.systems import common_ids, load_systems
 from eval.versions import provenance
@@ -42,7 +43,7 @@ def sheet_columns() -> list[str]:
 
 
 @dataclass
-class HumanExportArguments:
+class HumanExportArguments(RuntimeArguments):
     """Export blinded items for human raters."""
 
     generations: list[str] = field(metadata={"help": "Two or more generation JSONL files (same prompt ids)."})
@@ -62,7 +63,7 @@ class HumanExportArguments:
 
 
 @dataclass
-class HumanIngestArguments:
+class HumanIngestArguments(RuntimeArguments):
     """Ingest filled rater sheets."""
 
     export_dir: str = field(metadata={"help": "The folder `human export` wrote (holds key.json)."})

@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from eval.io import write_json, write_jsonl
+from eval.runtime import RuntimeArguments
 from eval.stats import win_rate_summary
 from eval.systems import common_ids, load_systems
 from eval.versions import model_info, provenance
@@ -36,7 +37,7 @@ JUDGES = ("classifier", "reward", "llm")
 
 
 @dataclass
-class JudgeArguments:
+class JudgeArguments(RuntimeArguments):
     """Judge system a against system b."""
 
     a: str = field(metadata={"help": "Generation JSONL of system a."})

@@ -14,6 +14,7 @@ from typing import Any
 from eval.encoder import encoder_available
 from eval.io import write_json, write_text
 from eval.metrics import load_metric
+from eval.runtime import RuntimeArguments
 from eval.systems import common_ids, load_systems
 from eval.versions import provenance
 
@@ -33,7 +34,7 @@ COLUMNS = (
 
 
 @dataclass
-class LinguisticArguments:
+class LinguisticArguments(RuntimeArguments):
     """Linguistic analyses over generation files."""
 
     generations: list[str] = field(metadata={"help": "Generation JSONL files (same prompt ids)."})

@@ -19,6 +19,7 @@ from typing import Any
 from eval.io import atomic_path, read_json, write_text
 from eval.judge import DIMENSIONS
 from eval.linguistic import markdown_table as linguistic_table
+from eval.runtime import RuntimeArguments
 from eval.versions import provenance
 
 logger = logging.getLogger(__name__)
@@ -53,7 +54,7 @@ PAPER_FIGURES = [
 
 
 @dataclass
-class ReportArguments:
+class ReportArguments(RuntimeArguments):
     """Assemble the evaluation report."""
 
     output_dir: str = field(metadata={"help": "Receives report.md, report.html and figures/."})

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from eval.io import write_json, write_jsonl, write_text
+from eval.runtime import RuntimeArguments
 from eval.systems import common_ids, load_systems
 from eval.versions import provenance
 
@@ -63,7 +64,7 @@ def has_resources(text: str, markers: list[str]) -> bool:
 
 
 @dataclass
-class SafetyArguments:
+class SafetyArguments(RuntimeArguments):
     """Screen posts and generated replies for crisis-safety violations."""
 
     generations: list[str] = field(metadata={"help": "Generation JSONL files."})
