@@ -156,6 +156,37 @@ def _num_rows(manifest: Mapping[str, Any], config: str, split: str) -> int:
     return int(info.get("num_rows") or 0)
 
 
+def dataset_info(manifest: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """`dataset_info:` entries (split sizes) for the loadable configs.
+
+    Besides documenting sizes as Hub cards do, they make `datasets` notice a rebuilt folder: its
+    local cache key hashes the card's `configs` and `dataset_info`, so without sizes two builds with
+    the same YAML would share a cache and the second would load the first one's rows.
+    """
+    infos = []
+    for entry in loadable_configs(manifest):
+        splits = manifest["configs"][entry["config_name"]]["splits"]
+        names = [f["split"] for f in entry["data_files"]]
+        if not all("num_bytes" in splits[n] for n in names):
+            continue
+        infos.append(
+            {
+                "config_name": entry["config_name"],
+                "splits": [
+                    {
+                        "name": n,
+                        "num_bytes": int(splits[n]["num_bytes"]),
+                        "num_examples": int(splits[n]["num_rows"]),
+                    }
+                    for n in names
+                ],
+                "download_size": sum(int(splits[n].get("download_bytes", 0)) for n in names),
+                "dataset_size": sum(int(splits[n]["num_bytes"]) for n in names),
+            }
+        )
+    return infos
+
+
 def build_card_data(manifest: Mapping[str, Any]) -> DatasetCardData:
     """The YAML metadata: what the Hub and `load_dataset` read."""
     configs = loadable_configs(manifest)
@@ -167,6 +198,8 @@ def build_card_data(manifest: Mapping[str, Any]) -> DatasetCardData:
     extra: dict[str, Any] = {}
     if license_id == "other":
         extra["license_name"] = manifest.get("license_name") or "redditess-research-use"
+    if infos := dataset_info(manifest):
+        extra["dataset_info"] = infos
     return DatasetCardData(
         license=license_id,
         language=["en"],

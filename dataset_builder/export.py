@@ -169,18 +169,26 @@ def write_configs(con: duckdb.DuckDBPyConnection, folder: Path) -> dict[str, Any
         empty: list[str] = []
         for split in SPLITS:
             reader = con.sql(ROW_QUERIES[config].replace("{split}", split)).to_arrow_reader(ROW_GROUP_SIZE)
-            rows = _write_parquet(reader, schema, folder / data_file(config, split))
+            path = folder / data_file(config, split)
+            rows, nbytes = _write_parquet(reader, schema, path)
             if rows:
-                splits[split] = {"path": f"data/{config}/{split}-*.parquet", "num_rows": rows}
+                splits[split] = {
+                    "path": f"data/{config}/{split}-*.parquet",
+                    "num_rows": rows,
+                    "num_bytes": nbytes,
+                    "download_bytes": path.stat().st_size,
+                }
             else:
                 empty.append(split)
         configs[config] = {"default": config == DEFAULT_CONFIG, "splits": splits, "empty_splits": empty}
     return configs
 
 
-def _write_parquet(reader: pa.RecordBatchReader, schema: pa.Schema, path: Path) -> int:
-    """Write fixed-size row groups whatever batch sizes the engine returns (byte-identical output)."""
+def _write_parquet(reader: pa.RecordBatchReader, schema: pa.Schema, path: Path) -> tuple[int, int]:
+    """Write fixed-size row groups whatever batch sizes the engine returns (byte-identical output);
+    returns the rows and their Arrow size in bytes."""
     rows = 0
+    nbytes = 0
     writer = None
     pending: list[pa.RecordBatch] = []
     pending_rows = 0
@@ -209,13 +217,14 @@ def _write_parquet(reader: pa.RecordBatchReader, schema: pa.Schema, path: Path) 
             )
             pending_rows += batch.num_rows
             rows += batch.num_rows
+            nbytes += pending[-1].nbytes
             if pending_rows >= ROW_GROUP_SIZE:
                 flush(final=False)
         flush(final=True)
     finally:
         if writer is not None:
             writer.close()
-    return rows
+    return rows, nbytes
 
 
 def write_json(path: Path, data: dict[str, Any]) -> None:

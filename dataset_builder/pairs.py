@@ -71,7 +71,10 @@ def build_preference(con: duckdb.DuckDBPyConnection, cfg: BuildConfig) -> None:
                x.seconds_difference, x.pair_source, c.is_sensitive OR r.is_sensitive AS is_sensitive, c.split
         FROM (SELECT * FROM pref_votes UNION ALL SELECT * FROM pref_labels) x
         JOIN ess c ON c.comment_id = x.chosen_id
-        JOIN ess r ON r.comment_id = x.rejected_id""")
+        JOIN ess r ON r.comment_id = x.rejected_id
+        JOIN clean_comments ct ON ct.comment_id = x.chosen_id
+        JOIN clean_comments rt ON rt.comment_id = x.rejected_id
+        WHERE lower(trim(ct.comment_text)) <> lower(trim(rt.comment_text))  -- a pair must teach something""")
 
 
 def build_sft(con: duckdb.DuckDBPyConnection) -> None:
@@ -108,7 +111,8 @@ def build_improvement(con: duckdb.DuckDBPyConnection, cfg: BuildConfig) -> None:
             JOIN imp_cand d ON d.comment_id = s.draft_id
             JOIN imp_cand r ON r.comment_id = s.revision_id
             WHERE r.comment_score > d.comment_score AND r.comment_score >= {int(cfg.comment_min_score)}
-              AND s.similarity >= {float(cfg.min_similarity)})
+              AND s.similarity >= {float(cfg.min_similarity)}
+              AND lower(trim(r.comment_text)) <> lower(trim(d.comment_text)))
         WHERE rn <= {int(cfg.max_improvement_pairs_per_post)}""")
     con.execute("""
         CREATE OR REPLACE TABLE improvement AS

@@ -80,6 +80,10 @@ DRAFTS = [
      "Maybe write down your thoughts about {topic} before bed. Journaling gave my worries somewhere to go, "
      "and I slept better after a couple of weeks. Sending you strength."),
 ]  # fmt: skip
+CLOSINGS = [
+    "Hang in there.", "Take care of yourself.", "Wishing you well.", "Sending a hug.", "One day at a time.",
+    "You've got this.", "Hope this helps.", "Rooting for you.", "Be kind to yourself today.", "Stay safe.",
+]  # fmt: skip
 OP_THANKS = [
     "Thank you so much, this really helps. I will try that tomorrow.",
     "Thanks, that means a lot. I feel a bit better reading this.",
@@ -145,7 +149,7 @@ def write_sample(out: Path, seed: int = 0, n_posts: int = 120) -> list[Path]:
         op = _user(p % 40)
         created = BASE_TIME + p * 3_600
         text = rng.choice(POST_OPENERS).format(topic=topic) + " " + rng.choice(POST_DETAILS)
-        if p % 9 == 0:
+        if p % 4 == 0:
             text += " " + rng.choice(CRISIS_LINES)
         if p % 11 == 0:
             text += (
@@ -202,7 +206,11 @@ def write_sample(out: Path, seed: int = 0, n_posts: int = 120) -> list[Path]:
                 )
                 del d
                 continue
-            body = rng.choice(SUPPORTIVE if good else DISMISSIVE).format(topic=topic)
+            body = (
+                rng.choice(SUPPORTIVE if good else DISMISSIVE).format(topic=topic)
+                + " "
+                + rng.choice(CLOSINGS)
+            )
             if c == 1 and p % 8 == 0:
                 body += f" Also, u/{_user(p % 40)} check out https://example.org/coping-{p} for more."
             score: int | None = rng.randint(5, 40) if good else rng.randint(-3, 2)

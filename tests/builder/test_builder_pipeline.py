@@ -125,6 +125,7 @@ def test_preference_pairs_follow_shp_rules(demo_dataset: Path) -> None:
         else:
             assert (chosen["label"], rejected["label"]) == (1, 0)
     assert max(per_post.values()) <= 5
+    assert all(p["chosen"][0]["content"] != p["rejected"][0]["content"] for p in pairs)
     unordered = [frozenset((p["chosen_id"], p["rejected_id"])) for p in pairs]
     assert len(unordered) == len(set(unordered))  # a label pair never repeats or reverses a votes pair
 
@@ -412,3 +413,17 @@ def test_encoder_similarity_for_improvement_pairs(demo_raw: Path, tmp_path: Path
     assert manifest["parameters"]["similarity"] == "encoder"
     rows = _rows(out, "improvement")
     assert rows and all(0.6 <= r["similarity"] <= 1.0001 for r in rows)
+
+
+def test_rebuilt_folder_is_not_served_from_a_stale_cache(demo_raw: Path, tmp_path: Path, monkeypatch) -> None:
+    """datasets keys a local folder's cache on its card YAML; the card's sizes must change with the data."""
+    monkeypatch.chdir(tmp_path)
+    cache = str(tmp_path / "cache")
+    out = tmp_path / "redditess"
+    build(BuildConfig(inputs=[demo_raw], out=out, seed=0), key=KEY)
+    first = datasets.load_dataset("redditess", "preference", cache_dir=cache)
+    build(BuildConfig(inputs=[demo_raw], out=out, seed=1, overwrite=True), key=KEY)
+    second = datasets.load_dataset("redditess", "preference", cache_dir=cache)
+    on_disk = {s: len([r for r in _rows(out, "preference") if r["_split"] == s]) for s in second}
+    assert {s: second[s].num_rows for s in second} == on_disk
+    assert {s: first[s].num_rows for s in first} != on_disk
