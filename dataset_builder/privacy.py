@@ -120,18 +120,22 @@ def replace_names(text: str | None, names: list[str]) -> str | None:
 
 
 def tokens_sql(text: str) -> str:
-    """Unnested tokens of a text expression: maximal runs of username characters, lower-cased."""
-    return f"unnest(regexp_extract_all(lower({text}), '[a-z0-9_-]+'))"
+    """Unnested tokens of a text expression: maximal runs of at least 3 username characters (Reddit's
+    minimum name length), lower-cased."""
+    return f"unnest(regexp_extract_all(lower({text}), '[a-z0-9_-]{{3,}}'))"
 
 
 def name_hits_sql(tokens_query: str) -> str:
     """(key, name) pairs where a text's tokens (`tokens_query`: key, post_id, token; a token is a
     maximal run of username characters, lower-cased) include a participant of its thread."""
+    # The semi-join with the set of all names first drops almost every token cheaply (measured 2x
+    # faster on reddit-college than joining every token by post).
     return f"""
         WITH tokens AS ({tokens_query})
         SELECT DISTINCT t.key, t.token AS name
-        FROM tokens t JOIN participants p ON p.post_id = t.post_id AND p.name = t.token
-        WHERE length(t.token) >= 3"""
+        FROM tokens t
+        SEMI JOIN (SELECT DISTINCT name FROM participants) g ON g.name = t.token
+        JOIN participants p ON p.post_id = t.post_id AND p.name = t.token"""
 
 
 def rewrite_names(
