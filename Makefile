@@ -21,11 +21,37 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
+# The whole pipeline on the bundled synthetic sample with tiny models on CPU: build -> train -> evaluate
+# -> assist -> publish dry run. The numbers it produces are meaningless (tiny random models).
 demo: $(STAMP)
 	rm -rf $(DEMO_DIR)
+	@echo "== 1. dataset: synthetic dump -> RedditESS folder"
 	$(PY) -m dataset_builder sample --out $(DEMO_DIR)/raw
-	REDDITESS_PSEUDONYM_KEY=demo-key-not-secret $(PY) -m dataset_builder build --input $(DEMO_DIR)/raw --out $(DEMO_DIR)/redditess --version 0.1.0-demo
+	REDDITESS_PSEUDONYM_KEY=demo-key-not-secret $(PY) -m dataset_builder build --input $(DEMO_DIR)/raw --out $(DEMO_DIR)/redditess --version 0.1.0-demo --log_level WARNING
 	$(PY) -m dataset_builder stats $(DEMO_DIR)/redditess
+	@echo "== 2. training: tiny GM SFT -> DPO, IM SFT, classifier (QLoRA recipes, CPU)"
+	$(PY) -m training.tiny --out $(DEMO_DIR)/tiny-models --corpus $(DEMO_DIR)/redditess
+	$(PY) training/sft.py --config training/recipes/tiny/gm-sft.yaml --model_name_or_path $(DEMO_DIR)/tiny-models/tiny-llama --dataset_name $(DEMO_DIR)/redditess --output_dir $(DEMO_DIR)/runs/gm-sft
+	$(PY) training/dpo.py --config training/recipes/tiny/gm-dpo.yaml --model_name_or_path $(DEMO_DIR)/tiny-models/tiny-llama --dataset_name $(DEMO_DIR)/redditess --parent_run $(DEMO_DIR)/runs/gm-sft --output_dir $(DEMO_DIR)/runs/gm-dpo
+	$(PY) training/sft.py --config training/recipes/tiny/im-sft.yaml --model_name_or_path $(DEMO_DIR)/tiny-models/tiny-llama --dataset_name $(DEMO_DIR)/redditess --output_dir $(DEMO_DIR)/runs/im-sft
+	$(PY) training/classifier.py --config training/recipes/tiny/classifier.yaml --model_name_or_path $(DEMO_DIR)/tiny-models/tiny-encoder --dataset_name $(DEMO_DIR)/redditess --output_dir $(DEMO_DIR)/runs/classifier
+	@echo "== 3. evaluation: classifier, generate, judge, human kit, linguistic, safety, report"
+	$(PY) -m eval classifier --torch_threads 1 --model $(DEMO_DIR)/runs/classifier --dataset $(DEMO_DIR)/redditess --split test --output_dir $(DEMO_DIR)/eval/classifier
+	$(PY) -m eval generate --torch_threads 1 --model $(DEMO_DIR)/tiny-models/tiny-llama --dataset $(DEMO_DIR)/redditess --split test --system_name base --max_new_tokens 48 --output $(DEMO_DIR)/eval/generations/base.jsonl
+	$(PY) -m eval generate --torch_threads 1 --model $(DEMO_DIR)/tiny-models/tiny-llama --adapter $(DEMO_DIR)/runs/gm-dpo --dataset $(DEMO_DIR)/redditess --split test --system_name gm-dpo --max_new_tokens 48 --output $(DEMO_DIR)/eval/generations/gm-dpo.jsonl
+	$(PY) -m eval judge --torch_threads 1 --a $(DEMO_DIR)/eval/generations/gm-dpo.jsonl --b $(DEMO_DIR)/eval/generations/base.jsonl --judge classifier --judge_model $(DEMO_DIR)/runs/classifier --output_dir $(DEMO_DIR)/eval/judge-classifier
+	$(PY) -m eval judge --torch_threads 1 --a $(DEMO_DIR)/eval/generations/gm-dpo.jsonl --b $(DEMO_DIR)/eval/generations/base.jsonl --judge llm --judge_model $(DEMO_DIR)/tiny-models/tiny-llama --output_dir $(DEMO_DIR)/eval/judge-llm
+	$(PY) -m eval human export --generations $(DEMO_DIR)/eval/generations/gm-dpo.jsonl $(DEMO_DIR)/eval/generations/base.jsonl --raters rater1 rater2 rater3 --output_dir $(DEMO_DIR)/eval/human
+	$(PY) -m eval linguistic --torch_threads 1 --generations $(DEMO_DIR)/eval/generations/gm-dpo.jsonl $(DEMO_DIR)/eval/generations/base.jsonl --output_dir $(DEMO_DIR)/eval/linguistic
+	$(PY) -m eval safety --generations $(DEMO_DIR)/eval/generations/gm-dpo.jsonl $(DEMO_DIR)/eval/generations/base.jsonl --output_dir $(DEMO_DIR)/eval/safety
+	$(PY) -m eval report --output_dir $(DEMO_DIR)/eval/report --judge $(DEMO_DIR)/eval/judge-classifier $(DEMO_DIR)/eval/judge-llm --classifier $(DEMO_DIR)/eval/classifier --linguistic $(DEMO_DIR)/eval/linguistic --safety $(DEMO_DIR)/eval/safety --runs $(DEMO_DIR)/runs/gm-sft $(DEMO_DIR)/runs/gm-dpo $(DEMO_DIR)/runs/classifier --note "Tiny demo models trained for seconds on synthetic data: the numbers are meaningless."
+	@echo "== 4. assist (crisis screen first) and a publish dry run"
+	$(PY) -m assist draft --adapter $(DEMO_DIR)/runs/gm-dpo --post assist/examples/post.txt --max_new_tokens 40
+	$(PY) -m assist draft --adapter $(DEMO_DIR)/runs/gm-dpo --post assist/examples/crisis_post.txt --max_new_tokens 40
+	$(PY) -m publish dataset $(DEMO_DIR)/redditess --repo YOUR_ORG/redditess --dry-run --dry-run-dir $(DEMO_DIR)/publish/dataset
+	$(PY) -m publish adapter $(DEMO_DIR)/runs/gm-dpo --repo YOUR_ORG/redditess-gm --tag v0.1.0-demo --dry-run --dry-run-dir $(DEMO_DIR)/publish/gm
+	$(PY) -m cards validate $(DEMO_DIR)/redditess $(DEMO_DIR)/publish/gm/tree
+	@echo "Demo complete: see $(DEMO_DIR)/ (report: $(DEMO_DIR)/eval/report/)"
 
 test: $(STAMP)
 	$(PY) -m pytest -q
@@ -38,6 +64,9 @@ test-all: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) benchmarks/bench_build.py
+	$(PY) benchmarks/bench_training.py
+	$(PY) benchmarks/bench_scoring.py
+	$(PY) benchmarks/bench_publish.py
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
