@@ -9,9 +9,9 @@ import sys
 from pathlib import Path
 
 import datasets
-import pyarrow.parquet as pq
 import pytest
 import zstandard
+from builder_rows import read_rows
 
 from dataset_builder.config import CONFIG_NAMES, BuildConfig
 from dataset_builder.export import FEATURES, arrow_schema
@@ -21,12 +21,7 @@ from dataset_builder.splits import split_of
 KEY = b"test-key"
 
 
-def _rows(folder: Path, config: str) -> list[dict]:
-    rows = []
-    for path in sorted((folder / "data" / config).glob("*.parquet")):
-        split = path.name.split("-")[0]
-        rows += [r | {"_split": split} for r in pq.read_table(path).to_pylist()]
-    return rows
+_rows = read_rows
 
 
 def _write(path: Path, records: list[dict]) -> None:

@@ -8,9 +8,9 @@ import re
 from collections import defaultdict
 from pathlib import Path
 
-import pyarrow.parquet as pq
 import pytest
 import zstandard
+from builder_rows import read_rows
 
 from dataset_builder.config import CONFIG_NAMES, BuildConfig
 from dataset_builder.pipeline import BuildError, build
@@ -29,12 +29,7 @@ def _records(path: Path):
                 yield json.loads(line)
 
 
-def _rows(folder: Path, config: str) -> list[dict]:
-    rows = []
-    for path in sorted((folder / "data" / config).glob("*.parquet")):
-        split = path.name.split("-")[0]
-        rows += [r | {"_split": split} for r in pq.read_table(path).to_pylist()]
-    return rows
+_rows = read_rows
 
 
 @pytest.fixture(scope="module")
