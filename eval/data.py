@@ -9,7 +9,6 @@ and similarity compare a revision with the post, and separately with the draft.
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -31,26 +30,11 @@ class PromptItem:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
-def content_cache_dir(folder: Path) -> str:
-    """A datasets cache folder keyed by the folder's content (README + every data file's path, size, mtime).
-
-    datasets 5.2 names the cache of a local folder after the folder's name, config name and README
-    configs only: two builds named `redditess` with the same README share a cache, and the second silently
-    loads the first one's rows. Keying the cache by content makes a rebuilt folder load its own rows.
-    """
-    from datasets import config as ds_config
-
-    digest = hashlib.sha256()
-    for f in sorted([folder / "README.md", *(folder / "data").rglob("*")]):
-        if f.is_file():
-            st = f.stat()
-            digest.update(f"{f.relative_to(folder)}\0{st.st_size}\0{st.st_mtime_ns}\0".encode())
-    return str(Path(ds_config.HF_DATASETS_CACHE) / "redditess-eval" / digest.hexdigest()[:16])
-
-
 def load_split(dataset: str | Path, config: str, split: str) -> Any:
     """`load_dataset(folder, config, split=split)` with errors that name the folder, config and split."""
     from datasets import get_dataset_config_names, load_dataset
+
+    from training.data import local_cache_dir  # keyed on the files: a rebuilt folder never loads stale rows
 
     folder = Path(dataset)
     if not folder.is_dir():
@@ -58,7 +42,7 @@ def load_split(dataset: str | Path, config: str, split: str) -> Any:
     configs = get_dataset_config_names(str(folder))
     if config not in configs:
         raise ValueError(f"{folder}: no config {config!r} (available: {configs})")
-    loaded = load_dataset(str(folder), config, cache_dir=content_cache_dir(folder))
+    loaded = load_dataset(str(folder), config, cache_dir=str(local_cache_dir(folder)))
     if split not in loaded:
         raise ValueError(
             f"{folder} [{config}]: no split {split!r} (available: {sorted(loaded)}; empty splits are omitted)"
