@@ -63,7 +63,6 @@ def cmd_build(argv: list[str]) -> int:
     from dataset_builder.pipeline import BuildError, build
     from dataset_builder.sources import InputError
 
-    argv = ["--inputs" if a == "--input" else a for a in argv]
     cfg, opts = parse((BuildConfig, BuildOptions), argv, prog="python -m dataset_builder build")
     logging.basicConfig(
         level=opts.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"

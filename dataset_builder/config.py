@@ -21,7 +21,8 @@ class BuildConfig:
     """Parameters of one RedditESS build (see DESIGN.md, "Labeling and pairing")."""
 
     inputs: list[Path] = field(
-        default_factory=list, metadata={"help": "Dump files or directories (searched recursively)."}
+        default_factory=list,
+        metadata={"help": "Dump files or directories (searched recursively).", "aliases": ["--input"]},
     )
     out: Path | None = field(default=None, metadata={"help": "Output folder (a Hub dataset repository)."})
     overwrite: bool = field(default=False, metadata={"help": "Replace an existing output folder."})
