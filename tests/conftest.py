@@ -7,7 +7,9 @@ from pathlib import Path
 
 import pytest
 
-SHARED_DATA = Path(os.environ.get("REDDITESS_SHARED_DATA", Path(__file__).resolve().parents[2] / "shared" / "data"))
+SHARED_DATA = Path(
+    os.environ.get("REDDITESS_SHARED_DATA", Path(__file__).resolve().parents[2] / "shared" / "data")
+)
 DEMO_KEY = b"redditess-test-key-not-secret"
 
 
