@@ -28,7 +28,7 @@ import numpy as np
 from transformers import TrainingArguments
 from trl import ModelConfig, get_peft_config, get_quantization_config
 
-from training.data import dataset_version, load_splits
+from training.data import load_splits
 from training.models import load_tokenizer, model_init_kwargs, resolve_model_path
 from training.recipe import KitScriptArguments, parse_recipe, resolved_config
 from training.run import (
@@ -252,15 +252,10 @@ def main(
         return {"threshold": tuned}
 
     record = run_record(
-        stage=script_args.stage,
+        script_args,
         script="training/classifier.py",
         base_model=base,
-        dataset_name=script_args.dataset_name,
-        dataset_config=script_args.dataset_config,
-        dataset_version=dataset_version(script_args.dataset_name),
-        train_split=script_args.dataset_train_split,
         eval_split=script_args.dataset_test_split,
-        parent_adapter=None,
         world_size=trainer.accelerator.num_processes,
         extra={
             "use_peft": model_args.use_peft,

@@ -28,7 +28,7 @@ from typing import Any
 
 from trl import DPOConfig, DPOTrainer, ModelConfig, get_peft_config, get_quantization_config
 
-from training.data import dataset_version, load_splits, to_preference_rows
+from training.data import load_splits, to_preference_rows
 from training.models import load_tokenizer, model_init_kwargs, resolve_model_path
 from training.recipe import KitScriptArguments, parse_recipe, resolved_config
 from training.run import exit_on_input_error, finish_run, last_checkpoint, run_record, setup_run
@@ -136,13 +136,9 @@ def main(
         callbacks=callbacks,
     )
     record = run_record(
-        stage=script_args.stage,
+        script_args,
         script="training/dpo.py",
         base_model=base,
-        dataset_name=script_args.dataset_name,
-        dataset_config=script_args.dataset_config,
-        dataset_version=dataset_version(script_args.dataset_name),
-        train_split=script_args.dataset_train_split,
         eval_split=script_args.dataset_test_split if evaluating else None,
         parent_adapter=str(parent.resolve()),
         world_size=trainer.accelerator.num_processes,

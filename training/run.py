@@ -95,32 +95,30 @@ def library_versions() -> dict[str, str]:
 
 
 def run_record(
+    script_args: Any,
     *,
-    stage: str,
     script: str,
     base_model: str,
-    dataset_name: str,
-    dataset_config: str | None,
-    dataset_version: str | None,
-    train_split: str,
     eval_split: str | None,
-    parent_adapter: str | None,
     world_size: int,
+    parent_adapter: str | None = None,
     extra: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """The provenance of one run, read by publishing (model card) and evaluation."""
+    """The provenance of one run, read by publishing (model card) and evaluation. The dataset part
+    comes from the script arguments every script shares (name, config, splits, stage)."""
+    from training.data import dataset_version
+
+    name = script_args.dataset_name
     record = {
-        "stage": stage,
+        "stage": script_args.stage,
         "script": script,
         "base_model": base_model,
         "parent_adapter": parent_adapter,
         "dataset": {
-            "path": str(Path(dataset_name).expanduser().resolve())
-            if Path(dataset_name).exists()
-            else dataset_name,
-            "config": dataset_config,
-            "version": dataset_version,
-            "train_split": train_split,
+            "path": str(Path(name).expanduser().resolve()) if Path(name).exists() else name,
+            "config": script_args.dataset_config,
+            "version": dataset_version(name),
+            "train_split": script_args.dataset_train_split,
             "eval_split": eval_split,
         },
         "world_size": world_size,

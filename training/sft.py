@@ -19,7 +19,7 @@ from typing import Any
 
 from trl import ModelConfig, SFTConfig, SFTTrainer, get_peft_config, get_quantization_config
 
-from training.data import dataset_version, load_splits, to_sft_rows
+from training.data import load_splits, to_sft_rows
 from training.models import load_tokenizer, model_init_kwargs, resolve_model_path
 from training.recipe import KitScriptArguments, parse_recipe, resolved_config
 from training.run import exit_on_input_error, finish_run, last_checkpoint, run_record, setup_run
@@ -99,15 +99,10 @@ def main(
         callbacks=callbacks,
     )
     record = run_record(
-        stage=script_args.stage,
+        script_args,
         script="training/sft.py",
         base_model=base,
-        dataset_name=script_args.dataset_name,
-        dataset_config=script_args.dataset_config,
-        dataset_version=dataset_version(script_args.dataset_name),
-        train_split=script_args.dataset_train_split,
         eval_split=script_args.dataset_test_split if evaluating else None,
-        parent_adapter=None,
         world_size=trainer.accelerator.num_processes,
         extra={"load_in_4bit": model_args.load_in_4bit, "use_peft": model_args.use_peft},
     )
