@@ -12,15 +12,11 @@ same thing (word-set Jaccard, or MiniLM cosine with `similarity=encoder`).
 
 from __future__ import annotations
 
-import logging
-
 import duckdb
 import pyarrow as pa
 
 from dataset_builder.config import BuildConfig
 from dataset_builder.sql import literal
-
-logger = logging.getLogger(__name__)
 
 STOPWORDS = (
     "the and for are but not you your yours all any can had her was one our out day get has him his how man "

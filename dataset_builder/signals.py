@@ -12,16 +12,12 @@ Sentiment comes from `sentiment` (VADER by default; `module:function` plugs in a
 
 from __future__ import annotations
 
-import logging
-
 import duckdb
 import pyarrow as pa
 
 from dataset_builder.config import BuildConfig
 from dataset_builder.sentiment import Scorer, load_scorer
 from dataset_builder.sql import literal
-
-logger = logging.getLogger(__name__)
 
 GRATITUDE = (
     r"(?i)\b(thanks?|thank you|thank u|thx|ty|tysm|appreciated?|appreciate (it|this|you|that)|grateful|"

@@ -22,7 +22,8 @@ REMOVED = "'[removed]'"
 
 
 def assemble(con: duckdb.DuckDBPyConnection, cfg: BuildConfig) -> None:
-    """Create tables `posts`, `top_comments` (kept, with op_reply_text), `post_drops`, `comment_drops`."""
+    """Create tables `posts` (with drop_reason), `kept_posts`, `comment_status`, `op_replies`,
+    `top_comments` (kept, with op_reply_text) and `comment_drops`."""
     for kind in ("submissions", "comments"):
         total, unique = one(con, f"SELECT count(*), count(DISTINCT id) FROM raw_{kind}")
         if total == unique:  # the usual case: no copy, later steps read the staged files directly
