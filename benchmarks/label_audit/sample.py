@@ -20,10 +20,15 @@ Requires a build that keeps the raw Reddit ids in ``post_id``/``comment_id`` (bu
 ``--keep-reddit-ids`` where ids are hashed by default): item keys are
 ``sha256("redditess-audit:" + comment_id)[:16]``, so the same comment gets the same key in any such build.
 
-Usage::
+Usage (the two draws behind the committed ``judgments.csv``; the second extends the first with new posts
+from the strata most rules label, so that enough judged comments carry a label)::
 
-    python benchmarks/label_audit/sample.py --dataset /tmp/rc-judge --seed 0 --n 450 \
+    python benchmarks/label_audit/sample.py --dataset /tmp/rc-judge --seed 0 --n 400 --per_post 2 \
         --out /tmp/label_audit_reading.jsonl --key_out /tmp/label_audit_key.csv \
+        --strata_out benchmarks/label_audit/strata.json
+    python benchmarks/label_audit/sample.py --dataset /tmp/rc-judge --seed 1 --n 200 --per_post 2 \
+        --strata a_op_reply b_low_score --exclude_key /tmp/label_audit_key.csv \
+        --out /tmp/label_audit_reading2.jsonl --key_out /tmp/label_audit_key2.csv \
         --strata_out benchmarks/label_audit/strata.json
 """
 
@@ -80,12 +85,28 @@ def assign_strata(df: pd.DataFrame) -> pd.Series:
     return stratum
 
 
-def draw(df: pd.DataFrame, n: int, seed: int, per_post: int = 1) -> tuple[pd.DataFrame, dict]:
-    """Return (sampled rows in reading order with a ``stratum`` column, strata summary)."""
+def draw(
+    df: pd.DataFrame,
+    n: int,
+    seed: int,
+    per_post: int = 1,
+    strata: tuple[str, ...] = STRATA,
+    exclude_posts: frozenset[str] = frozenset(),
+) -> tuple[pd.DataFrame, dict]:
+    """Return (sampled rows in reading order with a ``stratum`` column, strata summary).
+
+    ``strata`` restricts the draw to some strata (their shares renormalised), ``exclude_posts`` (audit keys of
+    posts) skips posts an earlier draw already took: a second draw then extends the sample with new posts."""
+    unknown = set(strata) - set(STRATA)
+    if unknown:
+        raise ValueError(f"unknown strata {sorted(unknown)}; choose from {STRATA}")
     df = df.copy()
     df["stratum"] = assign_strata(df)
-    quota = {s: round(n * SHARES[s]) for s in STRATA}
-    quota["c_other"] = n - quota["a_op_reply"] - quota["b_low_score"]
+    total_share = sum(SHARES[s] for s in strata)
+    quota = {s: 0 for s in STRATA}
+    for s in strata:
+        quota[s] = round(n * SHARES[s] / total_share)
+    quota[strata[-1]] = n - sum(quota[s] for s in strata[:-1])
     cap = {"a_op_reply": 2 * per_post, "b_low_score": per_post, "c_other": per_post}
     rng = random.Random(seed)
     posts = sorted(df["post_id"].unique())
@@ -96,6 +117,8 @@ def draw(df: pd.DataFrame, n: int, seed: int, per_post: int = 1) -> tuple[pd.Dat
     for pid in posts:
         if all(taken[s] >= quota[s] for s in STRATA):
             break
+        if exclude_posts and audit_key(pid) in exclude_posts:
+            continue
         g = by_post[pid]
         for s in STRATA:
             pool = g.index[g["stratum"] == s].tolist()
@@ -105,14 +128,20 @@ def draw(df: pd.DataFrame, n: int, seed: int, per_post: int = 1) -> tuple[pd.Dat
                 taken[s] += k
     sample = df.loc[picked]
     summary = {
-        "seed": seed,
-        "n_requested": n,
-        "per_post": per_post,
         "population": {s: int((df["stratum"] == s).sum()) for s in STRATA},
-        "sampled": taken,
-        "posts_sampled": int(sample["post_id"].nunique()),
         "population_comments": len(df),
         "population_posts": int(df["post_id"].nunique()),
+        "draws": [
+            {
+                "seed": seed,
+                "n_requested": n,
+                "per_post": per_post,
+                "strata": list(strata),
+                "excluded_posts": len(exclude_posts),
+                "sampled": taken,
+                "posts_sampled": int(sample["post_id"].nunique()),
+            }
+        ],
     }
     return sample, summary
 
@@ -136,10 +165,24 @@ def main(argv: list[str] | None = None) -> None:
     )
     ap.add_argument("--key_out", help="item,post,stratum CSV (hashed keys only)")
     ap.add_argument("--strata_out", help="strata population/sample sizes (JSON)")
+    ap.add_argument("--strata", nargs="+", default=list(STRATA), help=f"strata to draw from (of {STRATA})")
+    ap.add_argument(
+        "--exclude_key",
+        help="key CSV of an earlier draw: its posts are skipped, and --strata_out gets this draw appended",
+    )
     args = ap.parse_args(argv)
 
     df = load_comments(args.dataset, COLUMNS)
-    sample, summary = draw(df, args.n, args.seed, args.per_post)
+    exclude: frozenset[str] = frozenset()
+    if args.exclude_key:
+        with open(args.exclude_key, encoding="utf-8") as fh:
+            exclude = frozenset(row["post"] for row in csv.DictReader(fh))
+    sample, summary = draw(df, args.n, args.seed, args.per_post, tuple(args.strata), exclude)
+    if args.exclude_key and args.strata_out and Path(args.strata_out).exists():
+        earlier = json.loads(Path(args.strata_out).read_text())
+        if earlier["population"] != summary["population"]:
+            raise ValueError(f"{args.strata_out}: population differs from this build's; not the same frame")
+        summary["draws"] = earlier["draws"] + summary["draws"]
     rows = [
         {
             "item": audit_key(r.comment_id),

@@ -257,10 +257,50 @@ def test_sampler_is_seeded_blinded_and_records_strata(tmp_path, build):
     assert set(items[0]) == {"item", "post", "post_title", "post_text", "comment_text", "op_reply_text"}
     summary = json.loads(strata.read_text())
     assert summary["population"] == {"a_op_reply": 5, "b_low_score": 4, "c_other": 3}
-    assert sum(summary["sampled"].values()) == 6
+    assert sum(summary["draws"][0]["sampled"].values()) == 6
     keyed = list(csv.DictReader(open(key)))
     assert [k["item"] for k in keyed] == [i["item"] for i in items]
     # Items of one post are contiguous (grouped by post for reading).
     posts = [i["post"] for i in items]
     assert posts == sorted(posts, key=posts.index)
     assert np.isin([k["stratum"] for k in keyed], sample.STRATA).all()
+
+
+def test_second_draw_extends_with_new_posts_and_appends_to_strata(tmp_path, build):
+    key1, key2, strata = tmp_path / "k1.csv", tmp_path / "k2.csv", tmp_path / "strata.json"
+    common = ["--dataset", str(build), "--per_post", "1", "--strata_out", str(strata)]
+    sample.main(
+        [*common, "--seed", "0", "--n", "3", "--out", str(tmp_path / "r1.jsonl"), "--key_out", str(key1)]
+    )
+    sample.main(
+        [
+            *common,
+            "--seed",
+            "1",
+            "--n",
+            "3",
+            "--strata",
+            "a_op_reply",
+            "b_low_score",
+            "--exclude_key",
+            str(key1),
+            "--out",
+            str(tmp_path / "r2.jsonl"),
+            "--key_out",
+            str(key2),
+        ]
+    )
+    first = list(csv.DictReader(open(key1)))
+    second = list(csv.DictReader(open(key2)))
+    assert {r["post"] for r in first}.isdisjoint({r["post"] for r in second})
+    assert {r["stratum"] for r in second} <= {"a_op_reply", "b_low_score"}
+    draws = json.loads(strata.read_text())["draws"]
+    assert [d["seed"] for d in draws] == [0, 1]
+    assert draws[1]["strata"] == ["a_op_reply", "b_low_score"]
+    assert draws[1]["excluded_posts"] == len({r["post"] for r in first})
+
+
+def test_unknown_stratum_is_rejected(build):
+    df = sample.load_comments(build, sample.COLUMNS)
+    with pytest.raises(ValueError, match="unknown strata"):
+        sample.draw(df, 3, 0, strata=("a_op_reply", "d_nope"))
