@@ -19,9 +19,10 @@ The build must keep the raw Reddit ids in ``post_id``/``comment_id`` (a build ma
 ``--keep-reddit-ids`` where ids are hashed by default): items are matched by
 ``sha256("redditess-audit:" + comment_id)[:16]``.
 
-Usage::
+Usage (score an existing build, or build reddit-college into a temporary folder first, as ``make bench`` does)::
 
     python benchmarks/label_audit/score.py --dataset /tmp/rc-judge --output /tmp/label_audit_score.json
+    python benchmarks/label_audit/score.py --input ../shared/data/reddit-college [--build_args --preset kit]
 """
 
 from __future__ import annotations
@@ -31,7 +32,9 @@ import hashlib
 import json
 import logging
 import os
+import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -268,9 +271,46 @@ def format_table(result: dict) -> str:
     return "\n".join(lines)
 
 
+def build_dataset(raw: str | Path, out: Path, extra_args: list[str] | None = None) -> Path:
+    """Build ``raw`` (a Reddit dump folder) into ``out`` with the kit's real builder, keeping raw Reddit ids
+    when the builder offers ``--keep-reddit-ids``. Raises CalledProcessError (with the builder's stderr
+    tail logged) when the build fails."""
+    cmd = [
+        sys.executable,
+        "-m",
+        "dataset_builder",
+        "build",
+        "--input",
+        str(raw),
+        "--out",
+        str(out),
+        "--overwrite",
+    ]
+    help_text = subprocess.run(
+        [sys.executable, "-m", "dataset_builder", "build", "--help"], capture_output=True, text=True
+    ).stdout
+    if "keep-reddit-ids" in help_text or "keep_reddit_ids" in help_text:
+        cmd.append("--keep-reddit-ids")
+    cmd += extra_args or []
+    env = os.environ | {
+        "REDDITESS_PSEUDONYM_KEY": os.environ.get("REDDITESS_PSEUDONYM_KEY", "label-audit-key")
+    }
+    logger.info("building %s into %s", raw, out)
+    proc = subprocess.run(cmd, capture_output=True, text=True, env=env)
+    if proc.returncode != 0:
+        logger.error("build failed:\n%s", proc.stderr[-4000:])
+        proc.check_returncode()
+    return out
+
+
 def main(argv: list[str] | None = None) -> dict:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--dataset", required=True, help="build folder with data/comments/*.parquet (raw ids)")
+    source = ap.add_mutually_exclusive_group(required=True)
+    source.add_argument("--dataset", help="build folder with data/comments/*.parquet (raw ids)")
+    source.add_argument("--input", help="raw dump folder: build it into a temporary folder, then score it")
+    ap.add_argument(
+        "--build_args", nargs=argparse.REMAINDER, default=[], help="extra builder arguments (last)"
+    )
     ap.add_argument("--judgments", default=str(HERE / "judgments.csv"))
     ap.add_argument("--strata", default=str(HERE / "strata.json"))
     ap.add_argument("--output", help="write the figures as JSON here")
@@ -281,8 +321,14 @@ def main(argv: list[str] | None = None) -> dict:
 
     judgments = load_judgments(args.judgments)
     strata = json.loads(Path(args.strata).read_text())
-    result = score(load_build(args.dataset), judgments, strata, n_boot=args.n_boot, seed=args.seed)
-    result["dataset"] = str(args.dataset)
+    if args.input:
+        with tempfile.TemporaryDirectory(prefix="label-audit-") as tmp:
+            build = load_build(build_dataset(args.input, Path(tmp) / "build", args.build_args))
+        result = score(build, judgments, strata, n_boot=args.n_boot, seed=args.seed)
+        result["dataset"] = f"built from {args.input} {' '.join(args.build_args)}".strip()
+    else:
+        result = score(load_build(args.dataset), judgments, strata, n_boot=args.n_boot, seed=args.seed)
+        result["dataset"] = str(args.dataset)
     print(format_table(result))
     if args.output:
         out = Path(args.output)

@@ -304,3 +304,45 @@ def test_unknown_stratum_is_rejected(build):
     df = sample.load_comments(build, sample.COLUMNS)
     with pytest.raises(ValueError, match="unknown strata"):
         sample.draw(df, 3, 0, strata=("a_op_reply", "d_nope"))
+
+
+@pytest.mark.slow
+def test_input_builds_with_the_real_builder_then_scores(demo_raw, tmp_path, monkeypatch):
+    # --input runs the kit's real builder on a raw dump; the synthetic demo dump shares no ids with the
+    # committed judgments, so judge a few of its comments here (invented ratings) and score them.
+    monkeypatch.setenv("REDDITESS_PSEUDONYM_KEY", "test-key-not-secret")
+    build_dir = score.build_dataset(demo_raw, tmp_path / "build")
+    build = score.load_build(build_dir)
+    assert len(build) > 0 and build["label"].notna().any()
+    labeled = build[build["label"].notna()].head(6)
+    judgments = pd.DataFrame(
+        {
+            "item": labeled["item"].to_numpy(),
+            "post": [score.audit_key(p) for p in labeled["post_id"]],
+            "stratum": "a_op_reply",
+            "rating": [4, 3, 2, 1, 3, 4][: len(labeled)],
+            "seeks_support": "yes",
+            "reason": "advice",
+        }
+    )
+    r = score.score(build, judgments, {"population": {"a_op_reply": 100}}, n_boot=100)
+    assert r["sample_labeled"] == len(labeled)
+    assert r["build"]["kept_top_level_comments"] == len(build)
+    judgments_path = tmp_path / "j.csv"
+    judgments.to_csv(judgments_path, index=False)
+    strata = tmp_path / "s.json"
+    strata.write_text(json.dumps({"population": {"a_op_reply": 100}}))
+    out = score.main(
+        [
+            "--input",
+            str(demo_raw),
+            "--judgments",
+            str(judgments_path),
+            "--strata",
+            str(strata),
+            "--n_boot",
+            "100",
+        ]
+    )
+    assert out["sample_labeled"] == len(labeled)
+    assert out["dataset"].startswith("built from")
