@@ -163,6 +163,7 @@ def score(
     merged = merged[merged["_merge"] == "both"].copy()
     merged["effective_ok"] = merged["rating"] >= 3
     merged["not_effective_ok"] = merged["rating"] <= 2
+    merged["at_least_weak_ok"] = merged["rating"] >= 2
 
     n_all = len(build)
     labeled = build["label"].notna()
@@ -200,6 +201,16 @@ def score(
                 if (group["label"] == name).any()
             }
     result["by_label_source"] = by_source
+    # Sensitivity, not targets: `effective` counted right when rated 2-4 (at least weakly supportive), and
+    # both precisions on the posts the reader judged support-seeking only.
+    result["precision_effective_rated_2_to_4"] = precision_with_ci(
+        merged[merged["label"] == "effective"], weights, "at_least_weak_ok", n_boot, seed
+    )
+    seeking = merged[merged["seeks_support"] == "yes"]
+    result["support_seeking_posts_only"] = {
+        name: precision_with_ci(seeking[seeking["label"] == name], weights, ok, n_boot, seed)
+        for name, ok in (("effective", "effective_ok"), ("not_effective", "not_effective_ok"))
+    }
 
     if "build_seeks_support" in merged.columns:
         posts = merged.drop_duplicates("post")[["post", "seeks_support", "build_seeks_support"]].copy()
@@ -243,13 +254,23 @@ def format_table(result: dict) -> str:
         f"({b['share_labeled']:.1%}; target >= {TARGETS['share_labeled']:.0%}), "
         f"effective {b['class_balance']['effective']}, not_effective {b['class_balance']['not_effective']}",
         "",
-        f"{'label':<16}{'n':>5}{'posts':>7}  {'precision (weighted) [95% CI]':<32}{'unweighted [95% CI]':<28}target",
+        f"{'label':<20}{'n':>5}{'posts':>7}  {'precision (weighted) [95% CI]':<32}{'unweighted [95% CI]':<28}target",
     ]
     for name in LABEL_NAMES[::-1]:
         p = result[f"precision_{name}"]
         lines.append(
-            f"{name:<16}{p['n']:>5}{p['n_posts']:>7}  {_fmt(p, 'weighted'):<32}{_fmt(p, 'unweighted'):<28}"
+            f"{name:<20}{p['n']:>5}{p['n_posts']:>7}  {_fmt(p, 'weighted'):<32}{_fmt(p, 'unweighted'):<28}"
             f">= {TARGETS[f'precision_{name}']:.2f}"
+        )
+    sens = result["precision_effective_rated_2_to_4"]
+    lines.append(
+        f"{'(effective, 2-4 ok)':<20}{sens['n']:>5}{sens['n_posts']:>7}  {_fmt(sens, 'weighted'):<32}{_fmt(sens, 'unweighted'):<28}"
+    )
+    for name in LABEL_NAMES[::-1]:
+        p = result["support_seeking_posts_only"][name]
+        label = f"({name[:9]}, seek)"
+        lines.append(
+            f"{label:<20}{p['n']:>5}{p['n_posts']:>7}  {_fmt(p, 'weighted'):<32}{_fmt(p, 'unweighted'):<28}"
         )
     lines += ["", "by label_source (unweighted precision [95% CI], n):"]
     for source, per in result["by_label_source"].items():

@@ -121,6 +121,11 @@ def test_precision_unweighted_and_weighted_by_hand(tmp_path, build):
     assert neff["weighted"] == pytest.approx(100 / (100 + 80))
     assert r["sample_labeled"] == 7 and r["judged_items_in_build"] == 8
     assert r["strata"]["a_op_reply"] == {"population": 400, "judged": 5, "weight": 80.0}
+    # Sensitivity: rated 2-4 counts as right -> c1, c2, c5, c9 right, c7 (1) wrong.
+    assert r["precision_effective_rated_2_to_4"]["unweighted"] == pytest.approx(4 / 5)
+    # Support-seeking posts only (reader's yes): p1, p2 -> effective c1 (ok), c2 (wrong), c5 (ok).
+    assert r["support_seeking_posts_only"]["effective"]["unweighted"] == pytest.approx(2 / 3)
+    assert r["support_seeking_posts_only"]["not_effective"]["n"] == 2
 
 
 def test_bootstrap_ci_brackets_estimate_and_is_seeded(tmp_path, build):
