@@ -351,3 +351,20 @@ def test_input_builds_with_the_real_builder_then_scores(demo_raw, tmp_path, monk
     )
     assert out["sample_labeled"] == len(labeled)
     assert out["dataset"].startswith("built from")
+
+
+@pytest.mark.slow
+def test_committed_sample_matches_a_fresh_reddit_college_build(shared_data, tmp_path, monkeypatch):
+    # Every judged item is found in a fresh build of the audited dump, and strata.json's population sizes
+    # are what sample.py computes on it: the committed judgments stay usable as the builder evolves.
+    monkeypatch.setenv("REDDITESS_PSEUDONYM_KEY", "test-key-not-secret")
+    build_dir = score.build_dataset(shared_data / "reddit-college", tmp_path / "build")
+    judgments = score.load_judgments(AUDIT / "judgments.csv")
+    strata = json.loads((AUDIT / "strata.json").read_text())
+    build = score.load_build(build_dir)
+    assert set(judgments["item"]) <= set(build["item"])
+    frame = sample.load_comments(build_dir, sample.COLUMNS)
+    counts = sample.assign_strata(frame).value_counts().to_dict()
+    assert counts == strata["population"]
+    result = score.score(build, judgments, strata, n_boot=200)
+    assert result["judged_items_in_build"] == len(judgments)
