@@ -496,3 +496,89 @@ def test_bootstrap_over_clusters() -> None:
     assert high - low > 2 * (item_high - item_low)
     assert bootstrap_over_clusters(["a"] * 5, lambda idx: float(values[idx].mean())) == (1.0, 1.0)
     assert all(np.isnan(bootstrap_over_clusters([], lambda idx: 0.0)))
+
+
+NODE_DOM_SHIM = """
+const elements = {};
+class El {
+  constructor(tag) { this.tag = tag; this.children = []; this.listeners = {}; this.textContent = "";
+                     this.value = ""; this.checked = false; this.classList = {toggle() {}}; }
+  setAttribute(k, v) { if (k === "id") elements[v] = this; if (k === "value") this.value = v; }
+  appendChild(c) { this.children.push(c); return c; }
+  addEventListener(type, f) { (this.listeners[type] = this.listeners[type] || []).push(f); }
+  fire(type) { (this.listeners[type] || []).forEach(f => f()); }
+  click() { this.fire("click"); }
+  remove() {}
+  set innerHTML(v) { this.children = []; }
+}
+const store = {};
+globalThis.localStorage = {getItem: k => store[k] || null, setItem: (k, v) => { store[k] = v; }};
+let saved = null;
+globalThis.Blob = class { constructor(parts) { saved = parts.join(""); } };
+globalThis.URL = {createObjectURL: () => "blob:"};
+globalThis.document = {
+  body: new El("body"),
+  createElement: tag => new El(tag),
+  createTextNode: text => new El("#text"),
+  getElementById: id => elements[id] || (elements[id] = Object.assign(new El("div"), id === "data" ? {textContent: DATA_TEXT} : {})),
+};
+"""
+NODE_DRIVER = """
+const raterSelect = document.getElementById("rater");
+raterSelect.value = RATER; raterSelect.fire("change");
+for (const [itemId, answers] of Object.entries(ANSWERS))
+  for (const [question, value] of Object.entries(answers)) elements["q-" + itemId + "-" + question + "-" + value].fire("change");
+document.getElementById("save").click();
+process.stdout.write(saved);
+"""
+
+
+def test_form_saves_a_sheet_that_ingests(label_export: Path, tmp_path: Path) -> None:
+    """Run the form's own script in node (a minimal DOM stand-in): answering every item and pressing
+    'Save CSV' gives the rater's sheet with the answers filled in, and ingest accepts it."""
+    import re
+    import shutil
+    import subprocess
+
+    node = shutil.which("node")
+    if node is None:
+        pytest.skip("node not installed")
+    html = (label_export / "for_raters" / "form.html").read_text()
+    assert not re.search(r"(src|href)=\"https?:", html)  # self-contained, works offline
+    data = re.search(r'<script id="data" type="application/json">(.*?)</script>', html, flags=re.S).group(1)
+    parsed = json.loads(data)
+    sheet = _read(label_export / "for_raters" / "sheets" / "r2.csv")
+    assert parsed["columns"] == list(sheet[0])
+    assert all(set(item) <= {"item_id", "group", "post", "comment", "op_replies"} for item in parsed["items"])
+    key = json.loads((label_export / "key.json").read_text())
+    answers = {i: {"rating": _invented_rating(key, "r2", i)} for i in key["items"]}
+    (script,) = re.findall(r"<script>(.*?)</script>", html, flags=re.S)
+    program = (
+        f"const DATA_TEXT = {json.dumps(data)};\nconst RATER = 'r2';\nconst ANSWERS = {json.dumps(answers)};\n"
+        + NODE_DOM_SHIM
+        + script
+        + NODE_DRIVER
+    )
+    (tmp_path / "form.js").write_text(program)
+    proc = subprocess.run([node, str(tmp_path / "form.js")], capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    (tmp_path / "r2.csv").write_bytes(proc.stdout.encode())
+    saved = _read(tmp_path / "r2.csv")
+    assert [r["item_id"] for r in saved] == [r["item_id"] for r in sheet]  # the rater's order
+    for row, original in zip(saved, sheet, strict=True):
+        assert {k: v for k, v in row.items() if k != "rating"} == {
+            k: v for k, v in original.items() if k != "rating"
+        }
+        assert row["rating"] == answers[row["item_id"]]["rating"]
+    m = main(
+        [
+            "label-audit",
+            "ingest",
+            "--key",
+            str(label_export / "key.json"),
+            "--output_dir",
+            str(tmp_path / "o"),
+        ]
+        + ["--sheets", str(tmp_path / "r2.csv")]
+    )
+    assert m["n_items"] == len(key["items"]) and m["raters"] == ["r2"]
