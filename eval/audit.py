@@ -1,5 +1,5 @@
 """Shared machinery of `label-audit` and `pair-audit`: blinded sheets, the offline form, strict sheet
-validation, atomic output folders and the bootstrap over posts.
+validation, atomic output folders and intervals from a bootstrap over posts.
 
 An audit export writes `OUT/for_raters/` (what raters get: `sheets/<rater>.csv`, `form.html`, `README.txt`)
 and, outside it, `OUT/key.json` (the unblinding key: dataset ids, labels, sides). Item ids are opaque
@@ -22,6 +22,7 @@ import os
 import random
 import shutil
 import tempfile
+import warnings
 from collections import defaultdict
 from collections.abc import Callable, Hashable, Iterator, Sequence
 from dataclasses import asdict, dataclass
@@ -38,7 +39,7 @@ __all__ = [
     "RATER_DIR",
     "Question",
     "atomic_dir",
-    "bootstrap_over_clusters",
+    "interval_over_posts",
     "check_raters",
     "fleiss_kappa_with_interval",
     "majority",
@@ -356,41 +357,30 @@ def majority(values: Sequence[Hashable]) -> Hashable | None:
 # -------------------------------------------------------------------------------------------- bootstrap
 
 
-def bootstrap_over_clusters(
+def interval_over_posts(
     clusters: Sequence[Hashable],
     statistic: Callable[[np.ndarray], float],
     *,
     n_resamples: int = 2000,
     seed: int = 0,
-    confidence: float = 0.95,
 ) -> tuple[float, float]:
-    """Percentile bootstrap interval of `statistic` resampling whole clusters (e.g. posts) with replacement.
-
-    `clusters[i]` is the cluster of item i. Each resample draws as many clusters as there are, keeps every
-    item of each drawn cluster (a cluster drawn twice contributes its items twice) and calls
-    `statistic(indices)` with the item indices (an int array). Items of one post are not independent (same
-    post, same raters' mood, same OP), so an item-level bootstrap would give intervals that are too narrow.
-    Resamples whose statistic is NaN (e.g. no item of a class drawn) are skipped; (nan, nan) when fewer
-    than half are usable. Efron & Tibshirani (1993), ch. 6; Field & Welsh (2007) for the cluster bootstrap.
+    """95% percentile interval of `statistic(item indices)` from `eval.stats.bootstrap_over_clusters`
+    (whole posts resampled with replacement; `clusters[i]` is item i's post). Items of one post are not
+    independent (same post, same OP), so an item-level bootstrap would give intervals that are too narrow.
+    Resamples where the statistic is undefined (NaN: e.g. every drawn rating the same, for kappa) are
+    left out of the quantiles.
     """
-    if not clusters:
-        return (float("nan"), float("nan"))
-    members: dict[Hashable, list[int]] = defaultdict(list)
-    for i, c in enumerate(clusters):
-        members[c].append(i)
-    groups = [np.asarray(v, dtype=int) for v in members.values()]
-    rng = np.random.default_rng(seed)
-    draws = rng.integers(0, len(groups), size=(n_resamples, len(groups)))
-    stats = []
-    with np.errstate(invalid="ignore", divide="ignore"):  # degenerate resamples give NaN: skipped
-        for draw in draws:
-            value = statistic(np.concatenate([groups[g] for g in draw]))
-            if value is not None and not np.isnan(value):
-                stats.append(value)
-    if len(stats) < n_resamples / 2:
-        return (float("nan"), float("nan"))
-    alpha = (1 - confidence) / 2
-    return (float(np.quantile(stats, alpha)), float(np.quantile(stats, 1 - alpha)))
+    from eval.stats import bootstrap_over_clusters
+
+    def on_indices(values: np.ndarray) -> float:
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return statistic(values.astype(int))
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN quantiles come back as NaN: handled
+        return bootstrap_over_clusters(
+            np.arange(len(clusters)), clusters, on_indices, n_resamples=n_resamples, seed=seed
+        )
 
 
 def share_with_interval(
@@ -411,7 +401,7 @@ def share_with_interval(
     def stat(idx: np.ndarray) -> float:
         return float((h[idx] * w[idx]).sum() / w[idx].sum())
 
-    low, high = bootstrap_over_clusters(clusters, stat, n_resamples=n_resamples, seed=seed)
+    low, high = interval_over_posts(clusters, stat, n_resamples=n_resamples, seed=seed)
     return {
         "value": stat(np.arange(n)),
         "ci_low": _finite(low),
@@ -439,7 +429,7 @@ def fleiss_kappa_with_interval(
         with np.errstate(invalid="ignore", divide="ignore"):
             return float(fleiss_kappa(table[idx], method="fleiss"))
 
-    low, high = bootstrap_over_clusters(clusters, stat, n_resamples=n_resamples, seed=seed)
+    low, high = interval_over_posts(clusters, stat, n_resamples=n_resamples, seed=seed)
     return {
         "value": _finite(stat(np.arange(len(table)))),
         "ci_low": _finite(low),

@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 
 from eval.__main__ import main
-from eval.audit import bootstrap_over_clusters
+from eval.audit import share_with_interval
 from eval.label_audit import sample_comments, stratum_targets
 from eval.stats import bootstrap_mean_interval
 
@@ -485,17 +485,24 @@ def test_pair_audit_bad_sheet_and_key(demo_dataset: Path, label_export: Path, tm
     assert "--config must be one of" in capsys.readouterr().err
 
 
-def test_bootstrap_over_clusters() -> None:
-    """Items of one cluster that move together: the interval is the cluster-level one, wider than an item-level one."""
-    values = np.repeat([1, 1, 0, 1, 0, 1, 1, 0, 1, 1], 10).astype(float)  # 10 clusters of 10 identical items
-    clusters = np.repeat(np.arange(10), 10).tolist()
-    low, high = bootstrap_over_clusters(clusters, lambda idx: float(values[idx].mean()), n_resamples=4000)
-    ref_low, ref_high = bootstrap_mean_interval(values.reshape(10, 10).mean(1), n_resamples=4000, seed=1)
-    assert low == pytest.approx(ref_low, abs=0.11) and high == pytest.approx(ref_high, abs=0.11)
-    item_low, item_high = bootstrap_mean_interval(values, n_resamples=4000)
-    assert high - low > 2 * (item_high - item_low)
-    assert bootstrap_over_clusters(["a"] * 5, lambda idx: float(values[idx].mean())) == (1.0, 1.0)
-    assert all(np.isnan(bootstrap_over_clusters([], lambda idx: 0.0)))
+def test_share_intervals_resample_posts() -> None:
+    """Comments of one post that move together: the interval is the post-level one, wider than an
+    item-level bootstrap would give; weights reweight the share and its interval."""
+    hits = np.repeat([1, 1, 0, 1, 0, 1, 1, 0, 1, 1], 10).astype(bool)  # 10 posts of 10 identical items
+    posts = np.repeat(np.arange(10), 10).tolist()
+    entry = share_with_interval(hits, posts, n_resamples=4000)
+    assert entry["value"] == pytest.approx(0.7) and (entry["n"], entry["n_posts"]) == (100, 10)
+    ref_low, ref_high = bootstrap_mean_interval(hits.reshape(10, 10).mean(1), n_resamples=4000, seed=1)
+    assert entry["ci_low"] == pytest.approx(ref_low, abs=0.11) and entry["ci_high"] == pytest.approx(
+        ref_high, abs=0.11
+    )
+    item_low, item_high = bootstrap_mean_interval(hits.astype(float), n_resamples=4000)
+    assert entry["ci_high"] - entry["ci_low"] > 2 * (item_high - item_low)
+    weights = np.where(hits, 1.0, 3.0)  # misses count three times: 70 / (70 + 90)
+    assert share_with_interval(hits, posts, weights=weights)["value"] == pytest.approx(70 / 160)
+    one_post = share_with_interval([True] * 5, ["a"] * 5)
+    assert (one_post["value"], one_post["ci_low"], one_post["ci_high"]) == (1.0, 1.0, 1.0)
+    assert share_with_interval([], [])["value"] is None
 
 
 NODE_DOM_SHIM = """
