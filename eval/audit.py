@@ -401,7 +401,12 @@ def share_with_interval(
     def stat(idx: np.ndarray) -> float:
         return float((h[idx] * w[idx]).sum() / w[idx].sum())
 
-    low, high = interval_over_posts(clusters, stat, n_resamples=n_resamples, seed=seed)
+    if weights is None:  # the plain mean: eval.stats' vectorised path
+        from eval.stats import bootstrap_over_clusters
+
+        low, high = bootstrap_over_clusters(h, list(clusters), n_resamples=n_resamples, seed=seed)
+    else:
+        low, high = interval_over_posts(clusters, stat, n_resamples=n_resamples, seed=seed)
     return {
         "value": stat(np.arange(n)),
         "ci_low": _finite(low),

@@ -6,7 +6,7 @@ The RedditESS paper validated its label by having experts rate 564 comments from
 - export samples posts and, in each, up to `--comments_per_post` labeled comments (`effective_support`),
   stratified by (`label`, `label_source`): every stratum gets its proportional share of the sample, and at
   least `--min_per_stratum` comments when it has them, so precision by label source can be estimated for
-  rare sources too (the key keeps each stratum's population and sample counts, and ingest reports
+  rare sources too; posts with at least that many labeled comments are taken first (the key keeps each stratum's population and sample counts, and ingest reports
   population-weighted agreement beside the plain share). Raters see the post, the comment and, in a
   separate field, the OP's replies to it; never the label, its source or any signal.
 - ingest computes Fleiss' kappa on the 1-4 ratings (statsmodels), agreement with the label (share of
@@ -121,6 +121,10 @@ class LabelAuditExportArguments(RuntimeArguments):
         default=5,
         metadata={"help": "Comments of each (label, label_source) stratum at least, when it has that many."},
     )
+    prefer_full_posts: bool = field(
+        default=True,
+        metadata={"help": "Sample posts with at least --comments_per_post labeled comments first."},
+    )
     splits: list[str] | None = field(default=None, metadata={"help": "Splits to sample (default: all)."})
     seed: int = field(default=0)
     overwrite: bool = field(default=False, metadata={"help": "Replace a non-empty --output_dir."})
@@ -165,14 +169,21 @@ def stratum_targets(population: dict[str, int], total: int, min_per_stratum: int
 
 
 def sample_comments(
-    rows: list[dict[str, Any]], n_posts: int, per_post: int, min_per_stratum: int, seed: int
+    rows: list[dict[str, Any]],
+    n_posts: int,
+    per_post: int,
+    min_per_stratum: int,
+    seed: int,
+    prefer_full_posts: bool = True,
 ) -> tuple[list[dict[str, Any]], dict[str, dict[str, int]]]:
     """Choose posts and, in each, up to `per_post` comments so that strata meet their targets.
 
-    Greedy and seeded: repeatedly take the stratum furthest below its target (relative deficit), take the
-    next post (in a seeded random order) that has a comment of it, and fill that post's slots with its
-    comments of the strata most in deficit. Returns the chosen rows and per stratum
-    {"population", "target", "sample"}.
+    Greedy and seeded: repeatedly take the stratum most in need (first any stratum still below its floor
+    `min(min_per_stratum, population)`, then the one furthest below its target, relatively), take the next
+    post (in a seeded random order) that has a comment of it, and fill that post's slots with its comments of
+    the strata most in need. With `prefer_full_posts`, posts with at least `per_post` labeled comments come
+    first in that order (the paper's 4 comments per post), smaller ones only when a stratum has no comment
+    left in a full post. Returns the chosen rows and per stratum {"population", "target", "sample"}.
     """
     rng = random.Random(seed)
     by_post: dict[str, list[dict[str, Any]]] = defaultdict(list)
@@ -182,9 +193,12 @@ def sample_comments(
     rng.shuffle(posts)
     for pid in posts:
         rng.shuffle(by_post[pid])
+    if prefer_full_posts:
+        posts.sort(key=lambda p: len(by_post[p]) < per_post)  # stable: random order within each part
     population = Counter(stratum_of(r) for r in rows)
     n_posts = min(n_posts, len(posts))
     targets = stratum_targets(dict(population), n_posts * per_post, min_per_stratum)
+    floors = {s: min(min_per_stratum, n) for s, n in population.items()}
     taken: Counter[str] = Counter()
     chosen_posts: set[str] = set()
     chosen: list[dict[str, Any]] = []
@@ -192,23 +206,27 @@ def sample_comments(
     for pid in posts:
         for s in dict.fromkeys(stratum_of(r) for r in by_post[pid]):
             posts_with[s].append(pid)
+    cursor: dict[str, int] = defaultdict(int)  # posts_with[s][:cursor[s]] are all chosen already
 
-    def deficit(s: str) -> float:
-        return (targets[s] - taken[s]) / max(targets[s], 1)
+    def need(s: str) -> tuple[bool, float]:
+        return (taken[s] < floors[s], (targets[s] - taken[s]) / max(targets[s], 1))
+
+    def next_post(s: str) -> str | None:
+        candidates = posts_with[s]
+        while cursor[s] < len(candidates) and candidates[cursor[s]] in chosen_posts:
+            cursor[s] += 1
+        return candidates[cursor[s]] if cursor[s] < len(candidates) else None
 
     while len(chosen_posts) < n_posts:
-        open_strata = [
-            s for s in targets if taken[s] < targets[s] and any(p not in chosen_posts for p in posts_with[s])
-        ]
+        open_strata = [s for s in targets if taken[s] < targets[s] and next_post(s) is not None]
         if open_strata:
-            need = max(open_strata, key=lambda s: (deficit(s), s))
-            pid = next(p for p in posts_with[need] if p not in chosen_posts)
+            pid = next_post(max(open_strata, key=lambda s: (need(s), s)))
         else:
             pid = next(p for p in posts if p not in chosen_posts)
         chosen_posts.add(pid)
         pool = list(by_post[pid])
         for _ in range(min(per_post, len(pool))):
-            best = max(range(len(pool)), key=lambda i: (deficit(stratum_of(pool[i])), -i))
+            best = max(range(len(pool)), key=lambda i: (need(stratum_of(pool[i])), -i))
             row = pool.pop(best)
             taken[stratum_of(row)] += 1
             chosen.append(row)
@@ -292,6 +310,7 @@ def run_export(args: LabelAuditExportArguments) -> Path:
             "n_comments": len(items),
             "comments_per_post": args.comments_per_post,
             "min_per_stratum": args.min_per_stratum,
+            "prefer_full_posts": args.prefer_full_posts,
             "splits": sorted({r["split"] for r in rows}),
             "strata": strata,
         },

@@ -589,3 +589,42 @@ def test_form_saves_a_sheet_that_ingests(label_export: Path, tmp_path: Path) -> 
         + ["--sheets", str(tmp_path / "r2.csv")]
     )
     assert m["n_items"] == len(key["items"]) and m["raters"] == ["r2"]
+
+
+@pytest.mark.slow
+def test_label_audit_export_on_reddit_college(
+    shared_data: Path, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """On a real build the paper's design comes out whole: 141 posts x 4 comments, strata on target."""
+    from collections import Counter
+
+    from dataset_builder.config import BuildConfig
+    from dataset_builder.pipeline import build
+
+    out = tmp_path_factory.mktemp("college") / "redditess"
+    build(
+        BuildConfig(inputs=[shared_data / "reddit-college"], out=out, version="0.0.0-audit", seed=0), key=b"k"
+    )
+    export = tmp_path_factory.mktemp("college-audit") / "export"
+    main(
+        [
+            "label-audit",
+            "export",
+            "--dataset",
+            str(out),
+            "--raters",
+            "r1",
+            "r2",
+            "r3",
+            "--output_dir",
+            str(export),
+        ]
+    )
+    key = json.loads((export / "key.json").read_text())
+    per_post = Counter(m["post_id"] for m in key["items"].values())
+    assert len(per_post) == 141 and set(per_post.values()) == {4} and len(key["items"]) == 564
+    for stratum, s in key["sampling"]["strata"].items():
+        assert abs(s["sample"] - s["target"]) <= 2, stratum
+        assert s["sample"] >= min(5, s["population"]), stratum
+    material = "".join(p.read_text() for p in (export / "for_raters").rglob("*") if p.is_file())
+    assert not any(m["comment_id"] in material for m in key["items"].values())
