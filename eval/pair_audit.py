@@ -408,6 +408,9 @@ def render_report(metrics: dict[str, Any], key: dict[str, Any]) -> str:
         ]
     lines += [
         "",
+        "The all-sources row weighs each source by its number of sampled pairs (up to "
+        f"{key['sampling']['n_per_source']} each), not by its share of the config "
+        f"({key['sampling']['population_by_source']}).",
         "Targets are the kit's (issue 16); the RedditESS and LLUMI papers publish no pair audit to compare with.",
         "",
     ]

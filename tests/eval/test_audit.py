@@ -360,6 +360,12 @@ def test_pair_audit_round_trip(config: str, demo_dataset: Path, tmp_path: Path) 
             assert rows[item_id]["reply_b"] == src["chosen"][0]["content"]
             assert rows[item_id]["post"] and "Draft reply to revise" not in rows[item_id]["post"]
     assert all(n == 12 for n in counts.values())
+    material = "".join(p.read_text() for p in (export / "for_raters").rglob("*") if p.is_file())
+    for meta in key["items"].values():  # no dataset ids (they would unblind via the dataset) reach raters
+        ids = [
+            meta[k] for k in ("chosen_id", "rejected_id", "draft_id", "revision_id", "post_id") if k in meta
+        ]
+        assert ids and not any(i in material for i in ids)
     if config == "preference":
         assert set(counts) == {"votes", "label"}
         assert {m["sides"]["A"] for m in key["items"].values()} == {"chosen", "rejected"}  # sides randomized
