@@ -1,6 +1,7 @@
 """`python -m eval <command> [--help]`: the evaluation commands.
 
-Commands: classifier, generate, judge, human export, human ingest, linguistic, safety, report.
+Commands: classifier, generate, judge, human export|ingest, label-audit export|ingest,
+pair-audit export|ingest, linguistic, safety, report.
 Arguments are dataclasses parsed by `HfArgumentParser` (`--help` on any command lists them).
 """
 
@@ -17,6 +18,10 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "judge": ("eval.judge", "JudgeArguments", "run_judge"),
     "human export": ("eval.human", "HumanExportArguments", "run_export"),
     "human ingest": ("eval.human", "HumanIngestArguments", "run_ingest"),
+    "label-audit export": ("eval.label_audit", "LabelAuditExportArguments", "run_export"),
+    "label-audit ingest": ("eval.label_audit", "LabelAuditIngestArguments", "run_ingest"),
+    "pair-audit export": ("eval.pair_audit", "PairAuditExportArguments", "run_export"),
+    "pair-audit ingest": ("eval.pair_audit", "PairAuditIngestArguments", "run_ingest"),
     "linguistic": ("eval.linguistic", "LinguisticArguments", "run_linguistic"),
     "safety": ("eval.safety_audit", "SafetyArguments", "run_safety"),
     "report": ("eval.report", "ReportArguments", "run_report"),
@@ -36,7 +41,8 @@ def main(argv: list[str] | None = None) -> Any:
     from transformers import HfArgumentParser
 
     argv = list(sys.argv[1:] if argv is None else argv)
-    name = " ".join(argv[:2]) if argv[:1] == ["human"] else (argv[0] if argv else "")
+    # Two-word commands ("human export", "label-audit ingest", ...) first, then one-word ones.
+    name = " ".join(argv[:2]) if " ".join(argv[:2]) in COMMANDS else (argv[0] if argv else "")
     if name not in COMMANDS:
         print(_usage(), file=sys.stderr)
         raise SystemExit(2)

@@ -6,10 +6,12 @@
 `AutoModelForSequenceClassification` on the RedditESS `effective_support` config (the paper's BERT/RoBERTa
 setting), with LoRA (`lora_task_type: SEQ_CLS`, the classification head trained in full through PEFT's
 `modules_to_save`) or full fine-tuning (`use_peft: false`). Imbalance is handled with class weights
-(`class_weighting: balanced`). F1 of the positive class is computed on `validation` at every evaluation; with
-`load_best_model_at_end` + `metric_for_best_model: f1` the best checkpoint is the one saved. After training,
-the decision threshold on P(effective) is tuned on validation (max F1) and saved as `threshold.json`, which
-`load_classifier` and the evaluation kit use.
+(`class_weighting: balanced`). F1 of the positive class, macro F1 and MCC are computed on `validation` at every
+evaluation; with `load_best_model_at_end` + `metric_for_best_model: macro_f1` the best checkpoint is the one
+saved. After training, the decision threshold on P(effective) is tuned on validation for `threshold_metric`
+(`macro_f1` by default, or `mcc`; never positive-class F1 alone, whose optimum on imbalanced data is "all
+effective") and saved with the metric used as `threshold.json`, which `load_classifier` and the evaluation kit
+use.
 
 Parsed like TRL's scripts (TrlParser): `ClassifierScriptArguments`, transformers `TrainingArguments`, TRL
 `ModelConfig`.
@@ -60,7 +62,14 @@ class ClassifierScriptArguments(KitScriptArguments):
         default="balanced", metadata={"help": "`balanced` (n / (k * n_class) weights in the loss) or `none`."}
     )
     positive_label: str = field(
-        default="effective", metadata={"help": "Class whose F1 and threshold are tuned."}
+        default="effective", metadata={"help": "Class predicted when P(class) >= the tuned threshold."}
+    )
+    threshold_metric: str = field(
+        default="macro_f1",
+        metadata={
+            "help": "What the decision threshold maximises on validation: `macro_f1` or `mcc` (never "
+            "positive-class F1 alone, which on imbalanced data ends at 'everything positive')."
+        },
     )
 
 
@@ -83,24 +92,65 @@ def class_weights(labels: np.ndarray, num_classes: int) -> np.ndarray:
     return weights
 
 
-def tune_threshold(probs: np.ndarray, labels: np.ndarray) -> dict[str, float]:
-    """The threshold on P(positive) maximizing F1 on validation (midpoints between sorted scores).
+THRESHOLD_METRICS = ("macro_f1", "mcc")
 
-    Ties go to the threshold closest to 0.5, so a tie does not drift to an extreme.
+
+def _threshold_scores(
+    probs: np.ndarray, labels: np.ndarray, thresholds: np.ndarray, metric: str
+) -> np.ndarray:
+    """`metric` (macro_f1, mcc or f1 of the positive class) of `probs >= t` for every t, vectorised."""
+    probs, labels = np.asarray(probs, dtype=float), np.asarray(labels, dtype=bool)
+    order = np.sort(probs[labels])
+    neg_order = np.sort(probs[~labels])
+    pos, neg = len(order), len(neg_order)
+    tp = pos - np.searchsorted(order, thresholds, side="left")  # positives with p >= t
+    fp = neg - np.searchsorted(neg_order, thresholds, side="left")
+    fn, tn = pos - tp, neg - fp
+    with np.errstate(divide="ignore", invalid="ignore"):
+        f1_pos = np.where(2 * tp + fp + fn > 0, 2 * tp / (2 * tp + fp + fn), 0.0)
+        f1_neg = np.where(2 * tn + fn + fp > 0, 2 * tn / (2 * tn + fn + fp), 0.0)
+        if metric == "f1":
+            return f1_pos
+        if metric == "macro_f1":
+            return (f1_pos + f1_neg) / 2
+        denom = np.sqrt((tp + fp) * (tp + fn) * (tn + fp) * (tn + fn).astype(float))
+        return np.where(denom > 0, (tp * tn - fp * fn) / np.where(denom > 0, denom, 1.0), 0.0)
+
+
+def tune_threshold(probs: np.ndarray, labels: np.ndarray, metric: str = "macro_f1") -> dict[str, Any]:
+    """The threshold on P(positive) maximizing `metric` on validation (midpoints between sorted scores).
+
+    `metric` is `macro_f1` (mean F1 of both classes) or `mcc` (Matthews correlation). Positive-class F1 alone
+    is not offered: on imbalanced data (RedditESS is ~88% `effective`) its maximum is almost always at
+    "predict everything positive", a classifier that has learned nothing. `macro_f1` is the default: with a
+    weak scorer `mcc` may cut only the low tail. Ties go to the threshold closest to 0.5. Returns the threshold, the metric, its validation value (tuned and at 0.5), positive-class F1 at
+    both, and the predicted-positive rate at the tuned threshold beside the true positive rate.
+
+    Raises:
+        ValueError: for an unknown metric or mismatched lengths.
     """
-    from sklearn.metrics import f1_score
-
+    if metric not in THRESHOLD_METRICS:
+        raise ValueError(f"threshold_metric must be one of {THRESHOLD_METRICS}, got {metric!r}")
+    probs, labels = np.asarray(probs, dtype=float), np.asarray(labels, dtype=bool)
+    if probs.shape != labels.shape:
+        raise ValueError(f"tune_threshold: {probs.size} scores vs {labels.size} labels")
     scores = np.unique(probs)
     candidates = np.concatenate([[0.5], (scores[:-1] + scores[1:]) / 2 if len(scores) > 1 else []])
-    best_t, best_f1 = 0.5, -1.0
-    for t in candidates:
-        f1 = f1_score(labels, probs >= t, zero_division=0)
-        if f1 > best_f1 + 1e-12 or (abs(f1 - best_f1) <= 1e-12 and abs(t - 0.5) < abs(best_t - 0.5)):
-            best_t, best_f1 = float(t), float(f1)
+    values = _threshold_scores(probs, labels, candidates, metric)
+    best = values.max()
+    tied = np.flatnonzero(values >= best - 1e-12)
+    best_t = float(candidates[tied[np.argmin(np.abs(candidates[tied] - 0.5))]])
+    at = np.array([best_t, 0.5])
+    f1s = _threshold_scores(probs, labels, at, "f1")
     return {
         "threshold": best_t,
-        "validation_f1": best_f1,
-        "validation_f1_at_0.5": float(f1_score(labels, probs >= 0.5, zero_division=0)),
+        "metric": metric,
+        f"validation_{metric}": float(best),
+        f"validation_{metric}_at_0.5": float(_threshold_scores(probs, labels, np.array([0.5]), metric)[0]),
+        "validation_f1": float(f1s[0]),
+        "validation_f1_at_0.5": float(f1s[1]),
+        "validation_positive_rate": float(labels.mean()) if labels.size else float("nan"),
+        "validation_predicted_positive_rate": float((probs >= best_t).mean()) if probs.size else float("nan"),
     }
 
 
@@ -112,8 +162,8 @@ def positive_probs(logits: np.ndarray, positive_id: int) -> np.ndarray:
 
 
 def make_compute_metrics(positive_id: int):
-    """F1/precision/recall of the positive class, macro-F1 and accuracy at the argmax decision."""
-    from sklearn.metrics import accuracy_score, f1_score, precision_score, recall_score
+    """F1/precision/recall of the positive class, macro-F1, MCC and accuracy at the argmax decision."""
+    from sklearn.metrics import accuracy_score, f1_score, matthews_corrcoef, precision_score, recall_score
 
     def compute_metrics(eval_pred: Any) -> dict[str, float]:
         logits, labels = eval_pred.predictions, eval_pred.label_ids
@@ -124,6 +174,7 @@ def make_compute_metrics(positive_id: int):
             "precision": float(precision_score(pos_true, pos_pred, zero_division=0)),
             "recall": float(recall_score(pos_true, pos_pred, zero_division=0)),
             "macro_f1": float(f1_score(labels, preds, average="macro", zero_division=0)),
+            "mcc": float(matthews_corrcoef(labels, preds)),
             "accuracy": float(accuracy_score(labels, preds)),
         }
 
@@ -151,6 +202,10 @@ def main(
             "lora_task_type %s -> SEQ_CLS (a classifier's head must be trained)", model_args.lora_task_type
         )
         model_args.lora_task_type = "SEQ_CLS"
+    if script_args.threshold_metric not in THRESHOLD_METRICS:
+        raise ValueError(
+            f"threshold_metric must be one of {THRESHOLD_METRICS}, got {script_args.threshold_metric!r}"
+        )
     if script_args.class_weighting not in ("balanced", "none"):
         raise ValueError(f"class_weighting must be 'balanced' or 'none', got {script_args.class_weighting!r}")
     config = resolved_config(script_args, training_args, model_args)
@@ -236,10 +291,9 @@ def main(
         probs = positive_probs(pred.predictions, positive_id)
         labels = pred.label_ids == positive_id
         tuned = {
-            **tune_threshold(probs, labels),
+            **tune_threshold(probs, labels, script_args.threshold_metric),
             "positive_label": script_args.positive_label,
             "labels": names,
-            "metric": "f1",
             "tuned_on": script_args.dataset_test_split,
             "n_validation": int(len(labels)),
         }
@@ -247,7 +301,12 @@ def main(
             out = Path(training_args.output_dir)
             atomic_write_text(out / THRESHOLD_FILE, json.dumps(tuned, indent=2, sort_keys=True) + "\n")
         logger.info(
-            "decision threshold %.4f (validation F1 %.4f)", tuned["threshold"], tuned["validation_f1"]
+            "decision threshold %.4f (validation %s %.4f, predicted positive %.1f%% vs %.1f%% true)",
+            tuned["threshold"],
+            tuned["metric"],
+            tuned[f"validation_{tuned['metric']}"],
+            100 * tuned["validation_predicted_positive_rate"],
+            100 * tuned["validation_positive_rate"],
         )
         return {"threshold": tuned}
 

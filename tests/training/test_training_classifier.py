@@ -25,20 +25,22 @@ def test_lora_classifier_trains_head_keeps_best_and_saves_threshold(
         )
     )
     state = json.loads((out / "trainer_state.json").read_text())
-    evals = [h for h in state["log_history"] if "eval_f1" in h]
-    assert len(evals) >= 3  # F1 on validation at every evaluation (one per epoch)
-    assert state["best_metric"] == max(h["eval_f1"] for h in evals)
+    evals = [h for h in state["log_history"] if "eval_macro_f1" in h]
+    assert len(evals) >= 3  # F1, macro F1 and MCC on validation at every evaluation (one per epoch)
+    assert all("eval_f1" in h and "eval_mcc" in h for h in evals)
+    assert state["best_metric"] == max(h["eval_macro_f1"] for h in evals)
     assert state["best_model_checkpoint"] and Path(state["best_model_checkpoint"]).name.startswith(
         "checkpoint-"
     )
     final_eval = json.loads((out / "eval_results.json").read_text())
-    assert final_eval["eval_f1"] == pytest.approx(
+    assert final_eval["eval_macro_f1"] == pytest.approx(
         state["best_metric"]
     )  # the best checkpoint is what was kept
 
     info = json.loads((out / "threshold.json").read_text())
     assert info["positive_label"] == "effective" and 0.0 < info["threshold"] < 1.0
-    assert info["validation_f1"] >= info["validation_f1_at_0.5"] and info["tuned_on"] == "validation"
+    assert info["metric"] == "macro_f1" and info["tuned_on"] == "validation"
+    assert info["validation_macro_f1"] >= info["validation_macro_f1_at_0.5"]
 
     # The head is in the adapter (modules_to_save) and was trained; the saved run reloads to the same scores.
     from safetensors.torch import load_file
@@ -94,12 +96,52 @@ def test_class_weights_balance_the_loss() -> None:
     assert classifier.class_weights(np.array([0, 0]), 2)[1] == 0.0
 
 
-def test_tune_threshold_finds_the_separating_cut() -> None:
+@pytest.mark.parametrize("metric", ["macro_f1", "mcc"])
+def test_tune_threshold_finds_the_separating_cut(metric: str) -> None:
     probs = np.array([0.1, 0.2, 0.3, 0.35, 0.4, 0.9])
     labels = np.array([0, 0, 0, 1, 1, 1], dtype=bool)
-    tuned = classifier.tune_threshold(probs, labels)
-    assert tuned["validation_f1"] == 1.0 and 0.3 < tuned["threshold"] <= 0.35
+    tuned = classifier.tune_threshold(probs, labels, metric)
+    assert tuned[f"validation_{metric}"] == pytest.approx(1.0) and 0.3 < tuned["threshold"] <= 0.35
+    assert tuned["metric"] == metric and tuned["validation_f1"] == pytest.approx(1.0)
     assert tuned["validation_f1_at_0.5"] == pytest.approx(0.5)
+
+
+def _imbalanced_toy(seed: int, n: int = 2000, positive_rate: float = 0.88) -> tuple[np.ndarray, np.ndarray]:
+    """A weak scorer on RedditESS-like imbalance: positives score only slightly higher than negatives."""
+    rng = np.random.default_rng(seed)
+    labels = rng.random(n) < positive_rate
+    logits = rng.normal(0.0, 1.0, n) + 0.8 * labels
+    return 1 / (1 + np.exp(-logits)), labels
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+@pytest.mark.parametrize("metric", ["macro_f1", "mcc"])
+def test_tune_threshold_on_imbalanced_data_does_not_collapse_to_all_positive(seed: int, metric: str) -> None:
+    from sklearn.metrics import f1_score, matthews_corrcoef
+
+    probs, labels = _imbalanced_toy(seed)
+    # Positive-class F1 alone would pick "everything effective" here (the failure this guards against).
+    f1_best = max(np.unique(probs), key=lambda t: f1_score(labels, probs >= t))
+    assert (probs >= f1_best).mean() > 0.97
+    tuned = classifier.tune_threshold(probs, labels, metric)
+    rate = tuned["validation_predicted_positive_rate"]
+    assert rate == pytest.approx((probs >= tuned["threshold"]).mean())
+    assert tuned["validation_positive_rate"] == pytest.approx(labels.mean())
+    # Some negatives are predicted; macro F1 (the default) keeps the predicted rate near the true one, while
+    # MCC may cut only the low tail on a scorer this weak (still far from "all positive": MCC > 0.15 below).
+    assert 0.3 < rate < (0.95 if metric == "macro_f1" else 0.99)
+    preds = probs >= tuned["threshold"]
+    reference = {
+        "macro_f1": f1_score(labels, preds, average="macro"),
+        "mcc": matthews_corrcoef(labels, preds),
+    }
+    assert tuned[f"validation_{metric}"] == pytest.approx(reference[metric])
+    assert reference["mcc"] > 0.15  # all-positive has MCC 0
+
+
+def test_tune_threshold_rejects_positive_class_f1_and_unknown_metrics() -> None:
+    with pytest.raises(ValueError, match="macro_f1"):
+        classifier.tune_threshold(np.array([0.2, 0.8]), np.array([0, 1], dtype=bool), "f1")
 
 
 @pytest.mark.slow
