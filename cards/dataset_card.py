@@ -47,6 +47,7 @@ _PARAM_GROUPS: list[tuple[str, tuple[str, ...]]] = [
             "feedback",
             "gratitude",
             "sentiment",
+            "support",
             "vote",
             "effective",
         ),
@@ -295,10 +296,27 @@ def _figures(manifest: Mapping[str, Any]) -> dict[str, str]:
         if pair_sources
         else "",
         "unlabeled_comments": stats.get("unlabeled_comments"),
+        "support_table": _support_table(manifest.get("support_seeking") or {}),
         "names_replaced": counts.get("texts_with_participant_names_replaced"),
         "rejected_count": int(rejected.get("count") or 0),
         "rejected_table": table(["file", "line", "reason"], rejected_rows) if rejected_rows else "",
     }
+
+
+def _support_table(support: Mapping[str, Any]) -> str:
+    """Kept posts by support reason, and the comments left unlabeled on posts that do not seek support."""
+    if not support:
+        return ""
+    rows = [[f"posts: `{reason}`", n] for reason, n in (support.get("posts_by_reason") or {}).items()]
+    rows += [
+        ["posts seeking support", support.get("posts_seeking_support")],
+        ["posts not seeking support", support.get("posts_not_seeking_support")],
+        [
+            "top-level comments on posts not seeking support",
+            support.get("comments_on_posts_not_seeking_support"),
+        ],
+    ]
+    return table(["support-seeking", "count"], rows)
 
 
 def _exclusions(manifest: Mapping[str, Any]) -> str:
@@ -335,6 +353,9 @@ def card_context(manifest: Mapping[str, Any]) -> dict[str, Any]:
         "version": version,
         "label_rule_version": manifest.get("label_rule_version") or "unversioned",
         "preset": manifest.get("preset") or "kit",
+        "label_only_support_seeking": (manifest.get("parameters") or {}).get(
+            "label_only_support_seeking", False
+        ),
         "code_package": code.get("package") or "unknown",
         "code_git": code.get("git"),
         "synthetic": bool(manifest.get("synthetic")),

@@ -49,6 +49,20 @@ class BuildConfig:
     )
     min_post_chars: int = field(default=20, metadata={"help": "Minimum post text length (title excluded)."})
     min_comment_chars: int = field(default=20, metadata={"help": "Minimum comment length."})
+    # support-seeking posts (dataset_builder/support.py)
+    label_only_support_seeking: bool = field(
+        default=True,
+        metadata={
+            "help": "Label only comments on posts that seek support (support.py's rule); comments on other "
+            "posts (celebrations, guides, announcements, memes, polls, link-only posts) stay unlabeled."
+        },
+    )
+    support_min_text_chars: int = field(
+        default=20,
+        metadata={
+            "help": "A post with fewer characters once URLs and markdown are removed is link/media-only."
+        },
+    )
     # labeling ensemble
     reception_min_comments: int = field(
         default=3, metadata={"help": "Reception votes only in posts with at least this many kept comments."}

@@ -36,13 +36,18 @@ def compute(con: duckdb.DuckDBPyConnection, cfg: BuildConfig) -> None:
     w_op, w_rec, w_pf = cfg.weight_op_signal, cfg.weight_reception, cfg.weight_post_feedback
     con.execute(f"""
         CREATE OR REPLACE TABLE comment_labels AS
-        WITH votes AS (SELECT comment_id, {vote_sql(cfg)} FROM comment_signals),
+        WITH votes AS (
+            SELECT s.comment_id, {vote_sql(cfg)},
+                   {"u.seeks_support" if cfg.label_only_support_seeking else "true"} AS may_label
+            FROM comment_signals s JOIN top_comments t ON t.comment_id = s.comment_id
+            JOIN post_support u ON u.post_id = t.post_id),
         summed AS (
             SELECT *, {w_op} * v_op_signal + {w_rec} * v_reception + {w_pf} * v_post_feedback AS score,
                    {w_op} * abs(v_op_signal) + {w_rec} * abs(v_reception) + {w_pf} * abs(v_post_feedback) AS voting
             FROM votes),
         labeled AS (
-            SELECT *, CASE WHEN score >= {cfg.label_margin} THEN 1
+            SELECT *, CASE WHEN NOT may_label THEN NULL
+                           WHEN score >= {cfg.label_margin} THEN 1
                            WHEN score <= -{cfg.label_margin} THEN 0 ELSE NULL END AS label
             FROM summed)
         SELECT comment_id, label,

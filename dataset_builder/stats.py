@@ -58,9 +58,14 @@ def compute_stats(folder: Path) -> dict[str, Any]:
                 "SELECT subreddit, count(*) FROM read_parquet(?) GROUP BY 1 ORDER BY 2 DESC, 1", [files]
             ).fetchall()
         )
-        stats["sensitive_rows"], stats["unlabeled_comments"] = one(
+        (
+            stats["sensitive_rows"],
+            stats["unlabeled_comments"],
+            stats["comments_on_posts_not_seeking_support"],
+        ) = one(
             con,
-            "SELECT count(*) FILTER (WHERE is_sensitive), count(*) FILTER (WHERE label IS NULL) FROM read_parquet(?)",
+            "SELECT count(*) FILTER (WHERE is_sensitive), count(*) FILTER (WHERE label IS NULL), "
+            "count(*) FILTER (WHERE NOT seeks_support) FROM read_parquet(?)",
             [files],
         )
     return stats
@@ -99,6 +104,7 @@ def format_stats(manifest: dict[str, Any], stats: dict[str, Any]) -> str:
         lines.append(f"  r/{name:<24} {count:>10,}")
     lines.append(
         f"sensitive rows: {stats.get('sensitive_rows', 0):,}   unlabeled comments: {stats.get('unlabeled_comments', 0):,}"
+        f" (on posts not seeking support: {stats.get('comments_on_posts_not_seeking_support', 0):,})"
     )
     for kind, reasons in manifest.get("drops", {}).items():
         lines += ["", f"{kind} exclusions:"]
