@@ -78,6 +78,39 @@ CASES = [
     ),
     ("Need to vent", "Sorry, this is a rant. " + BODY, True, "expresses_distress"),
     ("Deadline for transcripts", "When do transcripts have to be in by? " + BODY, True, "asks_question"),
+    # variants: the order of the rules matters
+    ("Got accepted to two programs, which one?", BODY, True, "asks_for_help"),
+    (
+        "Accepted to my dream school!",
+        "But my family cannot pay. I feel sick about it. " + BODY,
+        False,
+        "celebration",
+    ),
+    ("Got into my top choice. Now what?", BODY, True, "asks_question"),
+    (
+        "Roommate keeps eating my food",
+        "This is not a shitpost, it happens daily. I feel ignored. " + BODY,
+        True,
+        "expresses_distress",
+    ),
+    (
+        "Tips for surviving organic chemistry",
+        "My exam is next week and I am lost. Where do I start? " + BODY,
+        True,
+        "asks_for_help",
+    ),
+    (
+        "Rant: tips from advisors are useless",
+        "Every meeting is the same. " + BODY,
+        True,
+        "expresses_distress",
+    ),
+    (
+        "Tips for how to beat test anxiety",
+        "I wanted to share what worked for me. Do you ever wonder why? " + BODY,
+        False,
+        "guide_or_resource",
+    ),
     # neither
     (
         "My first day on campus",
