@@ -218,7 +218,7 @@ def _assemble_rows(con: duckdb.DuckDBPyConnection, cfg: BuildConfig) -> None:
                t.score AS comment_score, k.score AS post_score,
                k.created_utc AS post_created_utc, t.created_utc AS comment_created_utc,
                t.op_reply_text IS NOT NULL AS op_replied,
-               s.reception, s.op_signal, s.post_feedback,
+               s.reception, s.op_signal, s.op_evidence, s.post_feedback,
                l.label, l.label_confidence, l.label_source, u.seeks_support,
                a.pseudonym AS author,
                p.post_sensitive, p.post_sensitive OR c.comment_sensitive AS is_sensitive,
