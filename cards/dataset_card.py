@@ -297,10 +297,26 @@ def _figures(manifest: Mapping[str, Any]) -> dict[str, str]:
         else "",
         "unlabeled_comments": stats.get("unlabeled_comments"),
         "support_table": _support_table(manifest.get("support_seeking") or {}),
+        "confidence_table": _confidence_table(stats.get("label_confidence") or {}),
+        "edited_by_flag": counts.get("edited_by_flag"),
+        "edited_by_marker": counts.get("edited_by_marker"),
         "names_replaced": counts.get("texts_with_participant_names_replaced"),
         "rejected_count": int(rejected.get("count") or 0),
         "rejected_table": table(["file", "line", "reason"], rejected_rows) if rejected_rows else "",
     }
+
+
+def _confidence_table(distribution: Mapping[str, Any]) -> str:
+    """One row per label: n, mean, quantiles and the counts per confidence bin (from `stats`)."""
+    if not distribution:
+        return ""
+    bins = list(next(iter(distribution.values())).get("bins", {}))
+    rows = [
+        [f"`{label}`", d.get("n"), d.get("mean"), d.get("p10"), d.get("median"), d.get("p90")]
+        + [d.get("bins", {}).get(b, 0) for b in bins]
+        for label, d in distribution.items()
+    ]
+    return table(["label", "n", "mean", "p10", "median", "p90", *bins], rows)
 
 
 def _support_table(support: Mapping[str, Any]) -> str:

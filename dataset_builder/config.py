@@ -102,9 +102,9 @@ class BuildConfig:
     no_gratitude_weight: float = field(
         default=0.5, metadata={"help": "post_feedback: factor of feedback without gratitude (gratitude = 1)."}
     )
-    feedback_effective_min: float = field(default=0.5, metadata={"help": "post_feedback voting effective."})
+    feedback_effective_min: float = field(default=0.3, metadata={"help": "post_feedback voting effective."})
     feedback_not_effective_max: float = field(
-        default=-0.5, metadata={"help": "post_feedback voting not effective."}
+        default=-0.3, metadata={"help": "post_feedback voting not effective."}
     )
     thread_feedback_votes: bool = field(
         default=False,

@@ -120,6 +120,11 @@ def _run(
             f"nothing to assemble: no post kept a top-level comment ({counts['submissions_unique']:,} "
             f"submissions, {counts['comments_unique']:,} comments, {orphans:,} comments had no submission "
             f"in the input); post drops: {drops['submission']}; comment drops: {drops['comment']}"
+            + (
+                f"; preset {cfg.preset!r}: {required}"
+                if (required := threads.requirement_drops(cfg, drops))
+                else ""
+            )
         )
     signals.compute(con, cfg)
     labels.compute(con, cfg)

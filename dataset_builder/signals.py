@@ -1,18 +1,21 @@
 """The evidence behind the label (rule 2.0), per kept top-level comment.
 
 - reception: the comment's score percentile within its post (mid-rank, ties share; 0.5 alone).
-- op_evidence / op_signal: what the OP's direct replies to the comment say *about the comment*:
-  `benefit` (it helped: "this helps", "great advice", "I'll try that", "you're right"), `gratitude` (thanks
-  that is not "thanks to ...", "thanks but ...", "no thanks", "thanks for nothing", "thanks anyway"),
-  `rejection` (evidence directed at the comment: disagreement, correction, "that doesn't help", "I already
-  tried that", "you don't understand", "thanks anyway"), `mixed` (both), `question` (a follow-up question:
-  engagement, not benefit) or `other` (banter, comforting the commenter, talk about the OP's own situation).
+- op_evidence / op_signal: what the OP's direct replies to the comment say *about the comment*, the first
+  kind that applies: `mixed` (rejection and acknowledgement together), `rejection` (evidence directed at the
+  comment: disagreement, correction, "that doesn't help", "I already tried that", "you don't understand",
+  "that's not what I asked", "thanks anyway"), `benefit` (it helped: "this helps", "great advice", "I'll
+  try that", "I didn't know that"), `courtesy` (thanks returned with well-wishes or commiseration: "thanks,
+  you too"), `gratitude` (thanks that is not "thanks to ...", "thanks but ...", "no thanks", "thanks for
+  nothing", "thanks anyway", "but thanks"), `agreement` ("good point", "I agree"), `question` (a follow-up
+  question: engagement, not benefit) or `other` (banter, comforting the commenter, talk about the OP's own
+  situation). Contrast and negation are removed before gratitude is looked for (`NOT_GRATITUDE`).
   op_signal maps it to 0-1: 0.5 + strength / 2 for benefit and gratitude, 0.5 - strength / 2 for rejection,
-  0.5 (neutral) otherwise. The strength starts at the kind's base (`benefit_strength`, `gratitude_strength`,
-  `rejection_strength`); benefit with gratitude adds `gratitude_bonus`; the reply's sentiment moves it by
-  `sentiment_strength` x compound (toward the kind's direction). Sentiment alone never makes evidence:
-  a warm reply without acknowledgement stays neutral, and a grim reply about the OP's own week does not
-  reject a comment it thanks.
+  0.5 (no evidence) for every other kind. The strength starts at the kind's base (`benefit_strength`,
+  `gratitude_strength`, `rejection_strength`); benefit with thanks adds `gratitude_bonus`; the reply's
+  sentiment moves it by `sentiment_strength` x compound, toward the kind's direction. Sentiment alone never
+  makes evidence: a warm reply without acknowledgement stays at 0.5, and a grim reply about the OP's own
+  week does not turn its thanks into rejection.
 - post_feedback: the OP's general feedback on the thread (each EDIT/UPDATE segment of the post alone, see
   `edit_segments`, and the OP's own top-level comments): g x compound in -1..1, g = 1 when a gratitude
   pattern matches, else `no_gratitude_weight`. Thread-wide feedback ("thanks everyone") is not evidence
@@ -39,8 +42,15 @@ NOT_GRATITUDE = (
     r"\b(thanks?|thank you|thx|ty) (to|goes to) (my|his|her|their|the|a|an|some|this|that|god|everyone|all|"
     r"[a-z0-9_-]+'s)\b|\bthank (god|goodness|heavens|the lord)\b|\b(no|nah|nope),? (thanks?|thank you)\b|"
     r"\b(thanks?|thank you) (for|4) nothing\b|\b(thanks?|thank you) any ?ways?\b|"
-    r"\b(thanks?|thank you|thx|ty|appreciate (it|this|that|you|the)|i appreciate)\b[^.!?\n]{0,60}?"
-    r"\b(but|however|though|although|except|just|unfortunately)\b"
+    r"\b(but|though|anyways?|regardless|still),? (thanks?|thank you|i appreciate)|"
+    r"\b(thanks?|thank you|thx|ty|appreciate (it|this|that|you|the)|i appreciate|(good|fair|interesting|valid) point|"
+    r"true|i see|i agree|makes sense|you'?re right)\b[^.!?\n]{0,60}?\b(but|however|though|although|except|"
+    r"unfortunately)\b|\b(if|hope|hopefully|in case|not sure if|maybe) (this|that|it) (helps|will help|helped)"
+)
+# The OP returning well-wishes or commiserating: courtesy, not a sign the comment helped.
+COURTESY = (
+    r"\b((you|u) too|to you too|same to you|and you|sorry (that |this |it )*happened|sorry to hear|sorry (you|for your)|"
+    r"(good )?luck to you|hope (you|yours|your)|congrat\w*)\b"
 )
 GRATITUDE = (
     r"\b(thanks?|thank you|thank u|thx|ty|tysm|tyvm|many thanks|appreciated?|appreciate (it|this|you|that|the)|"
@@ -50,16 +60,24 @@ BENEFIT = (
     r"\b((this|that|it|you|your (comment|advice|reply|answer|words?)) (really |actually |definitely |truly )?"
     r"(helps|helped|help a lot|means a lot|made my day|cheered me up|puts? things in perspective)|"
     r"(very|so|super|really|extremely|incredibly) (helpful|useful|reassuring|comforting)|"
-    r"(great|good|solid|excellent|helpful|useful|sound|wise) (advice|idea|point|suggestion|tip|info|information|answer)|"
+    r"(great|good|solid|excellent|helpful|useful|sound|wise) (advice|idea|suggestion|tips?|info|information|answer)|"
     r"(makes?|made) me feel (a lot |so much )?better|i feel (a lot |so much |a little )?better|feel better now|"
     r"(i'?ll|i will|i'?m going to|gonna|i might|i should|i definitely will) (definitely |probably |def )?"
     r"(try|do|look into|check|consider|give it a|keep that|take your)|will do|makes (a lot of |so much )?sense|"
     r"you'?re (right|so right|absolutely right)|you are (right|so right)|good to know|exactly what i (needed|was)|"
-    r"that'?s reassuring|i needed (to hear )?this|i'?ll keep (that|this) in mind|hadn'?t thought of|"
-    r"never thought of|didn'?t think of)"
+    r"that'?s reassuring|i needed (to hear )?this|i'?ll keep (that|this) in mind|hadn'?t thought (of|about)|"
+    r"never thought (of|about)|didn'?t think (of|about)|(didn'?t|did not) know (that|this)|had no idea|"
+    r"(i'?ll|i will|i'?m going to|gonna|i think i'?ll|i plan to|i should) (definitely |probably |def |try to )?"
+    r"(look into|check (it|that|this|them|those) out|look (it|that|this) up|ask|email|reach out|talk to|contact|apply))"
+)
+# Agreement with the comment's opinion ("good point", "I agree"): engagement, not a sign it helped (on the
+# label audit sample, 2 of 6 comments the OP agreed with were rated effective), so it abstains.
+AGREEMENT = (
+    r"\b(i (totally |completely |definitely |fully |100% )?agree|agreed|(good|fair|valid) point|"
+    r"that'?s (fair|true|so true|a good point)|so true|you'?re (absolutely |totally )?correct|exactly this)\b"
 )
 REJECTION = (
-    r"\b((i('ve| have)? already|already) (tried|did|done|do|have|know|looked|applied|talked|asked)|"
+    r"\b((i('ve| have)? already|already) (tried|did|done|do|have|know|knew|looked|applied|talked|asked)|"
     r"(tried|did) (that|this|it|those) already|"
     r"(that|this|it|which|your (advice|comment|suggestion)) (doesn'?t|does not|didn'?t|did not|won'?t|will not|"
     r"wouldn'?t|isn'?t going to) (help|work|apply|solve|answer|change)|"
@@ -71,14 +89,17 @@ REJECTION = (
     r"not correct|not the case|bad advice|terrible advice|not how|missing the point|misunderstanding)|"
     r"easier said than done|doesn'?t apply|does not apply|missed the point|(thanks?|thank you) any ?ways?|"
     r"(thanks?|thank you) (for|4) nothing|not helpful|unhelpful|that'?s not (it|what)|no offen[cs]e,? but|"
-    r"with all due respect|i can'?t (do that|afford (that|it|to))|i cannot (do that|afford))"
+    r"with all due respect|i can'?t (do that|afford (that|it|to))|i cannot (do that|afford)|"
+    r"(useless|pointless|sarcastic|condescending|rude|unhelpful|patronizing) (reply|comment|answer|advice|response|"
+    r"suggestion)|what i (mean|meant) (is|was|by)|i'?m (not )?(talking|asking) about|i was (asking|talking) about|"
+    r"that'?s not what i|^\W*(no|nope|nah)[,.!]* (that'?s|it'?s|its|i|i'?m|the|but|not|you|they))"
 )
 QUESTION = r"\?"
 # An EDIT/UPDATE marker: at a line start or after a sentence, optional markdown, a number, then : or a dash.
 EDIT_MARKER = r"(?im)(^|[.!?)]\s+)[ \t>*_#~\[(]*(edit|update|upd|eta)[ \t]*#?\d*[ \t]*[*_)\]]*[ \t]*(:|-|–|—)"
 _EDIT = re.compile(EDIT_MARKER)
 _BLANK_LINE = re.compile(r"\n[ \t]*\n")
-EVIDENCE_KINDS = ("benefit", "gratitude", "rejection", "mixed", "question", "other")
+EVIDENCE_KINDS = ("benefit", "gratitude", "agreement", "rejection", "mixed", "courtesy", "question", "other")
 
 
 def edit_segments(text: str | None) -> list[str]:
@@ -94,7 +115,8 @@ def edit_segments(text: str | None) -> list[str]:
     segments: list[str] = []
     top = bool(marks) and not text[: marks[0].start()].strip()  # only edits so far: the body has not begun
     for i, mark in enumerate(marks):
-        end = marks[i + 1].start() if i + 1 < len(marks) else len(text)
+        following = marks[i + 1] if i + 1 < len(marks) else None  # keeps the sentence end it follows
+        end = following.start() + len(following.group(1).rstrip()) if following else len(text)
         segment = text[mark.end() : end]
         if top and (blank := _BLANK_LINE.search(segment)):
             segment, top = segment[: blank.start()], False
@@ -122,16 +144,19 @@ def evidence_sql(text: str) -> str:
     """SQL for the kind of evidence (one of EVIDENCE_KINDS) an OP reply `text` gives about the comment."""
     low = f"lower({text})"
     cleaned = f"regexp_replace({low}, {literal(NOT_GRATITUDE)}, ' ', 'g')"
-    positive = (
-        f"(regexp_matches({cleaned}, {literal(GRATITUDE)}) OR regexp_matches({cleaned}, {literal(BENEFIT)}))"
-    )
-    rejection = f"regexp_matches({low}, {literal(REJECTION)})"
+
+    def has(pattern: str, column: str = cleaned) -> str:
+        return f"regexp_matches({column}, {literal(pattern)})"
+
+    positive = f"({has(GRATITUDE)} OR {has(BENEFIT)} OR {has(AGREEMENT)})"
     return f"""CASE
         WHEN {text} IS NULL THEN NULL
-        WHEN {rejection} AND {positive} THEN 'mixed'
-        WHEN {rejection} THEN 'rejection'
-        WHEN regexp_matches({cleaned}, {literal(BENEFIT)}) THEN 'benefit'
-        WHEN regexp_matches({cleaned}, {literal(GRATITUDE)}) THEN 'gratitude'
+        WHEN {has(REJECTION, low)} AND {positive} THEN 'mixed'
+        WHEN {has(REJECTION, low)} THEN 'rejection'
+        WHEN {has(BENEFIT)} THEN 'benefit'
+        WHEN {has(GRATITUDE)} AND {has(COURTESY)} THEN 'courtesy'
+        WHEN {has(GRATITUDE)} THEN 'gratitude'
+        WHEN {has(AGREEMENT)} THEN 'agreement'
         WHEN regexp_matches({text}, {literal(QUESTION)}) THEN 'question'
         ELSE 'other' END"""
 
