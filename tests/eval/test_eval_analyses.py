@@ -8,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 from eval_helpers import POSTS, REPLIES, write_generations
 from sklearn.metrics import f1_score
@@ -93,8 +94,24 @@ def test_classifier_command(classifier_run: Path, eval_dataset: Path, tmp_path: 
         f1_score(labels, [p["prediction"] for p in preds], zero_division=0)
     )
     assert set(out["per_subreddit"]) == {"anxiety", "depression", "SuicideWatch", "ptsd", "stress"}
+    assert set(out["per_label_source"]) == {"unknown"}  # the crafted folder has no label_source column
     assert sum(sum(r) for r in out["confusion_matrix"]["rows_true_cols_pred"]) == 32
-    for png in ("confusion_matrix.png", "pr_curve.png"):
+    m = out["metrics"]
+    for key in ("f1", "f1_macro", "mcc", "roc_auc", "pr_auc", "positive_rate", "predicted_positive_rate"):
+        assert key in m and not math.isnan(m[key]), key
+    assert m["positive_rate"] == pytest.approx(np.mean(labels)) == pytest.approx(out["pr_auc_no_skill"])
+    assert m["predicted_positive_rate"] == pytest.approx(np.mean([p["prediction"] for p in preds]))
+    # Both baselines on the same split, with the same metric keys as the model.
+    assert set(out["baselines"]) == {"majority", "tfidf_logreg"}
+    for name, b in out["baselines"].items():
+        assert set(m) - {"average_precision"} <= set(b), name
+        assert b["n"] == 32 and b["fit_on"] == "train" and b["method"]
+    maj = out["baselines"]["majority"]
+    assert maj["mcc"] == 0.0 and maj["roc_auc"] == 0.5 and maj["pr_auc"] == pytest.approx(np.mean(labels))
+    assert maj["predicted_positive_rate"] in (0.0, 1.0)
+    # No validation split in this folder: the tf-idf threshold falls back to 0.5 (and says so).
+    assert out["baselines"]["tfidf_logreg"]["threshold"] == 0.5
+    for png in ("confusion_matrix.png", "pr_curve.png", "roc_curve.png"):
         assert (tmp_path / png).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert (
         out["provenance"]["dataset"]["version"] == "0.1.0-evaltest"
