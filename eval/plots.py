@@ -89,16 +89,21 @@ def roc_curve_png(
 
 
 def win_rate_png(rows: Sequence[dict], path: Path) -> Path:
-    """Horizontal bars of win rates with their 95% CIs; rows need label, win_rate, ci_low, ci_high."""
+    """Horizontal bars of win rates with their 95% CIs; rows need label, win_rate, ci_low, ci_high, and may
+    carry valid=False (an invalid judge: drawn in light grey, hatched, with "(invalid)" in its label)."""
     fig, ax = plt.subplots(figsize=(6, 0.6 * len(rows) + 1))
     y = np.arange(len(rows))
     rates = np.array([r["win_rate"] for r in rows])
     err = np.array(
         [[r["win_rate"] - r["ci_low"] for r in rows], [r["ci_high"] - r["win_rate"] for r in rows]]
     )
-    ax.barh(y, rates, xerr=err, color="#4a7fb5", capsize=4)
+    valid = [r.get("valid", True) for r in rows]
+    bars = ax.barh(y, rates, xerr=err, color=["#4a7fb5" if v else "#d0d0d0" for v in valid], capsize=4)
+    for bar, v in zip(bars, valid, strict=True):
+        if not v:
+            bar.set_hatch("//")
     ax.axvline(0.5, color="grey", linestyle="--", linewidth=1)
-    ax.set_yticks(y, [r["label"] for r in rows])
+    ax.set_yticks(y, [r["label"] + ("" if v else " (invalid)") for r, v in zip(rows, valid, strict=True)])
     ax.set_xlim(0, 1)
     ax.set_xlabel("win rate (ties = 1/2), 95% CI")
     return _save(fig, path)
