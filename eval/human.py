@@ -5,6 +5,12 @@ names hidden) as one CSV sheet per rater and a self-contained offline HTML form;
 stays in `key.json`, which raters never see. Ingest validates the filled sheets (known raters, known items,
 ratings on the scale; every offending row is listed) and computes per-dimension means with CIs, pairwise
 win-rates, inter-rater agreement and DPO2 preference pairs in the RedditESS `preference` format.
+
+Every interval over human ratings is a bootstrap over posts (`eval.stats.bootstrap_over_clusters`): the
+several raters of one item, and the several items of one post, are not independent evidence, so resampling
+rating rows would make the intervals too narrow. Win rates are given with ties as half and with ties excluded,
+ties counted separately. A DPO2 pair is kept only when a strict majority of *all* raters of the item (ties and
+blank preferences count as not preferring) prefers the same reply.
 """
 
 from __future__ import annotations
@@ -24,7 +30,7 @@ from eval.agreement import agreement_summary
 from eval.io import atomic_path, format_rows, read_json, write_json, write_jsonl, write_text
 from eval.judge import DIMENSIONS
 from eval.runtime import RuntimeArguments
-from eval.stats import mean_interval, win_rate_summary
+from eval.stats import bootstrap_over_clusters, win_rate_summary
 from eval.systems import common_ids, load_systems
 from eval.versions import provenance
 
@@ -73,7 +79,27 @@ class HumanIngestArguments(RuntimeArguments):
     output_dir: str = field(
         metadata={"help": "Receives human.json, dpo2_pairs.parquet and dpo2_pairs.jsonl."}
     )
-    ci_method: str = field(default="wilson", metadata={"help": "Win-rate CI: wilson or bootstrap."})
+    seed: int = field(default=0, metadata={"help": "Seed of the bootstrap over posts."})
+
+
+def clustered_mean(values: list[float], clusters: list[str], seed: int = 0) -> dict[str, float | int]:
+    """Mean with a 95% bootstrap interval over clusters (posts); n = ratings, n_clusters = posts."""
+    if not values:
+        return {
+            "mean": float("nan"),
+            "ci_low": float("nan"),
+            "ci_high": float("nan"),
+            "n": 0,
+            "n_clusters": 0,
+        }
+    low, high = bootstrap_over_clusters(values, clusters, seed=seed)
+    return {
+        "mean": float(sum(values) / len(values)),
+        "ci_low": low,
+        "ci_high": high,
+        "n": len(values),
+        "n_clusters": len(set(clusters)),
+    }
 
 
 def run_export(args: HumanExportArguments) -> Path:
@@ -281,18 +307,26 @@ def run_ingest(args: HumanIngestArguments) -> dict[str, Any]:
     for r in ratings:
         by_item[r["item_id"]][r["rater"]] = r
 
-    # Per-dimension means with CIs, per system.
+    # Per-dimension means with CIs (bootstrap over posts), per system.
+    def post_of(item_id: str) -> str:
+        return str(items[item_id].get("post_id") or items[item_id]["prompt_id"])
+
     values: dict[str, dict[str, list[int]]] = {s: {d: [] for d in dims} for s in systems}
+    value_posts: dict[str, dict[str, list[str]]] = {s: {d: [] for d in dims} for s in systems}
     for r in ratings:
         for side in SIDES:
             system = items[r["item_id"]]["systems"][side]
             for d in dims:
                 if r["scores"][side][d] is not None:
                     values[system][d].append(r["scores"][side][d])
-    dimension_means = {s: {d: mean_interval(values[s][d]) for d in dims} for s in systems}
+                    value_posts[system][d].append(post_of(r["item_id"]))
+    dimension_means = {
+        s: {d: clustered_mean(values[s][d], value_posts[s][d], args.seed) for d in dims} for s in systems
+    }
 
-    # Pairwise win rates over all rater judgements, system order as exported.
+    # Pairwise win rates over all rater judgements, system order as exported; CI by bootstrap over posts.
     verdicts: dict[tuple[str, str], list[str]] = defaultdict(list)
+    verdict_posts: dict[tuple[str, str], list[str]] = defaultdict(list)
     for r in ratings:
         if r["preference"] is None:
             continue
@@ -300,12 +334,14 @@ def run_ingest(args: HumanIngestArguments) -> dict[str, Any]:
         a, b = sorted(sides.values(), key=systems.index)
         winner = None if r["preference"] == "tie" else sides[r["preference"]]
         verdicts[(a, b)].append("tie" if winner is None else "a" if winner == a else "b")
+        verdict_posts[(a, b)].append(post_of(r["item_id"]))
     win_rates = [
         {
             "system_a": a,
             "system_b": b,
-            "basis": "rater judgements",
-            **win_rate_summary(v, method=args.ci_method),
+            "basis": "rater judgements (n = ratings; CI resamples posts)",
+            "n_posts": len(set(verdict_posts[(a, b)])),
+            **win_rate_summary(v, method="bootstrap", seed=args.seed, clusters=verdict_posts[(a, b)]),
         }
         for (a, b), v in verdicts.items()
     ]
@@ -340,12 +376,13 @@ def run_ingest(args: HumanIngestArguments) -> dict[str, Any]:
         "raters": {rt: sum(r["rater"] == rt for r in ratings) for rt in raters},
         "scale": key["scale"],
         "dimension_means": dimension_means,
-        "dimension_ci_method": "Student t 95% over all ratings of the system's replies",
+        "dimension_ci_method": "percentile bootstrap 95% over posts (all ratings of a drawn post kept)",
         "win_rates": win_rates,
         "agreement": agreement,
         "dpo2_pairs": {
             "n": len(pairs),
-            "rule": "strict majority of rater preferences per item; ties dropped",
+            "rule": "kept when more than half of all raters of the item prefer the same reply (tie and blank "
+            "preferences count against); other items dropped",
         },
         "provenance": provenance(
             export_id=key["export_id"],
@@ -359,7 +396,10 @@ def run_ingest(args: HumanIngestArguments) -> dict[str, Any]:
 
 
 def dpo2_pairs(key: dict[str, Any], by_item: dict[str, dict[str, dict[str, Any]]]) -> list[dict[str, Any]]:
-    """One preference pair per item whose raters prefer one side by a strict majority.
+    """One preference pair per item where a strict majority of *all* its raters prefer the same side.
+
+    Ties and blank preferences count as raters who did not prefer that side: with three raters, one vote for
+    reply 1 and two ties is no majority and gives no pair (a single rater's vote is not a consensus).
 
     Columns follow the RedditESS `preference` config (same types, so the pairs concatenate with it), with
     pair_source="human", chosen/rejected_score = votes, seconds_difference null, plus the systems and item.
@@ -369,9 +409,11 @@ def dpo2_pairs(key: dict[str, Any], by_item: dict[str, dict[str, dict[str, Any]]
     pairs = []
     for item_id, ratings in sorted(by_item.items()):
         votes = {s: sum(r["preference"] == s for r in ratings.values()) for s in SIDES}
-        if votes["1"] == votes["2"]:
+        majority = [s for s in SIDES if 2 * votes[s] > len(ratings)]
+        if not majority:
             continue
-        win, lose = ("1", "2") if votes["1"] > votes["2"] else ("2", "1")
+        win = majority[0]
+        lose = "2" if win == "1" else "1"
         item = key["items"][item_id]
         prompt = item.get("prompt")
         if not prompt:

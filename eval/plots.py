@@ -48,37 +48,62 @@ def confusion_matrix_png(
 
 
 def pr_curve_png(
-    precision: Sequence[float],
-    recall: Sequence[float],
+    curves: dict[str, tuple[Sequence[float], Sequence[float]]],
+    aps: dict[str, float],
+    no_skill: float,
     path: Path,
-    ap: float,
-    threshold_point: tuple[float, float] | None,
+    threshold_point: tuple[float, float] | None = None,
 ) -> Path:
-    """Precision-recall curve of the positive class, with the operating point at the chosen threshold."""
+    """Precision-recall curves of the positive class, `{name: (precision, recall)}`, with a horizontal no-skill
+    line at the positive rate (the precision of any random classifier) and the model's operating point."""
     fig, ax = plt.subplots(figsize=(4.5, 3.5))
-    ax.plot(recall, precision, label=f"AP = {ap:.3f}")
+    for name, (precision, recall) in curves.items():
+        ax.plot(recall, precision, label=f"{name} (AP = {aps.get(name, float('nan')):.3f})")
+    ax.axhline(no_skill, color="grey", linestyle="--", linewidth=1, label=f"no skill ({no_skill:.3f})")
     if threshold_point is not None:
         ax.scatter([threshold_point[0]], [threshold_point[1]], color="red", zorder=3, label="threshold")
     ax.set_xlabel("recall (effective)")
     ax.set_ylabel("precision (effective)")
     ax.set_xlim(0, 1)
     ax.set_ylim(0, 1.02)
-    ax.legend(loc="lower left")
+    ax.legend(loc="lower left", fontsize="small")
     ax.set_title("precision-recall")
     return _save(fig, path)
 
 
+def roc_curve_png(
+    curves: dict[str, tuple[Sequence[float], Sequence[float]]], aucs: dict[str, float], path: Path
+) -> Path:
+    """ROC curves `{name: (false positive rate, true positive rate)}` with the chance diagonal."""
+    fig, ax = plt.subplots(figsize=(4.5, 3.5))
+    for name, (fpr, tpr) in curves.items():
+        ax.plot(fpr, tpr, label=f"{name} (AUC = {aucs.get(name, float('nan')):.3f})")
+    ax.plot([0, 1], [0, 1], color="grey", linestyle="--", linewidth=1, label="chance (0.5)")
+    ax.set_xlabel("false positive rate")
+    ax.set_ylabel("true positive rate (effective)")
+    ax.set_xlim(0, 1)
+    ax.set_ylim(0, 1.02)
+    ax.legend(loc="lower right", fontsize="small")
+    ax.set_title("ROC")
+    return _save(fig, path)
+
+
 def win_rate_png(rows: Sequence[dict], path: Path) -> Path:
-    """Horizontal bars of win rates with their 95% CIs; rows need label, win_rate, ci_low, ci_high."""
+    """Horizontal bars of win rates with their 95% CIs; rows need label, win_rate, ci_low, ci_high, and may
+    carry valid=False (an invalid judge: drawn in light grey, hatched, with "(invalid)" in its label)."""
     fig, ax = plt.subplots(figsize=(6, 0.6 * len(rows) + 1))
     y = np.arange(len(rows))
     rates = np.array([r["win_rate"] for r in rows])
     err = np.array(
         [[r["win_rate"] - r["ci_low"] for r in rows], [r["ci_high"] - r["win_rate"] for r in rows]]
     )
-    ax.barh(y, rates, xerr=err, color="#4a7fb5", capsize=4)
+    valid = [r.get("valid", True) for r in rows]
+    bars = ax.barh(y, rates, xerr=err, color=["#4a7fb5" if v else "#d0d0d0" for v in valid], capsize=4)
+    for bar, v in zip(bars, valid, strict=True):
+        if not v:
+            bar.set_hatch("//")
     ax.axvline(0.5, color="grey", linestyle="--", linewidth=1)
-    ax.set_yticks(y, [r["label"] for r in rows])
+    ax.set_yticks(y, [r["label"] + ("" if v else " (invalid)") for r, v in zip(rows, valid, strict=True)])
     ax.set_xlim(0, 1)
     ax.set_xlabel("win rate (ties = 1/2), 95% CI")
     return _save(fig, path)
@@ -106,14 +131,19 @@ def profile_png(
 
 
 def curves_png(curves: dict[str, dict[str, list[tuple[float, float]]]], path: Path) -> Path:
-    """Training curves: for each run, each logged series (loss, eval_loss, ...) against the step."""
-    fig, ax = plt.subplots(figsize=(6, 3.5))
-    for run, series in curves.items():
-        for name, points in series.items():
+    """Training curves, one axis per run (losses of different objectives, e.g. ~7 for SFT and ~0.5 for a
+    classifier, never share a y axis); each logged series (loss, eval_loss, ...) against the step."""
+    runs = [r for r, series in curves.items() if any(series.values())] or list(curves)
+    fig, axes = plt.subplots(len(runs), 1, figsize=(6, 2.4 * len(runs)), squeeze=False)
+    for ax, run in zip(axes[:, 0], runs, strict=True):
+        for name, points in curves[run].items():
             if points:
                 xs, ys = zip(*points, strict=True)
-                ax.plot(xs, ys, marker="." if len(points) < 30 else None, label=f"{run}: {name}")
-    ax.set_xlabel("step")
-    ax.set_ylabel("loss")
-    ax.legend(fontsize="x-small")
+                ax.plot(xs, ys, marker="." if len(points) < 30 else None, label=name)
+        ax.set_title(run, fontsize="small")
+        ax.set_xlabel("step")
+        ax.set_ylabel("loss")
+        if ax.get_legend_handles_labels()[0]:
+            ax.legend(fontsize="x-small")
+    fig.tight_layout()
     return _save(fig, path)

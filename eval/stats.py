@@ -102,35 +102,66 @@ def mean_interval(values: Sequence[float], confidence: float = 0.95) -> dict[str
 
 
 def win_rate_summary(
-    verdicts: Sequence[str], method: str = "wilson", seed: int = 0
+    verdicts: Sequence[str],
+    method: str = "wilson",
+    seed: int = 0,
+    clusters: Sequence[Hashable] | None = None,
 ) -> dict[str, float | int | str]:
-    """Wins/losses/ties of system a over b; win rate counts ties as half a win; 95% CI by `method`.
+    """Wins/losses/ties of system a over b, with the win rate two ways and a 95% CI for each.
 
-    `method="wilson"`: Wilson score interval on the tie-adjusted proportion (n = all verdicts).
-    `method="bootstrap"`: percentile bootstrap over items of per-item scores 1 / 0.5 / 0.
+    `win_rate` counts a tie as half a win (n = all verdicts); `win_rate_excluding_ties` is wins / (wins +
+    losses). Ties are always reported separately (`ties`, `tie_rate`).
+    `method="wilson"`: Wilson score interval (verdicts independent: one per item).
+    `method="bootstrap"`: percentile bootstrap of per-verdict scores 1 / 0.5 / 0; with `clusters` (one id per
+    verdict, e.g. the post or item several raters judged) it resamples clusters (`bootstrap_over_clusters`),
+    so repeated judgements of one item are not counted as independent evidence.
+
+    Raises:
+        ValueError: on verdicts other than 'a', 'b', 'tie', an unknown method, or clusters with Wilson.
     """
     bad = sorted({v for v in verdicts if v not in ("a", "b", "tie")})
     if bad:
         raise ValueError(f"win_rate: verdicts must be 'a', 'b' or 'tie'; got {bad[:5]}")
+    if method not in ("wilson", "bootstrap"):
+        raise ValueError(f"win_rate: unknown CI method {method!r} (use 'wilson' or 'bootstrap')")
+    if clusters is not None and method != "bootstrap":
+        raise ValueError("win_rate: clustered verdicts need method='bootstrap' (Wilson assumes independence)")
     wins = sum(v == "a" for v in verdicts)
     losses = sum(v == "b" for v in verdicts)
     ties = sum(v == "tie" for v in verdicts)
     n = wins + losses + ties
+    decided = wins + losses
     rate = (wins + 0.5 * ties) / n if n else float("nan")
+    rate_ex = wins / decided if decided else float("nan")
     if method == "wilson":
         low, high = wilson_interval(wins + 0.5 * ties, n)
-    elif method == "bootstrap":
-        scores = [1.0 if v == "a" else 0.5 if v == "tie" else 0.0 for v in verdicts]
-        low, high = bootstrap_mean_interval(scores, seed=seed)
+        low_ex, high_ex = wilson_interval(wins, decided)
+        label = "wilson 95%"
     else:
-        raise ValueError(f"win_rate: unknown CI method {method!r} (use 'wilson' or 'bootstrap')")
+        scores = [1.0 if v == "a" else 0.5 if v == "tie" else 0.0 for v in verdicts]
+        ids = list(clusters) if clusters is not None else list(range(n))
+        if len(ids) != n:
+            raise ValueError(f"win_rate: {n} verdicts but {len(ids)} cluster ids")
+        low, high = bootstrap_over_clusters(scores, ids, seed=seed)
+        keep = [i for i, v in enumerate(verdicts) if v != "tie"]
+        low_ex, high_ex = bootstrap_over_clusters(
+            [scores[i] for i in keep], [ids[i] for i in keep], seed=seed
+        )
+        n_clusters = len(set(ids))
+        label = (
+            f"bootstrap 95% over {n_clusters} clusters (items)" if clusters is not None else "bootstrap 95%"
+        )
     return {
         "wins": wins,
         "losses": losses,
         "ties": ties,
         "n": n,
+        "tie_rate": ties / n if n else float("nan"),
         "win_rate": rate,
         "ci_low": low,
         "ci_high": high,
-        "ci_method": f"{method} 95%",
+        "win_rate_excluding_ties": rate_ex,
+        "ci_low_excluding_ties": low_ex,
+        "ci_high_excluding_ties": high_ex,
+        "ci_method": label,
     }

@@ -8,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 from eval_helpers import POSTS, REPLIES, write_generations
 from sklearn.metrics import f1_score
@@ -93,8 +94,24 @@ def test_classifier_command(classifier_run: Path, eval_dataset: Path, tmp_path: 
         f1_score(labels, [p["prediction"] for p in preds], zero_division=0)
     )
     assert set(out["per_subreddit"]) == {"anxiety", "depression", "SuicideWatch", "ptsd", "stress"}
+    assert set(out["per_label_source"]) == {"unknown"}  # the crafted folder has no label_source column
     assert sum(sum(r) for r in out["confusion_matrix"]["rows_true_cols_pred"]) == 32
-    for png in ("confusion_matrix.png", "pr_curve.png"):
+    m = out["metrics"]
+    for key in ("f1", "f1_macro", "mcc", "roc_auc", "pr_auc", "positive_rate", "predicted_positive_rate"):
+        assert key in m and not math.isnan(m[key]), key
+    assert m["positive_rate"] == pytest.approx(np.mean(labels)) == pytest.approx(out["pr_auc_no_skill"])
+    assert m["predicted_positive_rate"] == pytest.approx(np.mean([p["prediction"] for p in preds]))
+    # Both baselines on the same split, with the same metric keys as the model.
+    assert set(out["baselines"]) == {"majority", "tfidf_logreg"}
+    for name, b in out["baselines"].items():
+        assert set(m) - {"average_precision"} <= set(b), name
+        assert b["n"] == 32 and b["fit_on"] == "train" and b["method"]
+    maj = out["baselines"]["majority"]
+    assert maj["mcc"] == 0.0 and maj["roc_auc"] == 0.5 and maj["pr_auc"] == pytest.approx(np.mean(labels))
+    assert maj["predicted_positive_rate"] in (0.0, 1.0)
+    # No validation split in this folder: the tf-idf threshold falls back to 0.5 (and says so).
+    assert out["baselines"]["tfidf_logreg"]["threshold"] == 0.5
+    for png in ("confusion_matrix.png", "pr_curve.png", "roc_curve.png"):
         assert (tmp_path / png).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert (
         out["provenance"]["dataset"]["version"] == "0.1.0-evaltest"
@@ -115,6 +132,7 @@ def test_report_renders_every_section(
             judge="classifier",
             judge_model=str(classifier_run),
             output_dir=str(tmp_path / "judge"),
+            dataset=str(eval_dataset),
         )
     )
     run_classifier(
@@ -145,7 +163,10 @@ def test_report_renders_every_section(
                 "win_rate": 17 / 24,
                 "ci_low": 0.5,
                 "ci_high": 0.85,
-                "ci_method": "wilson 95%",
+                "win_rate_excluding_ties": 17 / 24,
+                "ci_low_excluding_ties": 0.5,
+                "ci_high_excluding_ties": 0.85,
+                "ci_method": "bootstrap 95% over 8 clusters (items)",
             }
         ],
         "agreement": {
@@ -166,6 +187,16 @@ def test_report_renders_every_section(
     (run_dir / "trainer_state.json").write_text(
         json.dumps({"log_history": [{"step": 5, "loss": 2.0}, {"step": 10, "loss": 1.5, "eval_loss": 1.7}]})
     )
+    audit = {
+        "fleiss_kappa": {"value": 0.38, "ci_low": 0.30, "ci_high": 0.46},
+        "agreement_effective": {"value": 0.81, "ci_low": 0.75, "ci_high": 0.86},
+        "agreement_not_effective": {"value": 0.4, "ci_low": 0.3, "ci_high": 0.5},
+        "by_label_source": {
+            "op_reply": {"agreement_effective": {"value": 0.9, "ci_low": 0.8, "ci_high": 0.95}}
+        },
+    }
+    (tmp_path / "audit").mkdir()
+    (tmp_path / "audit" / "metrics.json").write_text(json.dumps(audit))
     md_path = run_report(
         ReportArguments(
             output_dir=str(tmp_path / "report"),
@@ -174,7 +205,9 @@ def test_report_renders_every_section(
             linguistic=str(tmp_path / "ling"),
             safety=str(tmp_path / "safety"),
             classifier=str(tmp_path / "clf"),
-            runs=[str(run_dir)],
+            runs=[str(run_dir), str(run_dir)],
+            label_audit=str(tmp_path / "audit"),
+            dataset=str(eval_dataset),
             note="tiny models: numbers are meaningless",
         )
     )
@@ -182,21 +215,99 @@ def test_report_renders_every_section(
     html = (tmp_path / "report" / "report.html").read_text()
     for title in (
         "Your figures beside the papers'",
+        "Dataset statistics beside the paper's",
+        "Label audit by label source",
+        "Judge validity",
         "Win rates",
         "Five-dimension profile (human ratings)",
         "Inter-rater agreement",
         "Linguistic analyses",
         "Safety",
         "Classifier",
+        "Classifier by subreddit",
+        "Classifier by label_source",
         "Training curves",
     ):
-        assert f"## {title}" in md and f"<h2>{title.replace(chr(39), '&#39;')}</h2>" in html
-    assert "| Win rate, aligned model vs base (human preference) | 71.6% | 70.8% [50.0%, 85.0%] |" in md
-    assert "| Fleiss' kappa among raters | 0.42 (experts, 1-4 scale) | 0.420 |" in md
+        assert f"## {title}" in md and f"<h2>{title}</h2>" in html, title
+    # Like-for-like rows only: human win rate beside 71.6%, the label audit beside 94.68% / 0.42 ...
+    assert (
+        "| Win rate, aligned model vs base (human preference) | 71.6% | 70.8% [50.0%, 85.0%] (ties ½); 70.8% without ties | yes |"
+        in md
+    )
+    assert "| Expert agreement with the `effective` label | 94.68% | 81.0% [75.0%, 86.0%] | yes |" in md
+    assert (
+        "| Fleiss' kappa among expert raters of dataset comments | 0.42 (experts, 1-4 scale) | 0.380 [0.300, 0.460] | yes |"
+        in md
+    )
+    # ... the classifier's F1 on another dataset is not comparable, and says why.
+    assert (
+        "| Effective-support classifier F1 | 84% (BERT) / 85% (RoBERTa) | not comparable | no | a different dataset"
+        in md
+    )
+    # Baselines beside the model; the dataset statistics beside the paper's.
+    assert "| baseline: majority | 32 |" in md and "| baseline: tfidf_logreg | 32 |" in md
+    assert "| posts | 1,689 | 8 |" in md and "| labeled comments | 8,507 | 64 |" in md
+    # The judge was checked; on crafted data its verdict on validity is shown with the reason.
+    judge = json.loads((tmp_path / "judge" / "judge.json").read_text())
+    assert judge["validity"]["checked"]
+    if not judge["valid"]:
+        assert "**invalid**" in md and "~~" in md and "<s>" in html
+    # The HTML is the Markdown rendered by a Markdown library: real tables, no raw Markdown in <pre>.
+    assert "<table>" in html and "<pre>|" not in html and "| system |" not in html
     assert "0.1.0-evaltest" in md
-    assert html.count("data:image/png;base64,") == 5  # win rates, profile, confusion matrix, PR curve, curves
-    for fig in ("win_rates", "profile", "confusion_matrix", "pr_curve", "training_curves"):
+    figures = ("win_rates", "profile", "confusion_matrix", "roc_curve", "pr_curve", "training_curves")
+    assert html.count('src="data:image/png;base64,') == len(figures)
+    for fig in figures:
         assert (tmp_path / "report" / "figures" / f"{fig}.png").is_file()
+
+
+def test_report_without_human_ratings_or_audit_says_not_comparable(
+    classifier_run: Path, two_systems: tuple[Path, Path], tmp_path: Path
+) -> None:
+    good, bad = two_systems
+    from eval.judge import JudgeArguments, run_judge
+
+    run_judge(
+        JudgeArguments(
+            a=str(good),
+            b=str(bad),
+            judge="classifier",
+            judge_model=str(classifier_run),
+            output_dir=str(tmp_path / "judge"),
+        )
+    )
+    md = run_report(
+        ReportArguments(output_dir=str(tmp_path / "r"), judge=[str(tmp_path / "judge")])
+    ).read_text()
+    paper_table = md.split("## Your figures beside the papers'")[1].split("## ")[0]
+    # An automatic judge's win rate never stands in for human preference.
+    assert "| 71.6% | not comparable | no | no human ratings given" in paper_table
+    assert paper_table.count("| not comparable | no |") == 5
+    # The judge without a validity check is reported as invalid: struck through, with the reason.
+    assert "validity not checked" in md and "~~" in md.split("## Win rates")[1]
+
+
+def test_training_curves_get_one_axis_per_run(tmp_path: Path) -> None:
+    from eval.plots import curves_png
+
+    curves = {"gm-sft": {"loss": [(1, 7.1), (2, 6.9)]}, "classifier": {"loss": [(1, 0.6), (2, 0.5)]}}
+    import matplotlib.pyplot as plt
+
+    created = []
+    orig = plt.subplots
+
+    def spy(*args, **kwargs):
+        fig, axes = orig(*args, **kwargs)
+        created.append(axes)
+        return fig, axes
+
+    plt.subplots = spy
+    try:
+        curves_png(curves, tmp_path / "c.png")
+    finally:
+        plt.subplots = orig
+    assert created[0].shape == (2, 1)
+    assert (tmp_path / "c.png").read_bytes()[:4] == b"\x89PNG"
 
 
 def test_cli_reports_bad_input_without_traceback(two_systems: tuple[Path, Path], tmp_path: Path) -> None:

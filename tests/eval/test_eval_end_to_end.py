@@ -72,9 +72,11 @@ def test_demo_pipeline(
             judge="classifier",
             judge_model=str(classifier_run),
             output_dir=str(tmp_path / "judge"),
+            dataset=str(demo_dataset),
         )
     )
     assert judge["n"] == 12
+    assert judge["validity"]["checked"] and judge["validity"]["n_posts"] >= 2  # the check ran on the build
 
     export = run_export(
         HumanExportArguments(
@@ -128,6 +130,8 @@ def test_demo_pipeline(
             human=str(tmp_path / "ingest"),
             linguistic=str(tmp_path / "ling"),
             safety=str(tmp_path / "safety"),
+            dataset=str(demo_dataset),
         )
     ).read_text()
     assert "0.1.0-test" in md and "## Inter-rater agreement" in md
+    assert "## Judge validity" in md and "## Dataset statistics beside the paper's" in md

@@ -15,6 +15,7 @@ from datasets import load_dataset
 from eval.agreement import agreement_summary
 from eval.human import HumanExportArguments, HumanIngestArguments, run_export, run_ingest, sheet_columns
 from eval.judge import DIMENSIONS
+from eval.stats import win_rate_summary
 
 RATERS = ["r1", "r2", "r3"]
 
@@ -111,9 +112,13 @@ def test_round_trip_statistics_agreement_and_pairs(two_systems: tuple[Path, Path
     (wr,) = summary["win_rates"]
     assert (wr["system_a"], wr["system_b"]) == ("good", "bad")
     assert (wr["wins"], wr["losses"], wr["ties"]) == (8 + 6 + 3, 5 + 2, 0)
+    assert wr["n_posts"] == 8 and "over 8 clusters" in wr["ci_method"]
+    assert wr["win_rate_excluding_ties"] == pytest.approx(17 / 24)
     # good is rated 4 by r1, r2 and 5 by r3 on every item: mean (4 + 4 + 5) / 3
     assert summary["dimension_means"]["good"]["empathy"]["mean"] == pytest.approx(13 / 3)
     assert summary["dimension_means"]["bad"]["safety"]["mean"] == pytest.approx(5 / 3)
+    assert summary["dimension_means"]["good"]["empathy"]["n_clusters"] == 8
+    assert "over posts" in summary["dimension_ci_method"]
     # Agreement equals the agreement module on the matrix built by hand.
     matrix = [["good" if i in prefers[r] else "bad" for r in RATERS] for i in ids]
     expected = agreement_summary(matrix, level="nominal")
@@ -188,3 +193,75 @@ def test_ingest_lists_every_offending_row(two_systems: tuple[Path, Path], tmp_pa
                 export_dir=str(export), sheets=[str(empty)], output_dir=str(tmp_path / "out")
             )
         )
+
+
+def _fill_votes(export: Path, key: dict, dest: Path, votes: dict[str, dict[str, str]]) -> list[Path]:
+    """votes[rater][item_id] = "good", "bad" or "tie" (every item rated; scores all 3)."""
+    paths = []
+    for rater in RATERS:
+        rows = list(
+            csv.DictReader((export / "for_raters" / "sheets" / f"{rater}.csv").open(encoding="utf-8"))
+        )
+        for row in rows:
+            systems = key["items"][row["item_id"]]["systems"]
+            want = votes[rater][row["item_id"]]
+            row["preference"] = "tie" if want == "tie" else ("1" if systems["1"] == want else "2")
+            for side in "12":
+                for d in DIMENSIONS:
+                    row[f"reply_{side}_{d}"] = "3"
+        path = dest / f"{rater}-votes.csv"
+        with path.open("w", newline="", encoding="utf-8") as f:
+            writer = csv.DictWriter(f, fieldnames=sheet_columns())
+            writer.writeheader()
+            writer.writerows(rows)
+        paths.append(path)
+    return paths
+
+
+def test_dpo2_needs_a_strict_majority_of_all_raters(two_systems: tuple[Path, Path], tmp_path: Path) -> None:
+    export = tmp_path / "export"
+    key = _export(two_systems, export)
+    ids = sorted(key["items"])
+    # item 0: good, tie, tie -> one vote of three: no pair (the old rule kept it: 1 vote vs 0)
+    # item 1: good, good, tie -> 2 of 3: pair, good chosen; item 2: bad, bad, good -> pair, bad chosen
+    # item 3: good, bad, tie -> no pair; items 4-7: all tie -> no pair
+    plan = [("good", "tie", "tie"), ("good", "good", "tie"), ("bad", "bad", "good"), ("good", "bad", "tie")]
+    plan += [("tie", "tie", "tie")] * 4
+    votes = {r: {i: plan[k][n] for k, i in enumerate(ids)} for n, r in enumerate(RATERS)}
+    sheets = _fill_votes(export, key, tmp_path, votes)
+    summary = run_ingest(
+        HumanIngestArguments(
+            export_dir=str(export), sheets=[str(p) for p in sheets], output_dir=str(tmp_path / "o")
+        )
+    )
+    pairs = [json.loads(line) for line in (tmp_path / "o" / "dpo2_pairs.jsonl").read_text().splitlines()]
+    assert summary["dpo2_pairs"]["n"] == 2 and "all raters" in summary["dpo2_pairs"]["rule"]
+    assert {p["item_id"]: p["chosen_system"] for p in pairs} == {ids[1]: "good", ids[2]: "bad"}
+    assert all(p["n_raters"] == 3 and p["chosen_score"] == 2 for p in pairs)
+    (wr,) = summary["win_rates"]
+    assert (wr["wins"], wr["losses"], wr["ties"]) == (5, 3, 16)
+    assert wr["tie_rate"] == pytest.approx(16 / 24) and wr["win_rate_excluding_ties"] == pytest.approx(5 / 8)
+
+
+def test_win_rate_interval_over_posts_is_wider_than_over_rating_rows(
+    two_systems: tuple[Path, Path], tmp_path: Path
+) -> None:
+    """Three raters who agree on every item carry the evidence of one: the interval must show it."""
+    export = tmp_path / "export"
+    key = _export(two_systems, export)
+    ids = sorted(key["items"])
+    side = {i: ("good" if k % 4 != 0 else "bad") for k, i in enumerate(ids)}  # 6 of 8 items for good
+    sheets = _fill_votes(export, key, tmp_path, {r: dict(side) for r in RATERS})
+    summary = run_ingest(
+        HumanIngestArguments(
+            export_dir=str(export), sheets=[str(p) for p in sheets], output_dir=str(tmp_path / "o")
+        )
+    )
+    (wr,) = summary["win_rates"]
+    rows = ["a"] * wr["wins"] + ["b"] * wr["losses"]
+    naive = win_rate_summary(rows, method="bootstrap")
+    assert wr["n"] == 24 and wr["win_rate"] == pytest.approx(0.75)
+    assert (wr["ci_high"] - wr["ci_low"]) > 1.4 * (naive["ci_high"] - naive["ci_low"])
+    # ... and it matches a bootstrap over the 8 items with one verdict each (identical resampling units).
+    per_item = win_rate_summary(["a" if side[i] == "good" else "b" for i in ids], method="bootstrap")
+    assert (wr["ci_high"] - wr["ci_low"]) == pytest.approx(per_item["ci_high"] - per_item["ci_low"], abs=0.1)

@@ -12,7 +12,8 @@ Args:
     ci_method (str): "wilson" (default; Wilson score interval on the tie-adjusted proportion) or "bootstrap"
         (percentile bootstrap, 2000 resamples, seed 0).
 Returns:
-    wins, losses, ties, n, win_rate = (wins + ties / 2) / n, ci_low, ci_high, ci_method.
+    wins, losses, ties, n, tie_rate, win_rate = (wins + ties / 2) / n, ci_low, ci_high, win_rate_excluding_ties =
+    wins / (wins + losses) with ci_low_excluding_ties, ci_high_excluding_ties, and ci_method.
 """
 _CITATION = "Wilson (1927), JASA 22:209-212. Paper figure: 71.6% win rate (RedditESS, arXiv 2503.21888)."
 
