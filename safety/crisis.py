@@ -19,7 +19,9 @@ from __future__ import annotations
 import logging
 import os
 import re
+import time
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from functools import lru_cache
 from importlib import resources as importlib_resources
@@ -32,7 +34,15 @@ import pyarrow.compute as pc
 import yaml
 
 from safety.lexicon import CATEGORIES, Lexicon, load_lexicon
-from safety.normalize import BOUNDARY, normalize
+from safety.normalize import (
+    BOUNDARY,
+    LEET_CANDIDATE,
+    REPEAT_CANDIDATE,
+    apply_where,
+    fold_accents,
+    normalize,
+    spelling_fixer,
+)
 
 if TYPE_CHECKING:
     import duckdb
@@ -67,35 +77,84 @@ class ScreenResult:
         }
 
 
-def _prefilter_form(pattern: str) -> str:
-    """The pattern for a whole normalized text, whose clauses are joined by " | ": anchors also match at
-    clause boundaries, so a text matches whenever one of its clauses does (a superset, checked per clause)."""
-    pattern = re.sub(r"(?<!\[)\^", r"(?:^|\\| )", pattern)
-    return pattern.replace("$", r"(?: \||$)")
+def _flat_form(pattern: str) -> str:
+    """The pattern for a whole raw text, lower-cased and without apostrophes but otherwise as written:
+    clause anchors become word boundaries and each space any run of non-word characters, so a text
+    matches whenever one of its normalized clauses would (a superset, checked per clause afterwards)."""
+    pattern = re.sub(r"(?<!\[)\^", r"\\b", pattern).replace("$", r"\b")
+    return pattern.replace(" ", "(?:[^a-z0-9]+)")
+
+
+# Categories matched together when looking for candidate texts: RE2's DFA stays small and fast for these
+# groups, while one pattern for all six overflows its memory budget and falls back to a slower engine.
+_CANDIDATE_GROUPS = (
+    ("explicit_intent", "slang", "farewell", "self_harm"),
+    ("passive_ideation",),
+    ("plan_means",),
+)
+_PARALLEL_MIN_ROWS = 50_000
 
 
 class RuleScreen:
-    """The compiled lexicon: `flags(texts)` screens an Arrow column, `results(texts)` gives ScreenResults."""
+    """The compiled lexicon: `flags(texts)` screens an Arrow column, `results(texts)` gives ScreenResults.
 
-    def __init__(self, lexicon: Lexicon | None = None) -> None:
+    Two stages: every text is normalized without clause boundaries and matched against the lexicon as a
+    whole (cheap, a superset); only the matching texts are normalized again into clauses, where the
+    context rules apply and the categories are decided.
+    """
+
+    def __init__(self, lexicon: Lexicon | None = None, threads: int | None = None) -> None:
         self.lexicon = lexicon or load_lexicon()
         self.category_patterns = {c: self.lexicon.category_pattern(c) for c in CATEGORIES}
-        self.prefilter = "|".join(f"(?:{_prefilter_form(p)})" for p in self.category_patterns.values())
+        self.candidate_patterns = [
+            "|".join(f"(?:{_flat_form(self.category_patterns[c])})" for c in group)
+            for group in _CANDIDATE_GROUPS
+        ]
+        spelling, _ = spelling_fixer(self.lexicon.spelling)
+        self.unusual_pattern = "|".join([LEET_CANDIDATE, REPEAT_CANDIDATE, _flat_form(spelling)])
         self.neutralizers = [c for c in self.lexicon.contexts if c.action == "neutralize"]
         self.suppressors = [c for c in self.lexicon.contexts if c.action == "suppress"]
+        self.threads = threads or min(4, os.cpu_count() or 1)
+
+    def candidates(self, texts: pa.Array) -> np.ndarray:
+        """Indices of the texts that may be high-risk (the first stage)."""
+        if len(texts) >= _PARALLEL_MIN_ROWS and self.threads > 1:
+            step = -(-len(texts) // self.threads)
+            with ThreadPoolExecutor(self.threads) as pool:  # pyarrow.compute releases the GIL
+                parts = list(
+                    pool.map(self._candidates, [texts.slice(i, step) for i in range(0, len(texts), step)])
+                )
+            return np.concatenate([p + i * step for i, p in enumerate(parts)])
+        return self._candidates(texts)
+
+    def _candidates(self, texts: pa.Array) -> np.ndarray:
+        arr = pc.fill_null(texts, "")
+        arr = apply_where(arr, pc.invert(pc.string_is_ascii(arr)), fold_accents)
+        arr = pc.ascii_lower(pc.replace_substring(arr, "'", ""))
+        # Texts with leetspeak, repeated letters or a listed misspelling get the full normalization.
+        unusual = pc.match_substring_regex(arr, self.unusual_pattern)
+        arr = apply_where(arr, unusual, lambda sub: normalize(sub, self.lexicon.spelling, clauses=False))
+        found = np.zeros(len(arr), dtype=bool)
+        for pattern in self.candidate_patterns:
+            found |= _match(arr, pattern)
+        return np.flatnonzero(found)
 
     def _matrix(self, texts: pa.Array | Sequence[str | None]) -> tuple[int, np.ndarray, np.ndarray]:
         """(n, hits[n, n_categories], suppressed[n, n_suppressors]) as boolean arrays."""
-        norm = normalize(texts, self.lexicon.spelling)
-        n = len(norm)
+        if isinstance(texts, pa.ChunkedArray):
+            arr = texts.combine_chunks()
+        else:
+            arr = texts if isinstance(texts, pa.Array) else pa.array(list(texts), pa.string())
+        if pa.types.is_large_string(arr.type):
+            arr = arr.cast(pa.string())
+        n = len(arr)
         hits = np.zeros((n, len(CATEGORIES)), dtype=bool)
         suppressed = np.zeros((n, len(self.suppressors)), dtype=bool)
-        candidates = np.flatnonzero(
-            pc.match_substring_regex(norm, self.prefilter).to_numpy(zero_copy_only=False)
-        )
+        candidates = self.candidates(arr)
         if len(candidates) == 0:
             return n, hits, suppressed
-        lists = pc.split_pattern(norm.take(pa.array(candidates)), BOUNDARY)
+        norm = normalize(arr.take(pa.array(candidates)), self.lexicon.spelling, clauses=True)
+        lists = pc.split_pattern(norm, BOUNDARY)
         parents = candidates[pc.list_parent_indices(lists).to_numpy()]
         clauses = pc.list_flatten(lists)
         for rule in self.neutralizers:
@@ -162,6 +221,7 @@ def screen_text(text: str | None) -> bool:
 def flag_sensitive(con: duckdb.DuckDBPyConnection, query: str, table: str) -> int:
     """Create `table(key)` holding the keys of the rows of `query` (key, text) the screen flags; returns
     how many. The builder's `is_sensitive`: the same rules as `screen`, over the whole column at once."""
+    started = time.perf_counter()
     rows = con.sql(query).to_arrow_table()
     keys, texts = rows.column(0), rows.column(1).combine_chunks()
     flags = default_rules().flags(texts) if len(texts) else np.zeros(0, dtype=bool)
@@ -171,6 +231,13 @@ def flag_sensitive(con: duckdb.DuckDBPyConnection, query: str, table: str) -> in
         con.execute(f"CREATE OR REPLACE TABLE {table} AS SELECT * FROM _crisis_flags")
     finally:
         con.unregister("_crisis_flags")
+    logger.info(
+        "crisis screen %s: %d of %d texts flagged in %.2f s",
+        table,
+        flags.sum(),
+        len(flags),
+        time.perf_counter() - started,
+    )
     return int(flags.sum())
 
 

@@ -114,3 +114,98 @@ def load_lexicon(path: str | None = None) -> Lexicon:
         text = importlib_resources.files("safety").joinpath("lexicon.yaml").read_text(encoding="utf-8")
         source = "safety/lexicon.yaml"
     return parse_lexicon(yaml.safe_load(text), source)
+
+
+_LANGUAGE_CAP = 256
+
+
+def required_words(pattern: str) -> set[str] | None:
+    """Words at least one of which every match of `pattern` contains as a substring (None: none found).
+
+    Walks the parsed pattern (Python's parser reads the RE2 subset used here). Runs of parts with a small
+    finite language (literals, alternations of literals, short optional groups) are expanded to their
+    strings, and each string contributes its longest word; an alternation requires the union of its
+    branches' requirements; a repeat with a minimum of one requires its body's. A sequence keeps its most
+    selective requirement (longest shortest word, then fewest words). Words are alphanumeric runs, since
+    normalization may change what separates words.
+    """
+    from re import _constants as sre
+    from re import _parser as sre_parse
+
+    def language(op: Any, av: Any) -> set[str] | None:
+        if op is sre.LITERAL:
+            return {chr(av)}
+        if op is sre.AT:
+            return {""}
+        if op is sre.SUBPATTERN:
+            return seq_language(av[-1])
+        if op is sre.BRANCH:
+            out: set[str] = set()
+            for branch in av[1]:
+                lang = seq_language(branch)
+                if lang is None:
+                    return None
+                out |= lang
+            return out if len(out) <= _LANGUAGE_CAP else None
+        if op in (sre.MAX_REPEAT, sre.MIN_REPEAT) and av[1] <= 3:
+            body = seq_language(av[2])
+            if body is None:
+                return None
+            out, layer = set(), {""}
+            for k in range(av[1] + 1):
+                if k >= av[0]:
+                    out |= layer
+                layer = {a + b for a in layer for b in body}
+                if len(out) > _LANGUAGE_CAP or len(layer) > _LANGUAGE_CAP:
+                    return None
+            return out
+        return None
+
+    def seq_language(items: Any) -> set[str] | None:
+        out = {""}
+        for op, av in items:
+            lang = language(op, av)
+            if lang is None:
+                return None
+            out = {a + b for a in out for b in lang}
+            if len(out) > _LANGUAGE_CAP:
+                return None
+        return out
+
+    def best_word(text: str) -> str:
+        return max(re.split(r"[^a-z0-9]+", text), key=len)
+
+    def requirement(strings: set[str]) -> set[str] | None:
+        words = {best_word(s) for s in strings}
+        return None if "" in words else words
+
+    def seq(items: Any) -> set[str] | None:
+        options: list[set[str]] = []
+        run: set[str] = {""}
+        for op, av in items:
+            lang = language(op, av)
+            if lang is not None and len(run) * len(lang) <= _LANGUAGE_CAP:
+                run = {a + b for a in run for b in lang}
+                continue
+            if (req := requirement(run)) is not None:
+                options.append(req)
+            run = lang if lang is not None else {""}
+            if lang is not None:
+                continue
+            found: set[str] | None = None
+            if op is sre.SUBPATTERN:
+                found = seq(av[-1])
+            elif op is sre.BRANCH:
+                branches = [seq(b) for b in av[1]]
+                found = None if any(b is None for b in branches) else set().union(*branches)
+            elif op in (sre.MAX_REPEAT, sre.MIN_REPEAT) and av[0] >= 1:
+                found = seq(av[2])
+            if found:
+                options.append(found)
+        if (req := requirement(run)) is not None:
+            options.append(req)
+        if not options:
+            return None
+        return max(options, key=lambda s: (min(len(w) for w in s), -len(s)))
+
+    return seq(sre_parse.parse(pattern))

@@ -22,7 +22,6 @@ import re
 import string
 from collections.abc import Callable, Mapping
 
-import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -43,31 +42,36 @@ _LEET = {
     "*": "",
     "#": "",
 }
-_LEET_CANDIDATE = r"[a-z][0-9@$!*#]+[a-z]|(?:^|[^a-z0-9])\$[a-z]"
+LEET_CANDIDATE = r"[a-z][0-9@$!*#]+[a-z]|(?:^|[^a-z0-9])\$[a-z]"
 _LETTERS = string.ascii_lowercase
-_REPEAT_CANDIDATE = "|".join(f"{c}{c}{c}" for c in _LETTERS)
+# Any character but ASCII, general punctuation (dashes, curly quotes), emoji, dingbats, variation selectors.
+_NEEDS_FOLDING = r"[^\x00-\x7f\x{2000}-\x{206f}\x{2190}-\x{2bff}\x{fe00}-\x{fe0f}\x{1f000}-\x{1faff}]"
+REPEAT_CANDIDATE = "|".join(f"{c}{c}{c}" for c in _LETTERS)
 _SENTENCE_END = r"[.!?;\n\r\x{2026}]+|\b(?:but|pero|aber)\b"
 
 
-def _apply_where(arr: pa.Array, mask: pa.Array, fn: Callable[[pa.Array], pa.Array]) -> pa.Array:
+def apply_where(arr: pa.Array, mask: pa.Array, fn: Callable[[pa.Array], pa.Array]) -> pa.Array:
     """`fn` applied to the rows where `mask` is true; the other rows are returned unchanged, in order."""
-    idx = np.flatnonzero(mask.to_numpy(zero_copy_only=False))
-    if len(idx) == 0:
+    mask = pc.fill_null(mask, False)
+    count = pc.sum(mask).as_py() or 0
+    if count == 0:
         return arr
-    if len(idx) == len(arr):
+    if count == len(arr):
         return fn(arr)
-    changed = fn(arr.take(pa.array(idx)))
-    rest = np.flatnonzero(~mask.to_numpy(zero_copy_only=False))
-    merged = pa.concat_arrays([arr.take(pa.array(rest)), changed])
-    order = np.empty(len(arr), dtype=np.int64)
-    order[np.concatenate([rest, idx])] = np.arange(len(arr))
-    return merged.take(pa.array(order))
+    return pc.replace_with_mask(arr, mask, fn(arr.filter(mask)))
 
 
-def _fold_accents(arr: pa.Array) -> pa.Array:
+def fold_accents(arr: pa.Array) -> pa.Array:
+    """Non-ASCII texts: apostrophe look-alikes removed; the texts with other non-ASCII characters than
+    punctuation and emoji are decomposed (NFKD), their combining marks dropped, and lower-cased."""
+    arr = pc.replace_substring_regex(arr, _APOSTROPHES, "")
+    return apply_where(arr, pc.match_substring_regex(arr, _NEEDS_FOLDING), _fold)
+
+
+def _fold(arr: pa.Array) -> pa.Array:
     arr = pc.utf8_normalize(arr, form="NFKD")
     arr = pc.replace_substring_regex(arr, r"\p{Mn}+", "")
-    return pc.replace_substring(arr, "\u00df", "ss")
+    return pc.utf8_lower(pc.replace_substring(arr, "\u00df", "ss"))
 
 
 def _undo_leet(arr: pa.Array) -> pa.Array:
@@ -90,7 +94,12 @@ def _collapse_repeats(arr: pa.Array) -> pa.Array:
 def spelling_fixer(spelling: Mapping[str, list[str]]) -> tuple[str, Callable[[pa.Array], pa.Array]]:
     """The pattern that finds any listed misspelling, and the function that replaces them all."""
     rules = [
-        (r"\b(?:" + "|".join(re.escape(v) for v in sorted(variants, key=len, reverse=True)) + r")\b", canon)
+        (
+            r"\b(?:"
+            + "|".join(re.escape(v).replace("\\ ", " ") for v in sorted(variants, key=len, reverse=True))
+            + r")\b",
+            canon,
+        )
         for canon, variants in spelling.items()
         if variants
     ]
@@ -105,23 +114,30 @@ def spelling_fixer(spelling: Mapping[str, list[str]]) -> tuple[str, Callable[[pa
 
 
 def normalize(
-    texts: pa.Array | list[str | None], spelling: Mapping[str, list[str]] | None = None
+    texts: pa.Array | list[str | None], spelling: Mapping[str, list[str]] | None = None, clauses: bool = True
 ) -> pa.Array:
-    """Normalized texts (a pa.StringArray of the same length; None becomes "")."""
+    """Normalized texts (a pa.StringArray of the same length; None becomes "").
+
+    `clauses=False` skips the clause boundaries (sentence ends become spaces like other punctuation): the
+    cheaper form used to find candidate texts in a large column.
+    """
     arr = texts if isinstance(texts, pa.Array) else pa.array(texts, pa.string())
     if pa.types.is_large_string(arr.type):
         arr = arr.cast(pa.string())
     arr = pc.fill_null(arr, "")
-    arr = pc.replace_substring_regex(arr, _APOSTROPHES, "")
-    arr = _apply_where(arr, pc.invert(pc.string_is_ascii(arr)), _fold_accents)
-    arr = pc.utf8_lower(arr)
-    arr = _apply_where(arr, pc.match_substring_regex(arr, _LEET_CANDIDATE), _undo_leet)
-    arr = _apply_where(arr, pc.match_substring_regex(arr, _REPEAT_CANDIDATE), _collapse_repeats)
-    arr = pc.replace_substring_regex(arr, _SENTENCE_END, "|")
-    arr = pc.replace_substring_regex(arr, r"[^a-z0-9|]+", " ")
-    arr = pc.replace_substring_regex(arr, r" ?\|[ |]*", BOUNDARY)
-    arr = pc.utf8_trim(arr, " |")
+    arr = apply_where(arr, pc.invert(pc.string_is_ascii(arr)), fold_accents)
+    arr = pc.ascii_lower(pc.replace_substring(arr, "'", ""))
+    arr = apply_where(arr, pc.match_substring_regex(arr, LEET_CANDIDATE), _undo_leet)
+    arr = apply_where(arr, pc.match_substring_regex(arr, REPEAT_CANDIDATE), _collapse_repeats)
+    if clauses:
+        arr = pc.replace_substring_regex(arr, _SENTENCE_END, "|")
+        arr = pc.replace_substring_regex(arr, r"[^a-z0-9|]+", " ")
+        arr = pc.replace_substring_regex(arr, r" ?\|[ |]*", BOUNDARY)
+        arr = pc.utf8_trim(arr, " |")
+    else:
+        # Runs of non-word characters that hold more than one space (a common case costs no rewrite).
+        arr = pc.replace_substring_regex(arr, r"[^a-z0-9 ]+[^a-z0-9]*| [^a-z0-9]+", " ")
     if spelling:
         candidate, fix = spelling_fixer(spelling)
-        arr = _apply_where(arr, pc.match_substring_regex(arr, candidate), fix)
+        arr = apply_where(arr, pc.match_substring_regex(arr, candidate), fix)
     return arr
