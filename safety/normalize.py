@@ -7,7 +7,8 @@ clause boundaries marked by `" | "`:
 - non-ASCII texts are decomposed (NFKD) and their combining marks dropped: "não" -> "nao"; "ß" -> "ss";
 - leetspeak and masks inside words are undone: "k1ll", "k!ll", "su1c1dal", "k*ll", "$uicide";
 - letters repeated three or more times collapse to one: "dieeee" -> "die", "sooo" -> "so";
-- sentence ends (. ! ? ; new line) and the words "but", "pero", "aber" become clause boundaries `|`;
+- sentence ends (. ! ? ; new line, not an ellipsis) and the words "but", "pero", "aber" become clause
+  boundaries `|`;
   all other characters (punctuation, emoji) become spaces;
 - misspellings listed in the lexicon are replaced by their canonical word ("sucide" -> "suicide").
 
@@ -47,7 +48,8 @@ _LETTERS = string.ascii_lowercase
 # Any character but ASCII, general punctuation (dashes, curly quotes), emoji, dingbats, variation selectors.
 _NEEDS_FOLDING = r"[^\x00-\x7f\x{2000}-\x{206f}\x{2190}-\x{2bff}\x{fe00}-\x{fe0f}\x{1f000}-\x{1faff}]"
 REPEAT_CANDIDATE = "|".join(f"{c}{c}{c}" for c in _LETTERS)
-_SENTENCE_END = r"[.!?;\n\r\x{2026}]+|\b(?:but|pero|aber)\b"
+_ELLIPSIS = r"\.\.+|\x{2026}"  # a pause inside a sentence, not its end
+_SENTENCE_END = r"[.!?;\n\r]+|\b(?:but|pero|aber)\b"
 
 
 def apply_where(arr: pa.Array, mask: pa.Array, fn: Callable[[pa.Array], pa.Array]) -> pa.Array:
@@ -130,6 +132,7 @@ def normalize(
     arr = apply_where(arr, pc.match_substring_regex(arr, LEET_CANDIDATE), _undo_leet)
     arr = apply_where(arr, pc.match_substring_regex(arr, REPEAT_CANDIDATE), _collapse_repeats)
     if clauses:
+        arr = pc.replace_substring_regex(arr, _ELLIPSIS, " ")
         arr = pc.replace_substring_regex(arr, _SENTENCE_END, "|")
         arr = pc.replace_substring_regex(arr, r"[^a-z0-9|]+", " ")
         arr = pc.replace_substring_regex(arr, r" ?\|[ |]*", BOUNDARY)
