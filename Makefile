@@ -67,6 +67,7 @@ bench: $(STAMP)
 	$(PY) benchmarks/bench_training.py
 	$(PY) benchmarks/bench_scoring.py
 	$(PY) benchmarks/bench_publish.py
+	$(PY) benchmarks/bench_crisis.py
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
