@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
 import pyarrow as pa
 import pytest
 import yaml
@@ -336,3 +337,18 @@ def test_more_high_risk_phrasings(text: str) -> None:
 @pytest.mark.parametrize("text", MORE_LOW_RISK, ids=lambda v: v[:40])
 def test_more_benign_phrasings(text: str) -> None:
     assert not screen(text).high_risk, text
+
+
+def test_candidate_stage_loses_nothing(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The cheap whole-text stage is a superset: screening every text in full gives the same results."""
+    from safety.crisis import RuleScreen
+
+    rows = [json.loads(line) for line in (ROOT / "benchmarks/crisis/posts.jsonl").read_text().splitlines()]
+    texts = [r["text"] for r in rows] + MORE_HIGH_RISK + MORE_LOW_RISK
+    texts += [t for group in (*HIGH_RISK.values(), *LOW_RISK.values()) for t in group]
+    texts += ["I don`t want to live anymore", "KILL.MYSELF", "i want to die... but whatever", "Relapsed."]
+    rules = RuleScreen()
+    staged = rules.results(texts)
+    assert sum(r.high_risk for r in staged) > 200
+    monkeypatch.setattr(RuleScreen, "candidates", lambda self, arr: np.arange(len(arr)))
+    assert RuleScreen().results(texts) == staged
