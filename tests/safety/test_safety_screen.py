@@ -352,3 +352,24 @@ def test_candidate_stage_loses_nothing(monkeypatch: pytest.MonkeyPatch) -> None:
     assert sum(r.high_risk for r in staged) > 200
     monkeypatch.setattr(RuleScreen, "candidates", lambda self, arr: np.arange(len(arr)))
     assert RuleScreen().results(texts) == staged
+
+
+@pytest.mark.parametrize(
+    ("text", "high"),
+    [
+        ("I hope I die in my sleep", True),
+        ("Everyone would be happier if I was dead", True),
+        ("I can't live like this anymore", True),
+        ("there's no point anymore", True),
+        ("I feel like a burden to everyone", True),
+        ("I drank bleach", True),
+        ("I relapsed and cut", True),
+        ("pienso en el suicidio todo el tiempo", True),
+        ("je pense au suicide", True),
+        ("I hope I pass", False),
+        ("there is no point in arguing", False),
+        ("I drank some water", False),
+    ],
+)
+def test_passive_wishes_burdens_and_poison(text: str, high: bool) -> None:
+    assert screen(text).high_risk is high, text
