@@ -1,25 +1,31 @@
-"""`python -m assist draft --adapter ORG/GM-or-path --post FILE` and
-`python -m assist improve --adapter ORG/IM-or-path --post FILE --draft FILE`.
+"""`python -m assist draft --adapter ORG/GM-or-path --post FILE`,
+`python -m assist improve --adapter ORG/IM-or-path --post FILE --draft FILE` and
+`python -m assist screen --input POSTS.jsonl --output SCREENED.jsonl`.
 
 Every post is screened for crisis language before any model is loaded; a high-risk post gets a visible
-note and the crisis resources at the top of the output whatever the model writes.
+note and the crisis resources at the top of the output whatever the model writes, and every output ends
+with a one-line pointer to the resources. `screen` runs the same crisis screen over a JSONL file.
 Exit status: 0 done, 2 bad input or a model that cannot be loaded (explained on stderr).
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import sys
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from transformers import HfArgumentParser
 
-from assist.output import AssistResult, assess
+from assist.output import AssistResult, assess_categories
 from assist.prompts import draft_messages, improve_messages, read_draft, read_post
+
+if TYPE_CHECKING:
+    from safety import CrisisScreen
 
 logger = logging.getLogger("assist")
 
@@ -47,18 +53,34 @@ class AssistArgs:
     out: str | None = field(
         default=None, metadata={"help": "Write the output to this file instead of stdout."}
     )
+    crisis_model: str | None = field(
+        default=None,
+        metadata={
+            "help": "Optional text-classification model (path or Hub id) added to the rule-based crisis "
+            "screen: a post is high-risk when either flags it."
+        },
+    )
+    crisis_model_label: str | None = field(
+        default=None, metadata={"help": "The crisis model's positive label (default: a known risk label)."}
+    )
+    crisis_model_threshold: float = field(
+        default=0.5, metadata={"help": "Positive-label probability from which the crisis model flags."}
+    )
 
 
 def run(mode: str, args: AssistArgs) -> AssistResult:
     from assist.model import generate, load
-    from safety import CrisisScreen
 
     post = read_post(args.post)
     draft = read_draft(args.draft) if mode == "improve" else None
-    screen = CrisisScreen()
-    pre_risk, _, _ = assess(screen, {"post": post.text, "draft": draft})
-    if pre_risk:
-        logger.warning("the post is high-risk: crisis resources will head the output")
+    screen = crisis_screen(args)
+    pre_sources, pre_categories = assess_categories(screen, {"post": post.text, "draft": draft})
+    if pre_sources:
+        logger.warning(
+            "the %s is high-risk (%s): crisis resources will head the output",
+            " and ".join(pre_sources),
+            ", ".join(pre_categories),
+        )
     loaded = load(
         args.adapter, base_model=args.base_model, revision=args.revision, load_in_4bit=args.load_in_4bit
     )
@@ -72,8 +94,100 @@ def run(mode: str, args: AssistArgs) -> AssistResult:
         top_p=args.top_p,
         seed=args.seed,
     )
-    high_risk, sources, notice = assess(screen, {"post": post.text, "draft": draft, "reply": reply})
-    return AssistResult(mode, high_risk, sources, notice, reply, args.adapter, loaded.base_model)
+    sources, categories = assess_categories(screen, {"post": post.text, "draft": draft, "reply": reply})
+    notice = screen.notice() if sources else None
+    return AssistResult(
+        mode,
+        bool(sources),
+        sources,
+        notice,
+        reply,
+        args.adapter,
+        loaded.base_model,
+        screen.footer(),
+        categories,
+    )
+
+
+def crisis_screen(args: AssistArgs | ScreenArgs) -> CrisisScreen:
+    """The rule-based screen, plus the model scorer when --crisis_model is given."""
+    from safety import CrisisScreen
+    from safety.model import ModelScorer
+
+    model = None
+    if args.crisis_model:
+        model = ModelScorer.load(args.crisis_model, args.crisis_model_label, args.crisis_model_threshold)
+    return CrisisScreen(model=model)
+
+
+@dataclass
+class ScreenArgs:
+    input: str = field(metadata={"help": 'JSONL file, one {"id", "text"} object a line.'})
+    output: str = field(
+        metadata={"help": 'JSONL file receiving one {"id", "high_risk", "categories"} a line.'}
+    )
+    skip_bad_lines: bool = field(
+        default=False,
+        metadata={"help": "Skip (and count) malformed lines instead of stopping at the first one."},
+    )
+    crisis_model: str | None = field(default=None, metadata={"help": "Optional crisis model (see draft)."})
+    crisis_model_label: str | None = field(default=None, metadata={"help": "Its positive label."})
+    crisis_model_threshold: float = field(default=0.5, metadata={"help": "Its decision threshold."})
+
+
+def read_screen_input(
+    path: str | os.PathLike[str], skip_bad_lines: bool = False
+) -> tuple[list[dict], list[int]]:
+    """The {"id", "text"} records of a JSONL file and the numbers of the lines skipped as malformed.
+    Blank lines are ignored. Raises ValueError naming the file and line unless `skip_bad_lines`."""
+    records, bad = [], []
+    try:
+        handle = open(path, encoding="utf-8")
+    except FileNotFoundError:
+        raise FileNotFoundError(f"input file not found: {path}") from None
+    with handle:
+        for number, line in enumerate(handle, 1):
+            if not line.strip():
+                continue
+            try:
+                record = json.loads(line)
+                if not isinstance(record, dict):
+                    raise ValueError("not a JSON object")
+                if not isinstance(record.get("id"), (str, int)) or isinstance(record.get("id"), bool):
+                    raise ValueError('needs an "id" (string or integer)')
+                if not isinstance(record.get("text"), str):
+                    raise ValueError('needs a "text" string')
+            except ValueError as err:
+                if not skip_bad_lines:
+                    raise ValueError(f"{path}:{number}: {err}") from None
+                bad.append(number)
+                continue
+            records.append({"id": record["id"], "text": record["text"]})
+    return records, bad
+
+
+def run_screen(args: ScreenArgs, batch_size: int = 10_000) -> dict[str, int]:
+    """Screen every record of `args.input` into `args.output` (written whole or not at all); returns counts."""
+    records, bad = read_screen_input(args.input, args.skip_bad_lines)
+    screen = crisis_screen(args)
+    lines, n_high = [], 0
+    for start in range(0, len(records), batch_size):
+        batch = records[start : start + batch_size]
+        for record, result in zip(batch, screen.screen_many([r["text"] for r in batch]), strict=True):
+            out = {"id": record["id"], "high_risk": result.high_risk, "categories": list(result.categories)}
+            if result.model_score is not None:
+                out["model_score"] = result.model_score
+            lines.append(json.dumps(out, ensure_ascii=False) + "\n")
+            n_high += result.high_risk
+    _write("".join(lines), args.output)
+    counts = {"screened": len(records), "high_risk": n_high, "skipped": len(bad)}
+    logger.info(
+        "screened %(screened)d records: %(high_risk)d high-risk, %(skipped)d malformed lines skipped", counts
+    )
+    if bad:
+        shown = ", ".join(map(str, bad[:20])) + (" ..." if len(bad) > 20 else "")
+        logger.warning("skipped malformed lines of %s: %s", args.input, shown)
+    return counts
 
 
 def _write(text: str, out: str | None) -> None:
@@ -94,9 +208,12 @@ def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     logging.basicConfig(format="%(levelname)s %(name)s: %(message)s", level=logging.INFO, stream=sys.stderr)
     logging.getLogger("httpx2").setLevel(logging.WARNING)
+    if argv and argv[0] == "screen":
+        return _main_screen(argv[1:])
     if not argv or argv[0] not in ("draft", "improve"):
         print(
-            "usage: python -m assist {draft,improve} --adapter ORG/NAME --post FILE [--draft FILE] ...",
+            "usage: python -m assist {draft,improve} --adapter ORG/NAME --post FILE [--draft FILE] ...\n"
+            "       python -m assist screen --input POSTS.jsonl --output SCREENED.jsonl",
             file=sys.stderr,
         )
         return 2
@@ -113,6 +230,17 @@ def main(argv: list[str] | None = None) -> int:
         print(f"assist: {err}", file=sys.stderr)
         return 2
     _write(result.render_json() if args.format == "json" else result.render_text(), args.out)
+    return 0
+
+
+def _main_screen(argv: list[str]) -> int:
+    parser = HfArgumentParser(ScreenArgs, prog="python -m assist screen")
+    (args,) = parser.parse_args_into_dataclasses(args=argv)
+    try:
+        run_screen(args)
+    except (FileNotFoundError, ValueError) as err:
+        print(f"assist screen: {err}", file=sys.stderr)
+        return 2
     return 0
 
 

@@ -1,4 +1,5 @@
-"""What the user sees: the crisis note and resources first for a high-risk post, then the draft.
+"""What the user sees: the crisis note and resources first for a high-risk post, then the draft, and
+always, last, a one-line pointer to the crisis resources.
 
 The note does not depend on the model: it is decided by `safety.CrisisScreen` on the post (and on the
 human draft and the generated text), so an empty, off-topic or harmful generation cannot remove it.
@@ -7,7 +8,7 @@ human draft and the generated text), so an empty, off-topic or harmful generatio
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 
 from safety import CrisisScreen
 
@@ -31,12 +32,16 @@ class AssistResult:
     reply: str
     adapter: str
     base_model: str
+    footer: str = ""
+    risk_categories: list[str] = field(default_factory=list)
 
     def render_text(self) -> str:
         parts = []
         if self.high_risk:
             parts += [RISK_NOTE, "", self.notice or "", "", "-" * 72]
         parts += [DRAFT_HEADER[self.mode], "", self.reply.strip() or "(the model produced no text)"]
+        if self.footer:
+            parts += ["", self.footer]
         return "\n".join(parts).rstrip() + "\n"
 
     def render_json(self) -> str:
@@ -45,5 +50,14 @@ class AssistResult:
 
 def assess(screen: CrisisScreen, texts: dict[str, str | None]) -> tuple[bool, list[str], str | None]:
     """Which of the named texts (post, draft, reply) carry crisis language, and the notice to show."""
-    sources = [name for name, text in texts.items() if screen.is_high_risk(text)]
+    sources, _ = assess_categories(screen, texts)
     return bool(sources), sources, screen.notice() if sources else None
+
+
+def assess_categories(screen: CrisisScreen, texts: dict[str, str | None]) -> tuple[list[str], list[str]]:
+    """The names of the high-risk texts and the union of their matched categories (screened in one batch)."""
+    names = [name for name, text in texts.items() if text]
+    results = screen.screen_many([texts[n] for n in names])
+    sources = [n for n, r in zip(names, results, strict=True) if r.high_risk]
+    categories = sorted({c for r in results for c in r.categories})
+    return sources, categories

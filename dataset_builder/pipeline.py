@@ -26,9 +26,8 @@ from dataset_builder.export import write_configs, write_json
 from dataset_builder.ingest import ingest, sha256_file
 from dataset_builder.sources import InputError, discover
 from dataset_builder.splits import split_sql
-from dataset_builder.sql import literal
 from dataset_builder.stats import compute_stats
-from safety.crisis import CRISIS_SQL_PATTERN
+from safety.crisis import flag_sensitive
 
 logger = logging.getLogger(__name__)
 
@@ -181,16 +180,18 @@ def _privacy(con: duckdb.DuckDBPyConnection, key: bytes) -> int:
         UNION
         SELECT post_id, lower(author) FROM kept_posts""")
     privacy.create_pseudonyms(con, key, "SELECT DISTINCT author FROM top_comments ORDER BY author")
-    crisis = literal(CRISIS_SQL_PATTERN)
+    # is_sensitive: the crisis screen (safety.screen) over each text column at once, before scrubbing.
+    flag_sensitive(con, "SELECT post_id, concat_ws('\n', title, selftext) FROM kept_posts", "sensitive_posts")
+    flag_sensitive(con, "SELECT comment_id, body FROM top_comments", "sensitive_comments")
     posts = privacy.scrub_query(
         "kept_posts",
-        ["post_id", f"regexp_matches(lower(title || ' ' || selftext), {crisis}) AS post_sensitive"],
+        ["post_id", "post_id IN (SELECT key FROM sensitive_posts) AS post_sensitive"],
         {"post_title": "title", "post_text": "selftext"},
     )
     con.execute(f"CREATE OR REPLACE TABLE clean_posts AS {posts}")
     comments = privacy.scrub_query(
         "top_comments",
-        ["comment_id", "post_id", f"regexp_matches(lower(body), {crisis}) AS comment_sensitive"],
+        ["comment_id", "post_id", "comment_id IN (SELECT key FROM sensitive_comments) AS comment_sensitive"],
         {"comment_text": "body", "op_reply_text": "op_reply_text"},
     )
     con.execute(f"CREATE OR REPLACE TABLE clean_comments AS {comments}")

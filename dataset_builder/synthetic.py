@@ -56,6 +56,18 @@ CRISIS_LINES = [
     "Honestly some nights I think about ending it all.",
     "I have been having thoughts of suicide and it scares me.",
 ]
+# Deterministic extra lines (no random draw, so the rest of the sample is unchanged): crisis language as
+# people type it, and benign lines with trigger-looking words, for the crisis screen's build tests.
+SCREEN_LINES = [
+    "I don’t want to live anymore.",
+    "been saving up my pills, kms",
+    "This exam is killing me lol.",
+    "I volunteer for a suicide prevention hotline.",
+    "quiero morir.",
+    "I'd kill for a coffee right now.",
+    "sh relapse last night.",
+    "I'm dying to see the new movie.",
+]
 SUPPORTIVE = [
     "I am really sorry you are going through {topic}. What helped me was breaking the day into tiny steps "
     "and celebrating each one. You reached out here, and that already takes courage.",
@@ -151,6 +163,8 @@ def write_sample(out: Path, seed: int = 0, n_posts: int = 120) -> list[Path]:
         text = rng.choice(POST_OPENERS).format(topic=topic) + " " + rng.choice(POST_DETAILS)
         if p % 4 == 0:
             text += " " + rng.choice(CRISIS_LINES)
+        if p % 4 == 2:
+            text += " " + SCREEN_LINES[(p // 4) % len(SCREEN_LINES)]
         if p % 11 == 0:
             text += (
                 " You can reach me at syn.person" + str(p) + "@example.com or 555-201-" + f"{1000 + p}" + "."

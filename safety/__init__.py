@@ -1,5 +1,26 @@
-"""Crisis-language screening and crisis resources, shared by the builder, evaluation and assist tools."""
+"""Crisis screening and crisis resources, shared by the builder, evaluation and assist tools."""
 
-from safety.crisis import CRISIS_SQL_PATTERN, CrisisScreen, load_resources, screen_text
+from safety.crisis import (
+    CrisisScreen,
+    RuleScreen,
+    ScreenResult,
+    flag_sensitive,
+    load_resources,
+    screen,
+    screen_text,
+    screen_texts,
+)
+from safety.lexicon import CATEGORIES, load_lexicon
 
-__all__ = ["CRISIS_SQL_PATTERN", "CrisisScreen", "load_resources", "screen_text"]
+__all__ = [
+    "CATEGORIES",
+    "CrisisScreen",
+    "RuleScreen",
+    "ScreenResult",
+    "flag_sensitive",
+    "load_lexicon",
+    "load_resources",
+    "screen",
+    "screen_text",
+    "screen_texts",
+]

@@ -17,6 +17,7 @@ from dataset_builder.config import CONFIG_NAMES, BuildConfig
 from dataset_builder.export import FEATURES, arrow_schema
 from dataset_builder.pipeline import BuildError, build
 from dataset_builder.splits import split_of
+from dataset_builder.synthetic import CRISIS_LINES
 
 KEY = b"test-key"
 
@@ -158,10 +159,10 @@ def test_no_raw_usernames_emails_or_urls(demo_raw: Path, demo_dataset: Path) -> 
 def test_sensitive_rows_flagged(demo_dataset: Path) -> None:
     rows = _rows(demo_dataset, "comments")
     flagged = {r["post_id"] for r in rows if r["is_sensitive"]}
-    crisis_posts = {
-        r["post_id"] for r in rows if "suicide" in r["post_text"] or "ending it all" in r["post_text"]
-    }
+    crisis_posts = {r["post_id"] for r in rows if any(line in r["post_text"] for line in CRISIS_LINES)}
     assert crisis_posts and crisis_posts <= flagged
+    prevention = {r["post_id"] for r in rows if "suicide prevention hotline" in r["post_text"]}
+    assert prevention and not prevention & flagged  # a mention in prevention work is not a crisis
 
 
 def test_builds_are_byte_identical(demo_raw: Path, demo_dataset: Path, tmp_path: Path) -> None:

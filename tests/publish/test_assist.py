@@ -20,8 +20,9 @@ CRISIS = "I can't do this anymore\n\nHonestly I want to die. I keep thinking abo
 
 
 def _result(reply: str, texts: dict) -> AssistResult:
-    high, sources, notice = assess(CrisisScreen(), texts)
-    return AssistResult("draft", high, sources, notice, reply, "lab/gm", "base")
+    screen = CrisisScreen()
+    high, sources, notice = assess(screen, texts)
+    return AssistResult("draft", high, sources, notice, reply, "lab/gm", "base", screen.footer())
 
 
 @pytest.mark.parametrize("reply", ["", "You should just get over it.", "Here is a kind reply."])
@@ -30,12 +31,15 @@ def test_high_risk_post_gets_note_and_resources_whatever_the_model_says(reply: s
     assert text.startswith(RISK_NOTE)
     assert "Call or text 988" in text and "Samaritans" in text and "findahelpline.com" in text
     assert text.index("988") < text.index("Draft reply")
+    assert text.rstrip("\n").splitlines()[-1] == CrisisScreen().footer()
 
 
 def test_calm_post_has_no_note_unless_the_reply_raises_risk() -> None:
     calm = _result("Sleep hygiene helped me.", {"post": CALM, "reply": "Sleep hygiene helped me."})
     assert not calm.high_risk and RISK_NOTE not in calm.render_text()
-    flagged = _result("Some people overdose when", {"post": CALM, "reply": "Some people overdose when"})
+    assert calm.render_text().rstrip("\n").splitlines()[-1] == CrisisScreen().footer()  # footer always
+    reply = "Honestly I want to die too."
+    flagged = _result(reply, {"post": CALM, "reply": reply})
     assert (
         flagged.high_risk
         and flagged.risk_sources == ["reply"]
@@ -121,9 +125,17 @@ def test_cli_crisis_post_json_and_text(adapter_run: Path, tmp_path: Path) -> Non
     assert as_json.returncode == 0, as_json.stderr[-2000:]
     data = json.loads(as_json.stdout)
     assert data["high_risk"] is True and "post" in data["risk_sources"] and "988" in data["notice"]
+    assert data["risk_categories"] and data["footer"] == CrisisScreen().footer()
     out_file = tmp_path / "out.txt"
     as_text = run([*args, "--out", str(out_file)], env)
     assert as_text.returncode == 0 and out_file.read_text().startswith(RISK_NOTE)
+    assert out_file.read_text().rstrip("\n").splitlines()[-1] == CrisisScreen().footer()
+    # the issue's missed post: an overdose in progress, no "suicide" word; the note comes first, on stdout
+    post.write_text("update\n\nI took 30 of my sleeping pills an hour ago\n")
+    printed = run(args, env)
+    assert printed.returncode == 0 and printed.stdout.startswith(RISK_NOTE), printed.stderr[-2000:]
+    assert printed.stdout.rstrip("\n").splitlines()[-1] == CrisisScreen().footer()
+    assert "post is high-risk (plan_means)" in printed.stderr and "sleeping pills" not in printed.stderr
     missing = run(
         [
             "-m",
