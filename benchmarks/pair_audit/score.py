@@ -25,8 +25,9 @@ the build's pairs only when the judgments were drawn from that build (``--sample
 The build must keep raw Reddit ids in ``post_id`` / ``chosen_id`` / ``rejected_id`` / ``draft_id`` /
 ``revision_id`` / ``comment_id``. A build in which no judged row is found is an error.
 
-Usage::
+Usage (score an existing build, or build a dump into a temporary folder first, as ``make bench`` does)::
 
+    python benchmarks/pair_audit/score.py --input ../shared/data/reddit-college --output bench-output/pair_audit.json
     python benchmarks/pair_audit/score.py --dataset /tmp/rc-16 --samples i16-preference i16-improvement i16-sft \
         --output /tmp/pair_audit_i16.json
 """
@@ -40,6 +41,7 @@ import json
 import logging
 import os
 import sys
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -353,10 +355,26 @@ def format_table(result: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def build_dataset(raw: str | Path, out: Path, extra_args: list[str] | None = None) -> Path:
+    """Build ``raw`` into ``out`` with the kit's real builder: the label audit's ``build_dataset`` (one place for
+    it; it keeps raw Reddit ids when the builder offers ``--keep-reddit-ids``)."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(
+        "label_audit_score", HERE.parent / "label_audit" / "score.py"
+    )
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.build_dataset(raw, out, extra_args)
+
+
 def main(argv: list[str] | None = None) -> dict[str, Any]:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    source = ap.add_mutually_exclusive_group(required=True)
+    source.add_argument("--dataset", help="build folder with data/<config>/*.parquet (raw Reddit ids)")
+    source.add_argument("--input", help="raw dump folder: build it into a temporary folder, then score it")
     ap.add_argument(
-        "--dataset", required=True, help="build folder with data/<config>/*.parquet (raw Reddit ids)"
+        "--build_args", nargs=argparse.REMAINDER, default=[], help="extra builder arguments (last)"
     )
     ap.add_argument("--judgments", default=str(HERE / "judgments.csv"))
     ap.add_argument("--sft_judgments", default=str(HERE / "sft_judgments.csv"))
@@ -366,15 +384,17 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     ap.add_argument("--seed", type=int, default=0)
     args = ap.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
-    result = score(
-        load_build(args.dataset),
-        load_pair_judgments(args.judgments),
-        load_sft_judgments(args.sft_judgments),
-        samples=args.samples,
-        n_boot=args.n_boot,
-        seed=args.seed,
-    )
-    result["dataset"] = str(args.dataset)
+    pairs, sft = load_pair_judgments(args.judgments), load_sft_judgments(args.sft_judgments)
+    if args.input:
+        with tempfile.TemporaryDirectory(prefix="pair-audit-") as tmp:
+            build = load_build(build_dataset(args.input, Path(tmp) / "build", args.build_args))
+        result = score(build, pairs, sft, samples=args.samples, n_boot=args.n_boot, seed=args.seed)
+        result["dataset"] = f"built from {args.input} {' '.join(args.build_args)}".strip()
+    else:
+        result = score(
+            load_build(args.dataset), pairs, sft, samples=args.samples, n_boot=args.n_boot, seed=args.seed
+        )
+        result["dataset"] = str(args.dataset)
     print(format_table(result))
     if args.output:
         out = Path(args.output)
