@@ -7,7 +7,8 @@
 * ``sft``: a sheet from ``sample_sft.py`` (filled: ``good`` yes/partly/no, ``reason``) plus its key CSV ->
   rows of ``sft_judgments.csv``.
 
-Rows are appended; a pair or item already judged (in an earlier draw) is kept as first judged and skipped.
+Rows are appended; a pair or item already recorded for the same sample is skipped (re-running is harmless). A pair
+drawn again in a later sample keeps both rows: ``score.py`` uses the first and reports how often repeats agree.
 Writes go to a temporary file, then rename. Bad sheets stop with the sheet's file and line.
 
 Usage::
@@ -143,13 +144,13 @@ def main(argv: list[str] | None = None) -> int:
         rows = pair_rows(json.loads(Path(args.key).read_text()), sheet, args.sample, args.sheet)
         out = args.out or HERE / "judgments.csv"
         added, skipped = _append(
-            out, PAIR_COLUMNS, rows, lambda r: (r["kind"], r["comment_1"], r["comment_2"])
+            out, PAIR_COLUMNS, rows, lambda r: (r["sample"], r["kind"], r["comment_1"], r["comment_2"])
         )
     else:
         rows = sft_rows(_read_csv(args.key), sheet, args.sample, args.sheet)
         out = args.out or HERE / "sft_judgments.csv"
-        added, skipped = _append(out, SFT_COLUMNS, rows, lambda r: r["item"])
-    print(f"{out}: added {added} rows, skipped {skipped} already judged")
+        added, skipped = _append(out, SFT_COLUMNS, rows, lambda r: (r["sample"], r["item"]))
+    print(f"{out}: added {added} rows, skipped {skipped} already recorded for this sample")
     return 0
 
 

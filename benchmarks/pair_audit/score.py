@@ -112,10 +112,10 @@ def load_pair_judgments(path: str | Path) -> pd.DataFrame:
                 )
             if row["same_intent"] not in ("yes", "no"):
                 raise ValueError(f"{path}:{line}: same_intent must be yes/no, got {row['same_intent']!r}")
-    key = df["kind"] + "|" + df["comment_1"] + "|" + df["comment_2"]
-    if key.duplicated().any():
+    key = df["sample"] + "|" + df["kind"] + "|" + df["comment_1"] + "|" + df["comment_2"]
+    if key.duplicated().any():  # a pair drawn again in a later sample is judged again: allowed
         dup = df.index[key.duplicated()][0]
-        raise ValueError(f"{path}:{dup + 2}: pair judged twice ({df.loc[dup, 'kind']})")
+        raise ValueError(f"{path}:{dup + 2}: pair judged twice in sample {df.loc[dup, 'sample']!r}")
     return df
 
 
@@ -126,9 +126,10 @@ def load_sft_judgments(path: str | Path) -> pd.DataFrame:
     if missing:
         raise ValueError(f"{path}: missing columns {missing}")
     _check(df, path, "good", set(SFT_OUTCOMES), lambda i: i + 2)
-    if df["item"].duplicated().any():
-        dup = df.index[df["item"].duplicated()][0]
-        raise ValueError(f"{path}:{dup + 2}: item {df.loc[dup, 'item']} judged twice")
+    key = df["sample"] + "|" + df["item"]
+    if key.duplicated().any():
+        dup = df.index[key.duplicated()][0]
+        raise ValueError(f"{path}:{dup + 2}: item {df.loc[dup, 'item']} judged twice in one sample")
     return df
 
 
@@ -255,6 +256,20 @@ def score_sft(build: pd.DataFrame, judgments: pd.DataFrame, n_boot: int, seed: i
     }
 
 
+def _repeat_agreement(pairs: pd.DataFrame, sft: pd.DataFrame) -> dict[str, int]:
+    """Pairs / items judged in more than one sample (each time blind): how many, and how many got the same answer."""
+    out = {"n": 0, "same_answer": 0}
+    for df, key, answer in (
+        (pairs, ["kind", "comment_1", "comment_2"], ["better", "same_intent"]),
+        (sft, ["item"], ["good"]),
+    ):
+        for _, group in df.groupby(key, sort=False):
+            if len(group) > 1:
+                out["n"] += 1
+                out["same_answer"] += int(len(group[answer].drop_duplicates()) == 1)
+    return out
+
+
 def score(
     build: dict[str, pd.DataFrame],
     pairs: pd.DataFrame,
@@ -272,12 +287,17 @@ def score(
         if unknown:
             raise ValueError(f"--samples {unknown}: no judgments from these draws")
         pairs, sft = pairs[pairs["sample"].isin(samples)], sft[sft["sample"].isin(samples)]
+    repeats = _repeat_agreement(pairs, sft)
+    # One verdict per pair / item: the first judged (rows are in judging order).
+    pairs = pairs.drop_duplicates(["kind", "comment_1", "comment_2"], keep="first")
+    sft = sft.drop_duplicates(["item"], keep="first")
     result: dict[str, Any] = {
         "judgments": {
             "preference": int((pairs["kind"] == "preference").sum()),
             "improvement": int((pairs["kind"] == "improvement").sum()),
             "sft": int(len(sft)),
             "samples": sorted(set(pairs["sample"]) | set(sft["sample"])),
+            "judged_again_in_a_later_sample": repeats,
         },
         "preference": score_preference(build["preference"], pairs, n_boot, seed),
         "improvement": score_improvement(build["improvement"], pairs, n_boot, seed),

@@ -404,3 +404,20 @@ def test_committed_judgments_hold_hashed_ids_and_codes_only() -> None:
     assert len(sft) >= 40
     assert sft["item"].map(lambda v: bool(hexkey.fullmatch(v))).all()
     assert sft["reason"].map(lambda v: bool(re.fullmatch(r"[a-z_]*", v))).all()
+
+
+def test_pair_judged_again_in_a_later_sample(invented: dict, tmp_path: Path) -> None:
+    """A pair drawn again in a later sample is judged again (blind): both rows are kept, the first verdict
+    counts, a `--samples` filter keeps the later one, and repeats are reported with their agreement."""
+    build = score.load_build(invented["build"])
+    first = _pref("p1", "a1", "b1", "a1", sample="one")
+    again = _pref("p1", "a1", "b1", "same", sample="two")
+    path = tmp_path / "j.csv"
+    _pairs([first, again, _pref("p2", "a3", "b3", "same", sample="two")]).to_csv(path, index=False)
+    pairs = score.load_pair_judgments(path)
+    result = score.score(build, pairs, invented["sft"].iloc[:0], n_boot=50)
+    votes = result["preference"]["by_source"]["votes"]
+    assert votes["chosen_better"]["n"] == 2 and votes["chosen_better"]["share"] == pytest.approx(0.5)
+    assert result["judgments"]["judged_again_in_a_later_sample"] == {"n": 1, "same_answer": 0}
+    later = score.score(build, pairs, invented["sft"].iloc[:0], samples=["two"], n_boot=50)
+    assert later["preference"]["by_source"]["votes"]["same"]["share"] == 1.0
