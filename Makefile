@@ -69,6 +69,7 @@ bench: $(STAMP)
 	$(PY) benchmarks/bench_publish.py
 	$(PY) benchmarks/label_audit/score.py --input ../shared/data/reddit-college --output bench-output/label_audit.json
 	$(PY) benchmarks/bench_crisis.py
+	$(PY) benchmarks/pair_audit/score.py --input ../shared/data/reddit-college --output bench-output/pair_audit.json
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
