@@ -36,13 +36,18 @@ def _score_module():
 
 
 @pytest.fixture(scope="module")
-def audited(shared_data: Path, tmp_path_factory: pytest.TempPathFactory) -> dict:
+def built(shared_data: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("college-labels") / "redditess"
     build(BuildConfig(inputs=[shared_data / "reddit-college"], out=out, **RAW_IDS), key=KEY)
+    return out
+
+
+@pytest.fixture(scope="module")
+def audited(built: Path) -> dict:
     score = _score_module()
     judgments = score.load_judgments(AUDIT / "judgments.csv")
     strata = json.loads((AUDIT / "strata.json").read_text())
-    return score.score(score.load_build(out), judgments, strata, n_boot=200, seed=0)
+    return score.score(score.load_build(built), judgments, strata, n_boot=200, seed=0)
 
 
 def test_audit_precision_meets_the_targets(audited: dict) -> None:
@@ -59,6 +64,38 @@ def test_audit_share_labeled_and_balance(audited: dict) -> None:
     assert figures["share_labeled"] >= 0.065, figures
     assert 0.6 <= figures["share_effective_of_labeled"] <= 0.85, figures  # no longer 89% one class
     assert audited["labeled_on_non_support_posts"] <= 25
+
+
+@pytest.mark.parametrize("kind", ["agreement", "courtesy", "question", "other"])
+def test_op_engagement_without_acknowledgement_stays_unlabeled(built: Path, kind: str) -> None:
+    """The coverage frontier (issue 8b): an OP reply of these kinds is engagement, not evidence of benefit.
+
+    Counted as `effective` they would fall far short of the 0.90 target on the audit sample (measured with
+    rule 2.0: agreement 0.33 n=6, courtesy 0.00 n=3, question 0.35 n=43, other 0.31 n=151), and as
+    `not_effective` short of 0.85 (question 0.65 n=43, other 0.69 n=151; courtesy 1.00 on only n=3, too few to
+    trust, and only +305 labels): so the rule abstains on them."""
+    import pandas as pd
+
+    score = _score_module()
+    judgments = score.load_judgments(AUDIT / "judgments.csv")
+    population = json.loads((AUDIT / "strata.json").read_text())["population"]
+    judged_n = judgments["stratum"].value_counts().to_dict()
+    weights = {s: population[s] / judged_n[s] for s in judged_n}
+    files = sorted((built / "data" / "comments").glob("*.parquet"))
+    cols = ["comment_id", "op_evidence", "label", "seeks_support"]
+    comments = pd.concat([pd.read_parquet(f, columns=cols) for f in files], ignore_index=True)
+    assert comments.loc[comments["op_evidence"] == kind, "label"].isna().mean() > 0.95  # abstains
+    comments["item"] = [score.audit_key(c) for c in comments["comment_id"]]
+    judged = judgments.merge(comments, on="item")
+    judged = judged[(judged["op_evidence"] == kind) & judged["seeks_support_y"].astype(bool)]
+    judged["effective_ok"] = judged["rating"] >= 3
+    judged["not_effective_ok"] = judged["rating"] <= 2
+    as_effective = score.precision_with_ci(judged, weights, "effective_ok", n_boot=50, seed=0)
+    as_not_effective = score.precision_with_ci(judged, weights, "not_effective_ok", n_boot=50, seed=0)
+    assert as_effective["n"] >= 3, as_effective
+    assert as_effective["weighted"] < 0.90, as_effective
+    if as_not_effective["n"] >= 20:  # courtesy (n=3, all rated 1-2) and agreement are too few to judge
+        assert as_not_effective["weighted"] < 0.85, as_not_effective
 
 
 def test_paper_preset_builds_on_a_praw_dump(shared_data: Path, tmp_path: Path) -> None:
