@@ -67,6 +67,7 @@ bench: $(STAMP)
 	$(PY) benchmarks/bench_training.py
 	$(PY) benchmarks/bench_scoring.py
 	$(PY) benchmarks/bench_publish.py
+	$(PY) benchmarks/label_audit/score.py --input ../shared/data/reddit-college --output bench-output/label_audit.json
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

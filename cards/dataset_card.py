@@ -48,6 +48,7 @@ _PARAM_GROUPS: list[tuple[str, tuple[str, ...]]] = [
             "feedback",
             "gratitude",
             "sentiment",
+            "support",
             "vote",
             "effective",
         ),
@@ -296,10 +297,43 @@ def _figures(manifest: Mapping[str, Any]) -> dict[str, str]:
         if pair_sources
         else "",
         "unlabeled_comments": stats.get("unlabeled_comments"),
+        "support_table": _support_table(manifest.get("support_seeking") or {}),
+        "confidence_table": _confidence_table(stats.get("label_confidence") or {}),
+        "edited_by_flag": counts.get("edited_by_flag"),
+        "edited_by_marker": counts.get("edited_by_marker"),
         "names_replaced": counts.get("texts_with_participant_names_replaced"),
         "rejected_count": int(rejected.get("count") or 0),
         "rejected_table": table(["file", "line", "reason"], rejected_rows) if rejected_rows else "",
     }
+
+
+def _confidence_table(distribution: Mapping[str, Any]) -> str:
+    """One row per label: n, mean, quantiles and the counts per confidence bin (from `stats`)."""
+    if not distribution:
+        return ""
+    bins = list(next(iter(distribution.values())).get("bins", {}))
+    rows = [
+        [f"`{label}`", d.get("n"), d.get("mean"), d.get("p10"), d.get("median"), d.get("p90")]
+        + [d.get("bins", {}).get(b, 0) for b in bins]
+        for label, d in distribution.items()
+    ]
+    return table(["label", "n", "mean", "p10", "median", "p90", *bins], rows)
+
+
+def _support_table(support: Mapping[str, Any]) -> str:
+    """Kept posts by support reason, and the comments left unlabeled on posts that do not seek support."""
+    if not support:
+        return ""
+    rows = [[f"posts: `{reason}`", n] for reason, n in (support.get("posts_by_reason") or {}).items()]
+    rows += [
+        ["posts seeking support", support.get("posts_seeking_support")],
+        ["posts not seeking support", support.get("posts_not_seeking_support")],
+        [
+            "top-level comments on posts not seeking support",
+            support.get("comments_on_posts_not_seeking_support"),
+        ],
+    ]
+    return table(["support-seeking", "count"], rows)
 
 
 def _exclusions(manifest: Mapping[str, Any]) -> str:
@@ -336,6 +370,9 @@ def card_context(manifest: Mapping[str, Any]) -> dict[str, Any]:
         "version": version,
         "label_rule_version": manifest.get("label_rule_version") or "unversioned",
         "preset": manifest.get("preset") or "kit",
+        "label_only_support_seeking": (manifest.get("parameters") or {}).get(
+            "label_only_support_seeking", False
+        ),
         "code_package": code.get("package") or "unknown",
         "code_git": code.get("git"),
         "synthetic": bool(manifest.get("synthetic")),

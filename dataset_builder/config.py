@@ -13,7 +13,7 @@ from typing import Any
 
 from dataset_builder.prompts import IMPROVE_SYSTEM_PROMPT, SYSTEM_PROMPT
 
-LABEL_RULE_VERSION = "1.0"
+LABEL_RULE_VERSION = "2.0"
 CONFIG_NAMES = ("effective_support", "comments", "preference", "sft", "improvement")
 SPLITS = ("train", "validation", "test")
 
@@ -51,26 +51,78 @@ class BuildConfig:
     )
     min_post_chars: int = field(default=20, metadata={"help": "Minimum post text length (title excluded)."})
     min_comment_chars: int = field(default=20, metadata={"help": "Minimum comment length."})
-    # labeling ensemble
+    # support-seeking posts (dataset_builder/support.py)
+    label_only_support_seeking: bool = field(
+        default=True,
+        metadata={
+            "help": "Label only comments on posts that seek support (support.py's rule); comments on other "
+            "posts (celebrations, guides, announcements, memes, polls, link-only posts) stay unlabeled."
+        },
+    )
+    support_min_text_chars: int = field(
+        default=20,
+        metadata={
+            "help": "A post with fewer characters once URLs and markdown are removed is link/media-only."
+        },
+    )
+    # labeling ensemble (rule 2.0: dataset_builder/labels.py states it in words)
     reception_min_comments: int = field(
-        default=3, metadata={"help": "Reception votes only in posts with at least this many kept comments."}
+        default=3, metadata={"help": "Reception votes only in posts with at least this many scored comments."}
     )
     reception_effective_min: float = field(default=0.75, metadata={"help": "Percentile voting effective."})
     reception_not_effective_max: float = field(
-        default=0.25, metadata={"help": "Percentile voting not effective."}
+        default=0.25,
+        metadata={"help": "Percentile at or below which a net-downvoted comment votes not effective."},
+    )
+    negative_reception_max_score: int = field(
+        default=-1,
+        metadata={
+            "help": "Clearly negative reception also needs a score at most this (Reddit starts comments at 1)."
+        },
     )
     op_effective_min: float = field(default=0.6, metadata={"help": "op_signal voting effective."})
     op_not_effective_max: float = field(default=0.4, metadata={"help": "op_signal voting not effective."})
+    benefit_strength: float = field(
+        default=0.8, metadata={"help": "Evidence strength of an OP reply saying the comment helped."}
+    )
+    gratitude_strength: float = field(
+        default=0.6, metadata={"help": "Evidence strength of an OP reply thanking the commenter."}
+    )
+    gratitude_bonus: float = field(
+        default=0.1, metadata={"help": "Added to benefit_strength when the reply also thanks."}
+    )
+    rejection_strength: float = field(
+        default=0.7, metadata={"help": "Evidence strength of an OP reply rejecting the comment."}
+    )
+    sentiment_strength: float = field(
+        default=0.3,
+        metadata={
+            "help": "How far the reply's sentiment (compound, -1..1) moves the strength of OP evidence; "
+            "sentiment alone never votes."
+        },
+    )
     no_gratitude_weight: float = field(
-        default=0.5, metadata={"help": "Gratitude factor of a reply without gratitude (gratitude = 1)."}
+        default=0.5, metadata={"help": "post_feedback: factor of feedback without gratitude (gratitude = 1)."}
     )
     feedback_effective_min: float = field(default=0.3, metadata={"help": "post_feedback voting effective."})
     feedback_not_effective_max: float = field(
         default=-0.3, metadata={"help": "post_feedback voting not effective."}
     )
+    thread_feedback_votes: bool = field(
+        default=False,
+        metadata={
+            "help": "Let thread-wide feedback vote on every comment (rule 1.0); by default post_feedback votes "
+            "only on comments whose author the OP's feedback names (u/name)."
+        },
+    )
     weight_op_signal: float = field(default=2.0, metadata={"help": "Vote weight of op_signal."})
-    weight_reception: float = field(default=1.0, metadata={"help": "Vote weight of reception."})
-    weight_post_feedback: float = field(default=0.5, metadata={"help": "Vote weight of post_feedback."})
+    weight_reception: float = field(default=1.0, metadata={"help": "Vote weight of good reception."})
+    weight_negative_reception: float = field(
+        default=1.5, metadata={"help": "Vote weight of clearly negative reception."}
+    )
+    weight_post_feedback: float = field(
+        default=2.0, metadata={"help": "Vote weight of post_feedback naming the comment's author."}
+    )
     label_margin: float = field(
         default=1.5,
         metadata={"help": "|weighted vote| needed to label; below it the comment stays unlabeled."},

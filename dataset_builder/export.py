@@ -51,10 +51,12 @@ _COMMENT_FEATURES = {
     "op_reply_text": _value("string"),
     "reception": _value("float64"),
     "op_signal": _value("float64"),
+    "op_evidence": _value("string"),
     "post_feedback": _value("float64"),
     "label": {"names": list(LABEL_NAMES), "_type": "ClassLabel"},
     "label_confidence": _value("float64"),
     "label_source": _value("string"),
+    "seeks_support": _value("bool"),
     "author": _value("string"),
     "is_sensitive": _value("bool"),
 }
@@ -122,7 +124,8 @@ def arrow_schema(config: str) -> pa.Schema:
 _COMMENT_ROWS = """
     SELECT e.post_id, e.comment_id, e.subreddit, p.post_title, p.post_text, c.comment_text, e.comment_score,
            e.post_score, e.post_created_utc, e.comment_created_utc, e.op_replied, c.op_reply_text, e.reception,
-           e.op_signal, e.post_feedback, e.label, e.label_confidence, e.label_source, e.author, e.is_sensitive
+           e.op_signal, e.op_evidence, e.post_feedback, e.label, e.label_confidence, e.label_source,
+           e.seeks_support, e.author, e.is_sensitive
     FROM ess e JOIN clean_comments c ON c.comment_id = e.comment_id JOIN clean_posts p ON p.post_id = e.post_id
     WHERE e.split = '{split}' AND {where} ORDER BY e.post_id, e.comment_id"""
 

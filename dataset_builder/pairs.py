@@ -37,7 +37,7 @@ import pyarrow as pa
 
 from dataset_builder.config import MIN_SIMILARITY, BuildConfig
 from dataset_builder.eligibility import reason_counts, reply_columns_sql
-from dataset_builder.signals import GRATITUDE
+from dataset_builder.signals import GRATITUDE, NOT_GRATITUDE
 from dataset_builder.sql import literal
 
 logger = logging.getLogger(__name__)
@@ -52,12 +52,14 @@ STOPWORDS = (
     "give most very really it's i'm don't can't you're that's much more about things thing something going"
 ).split()
 
-# One row per kept comment with what the pair rules read: eligibility, length, the OP's thanks.
+# One row per kept comment with what the pair rules read: eligibility, length, the OP's thanks (gratitude
+# as the label rule reads it: not "thanks anyway", "no thanks", "thanks to my mom").
 _COMMENT_FACTS = f"""
     SELECT e.post_id, e.comment_id, e.comment_score, e.post_score, e.comment_created_utc, e.label,
            e.label_confidence, coalesce(contains(e.label_source, 'op_signal'), false) AS on_op_reply,
            pe.post_reason, re.reply_reason, re.reply_chars, re.reply_words,
-           coalesce(regexp_matches(c.op_reply_text, {literal(GRATITUDE)}), false) AS op_thanked,
+           coalesce(regexp_matches(regexp_replace(lower(c.op_reply_text), {literal(NOT_GRATITUDE)}, ' ', 'g'),
+                                   {literal(GRATITUDE)}), false) AS op_thanked,
            lower(trim(c.comment_text)) AS norm_text
     FROM ess e
     JOIN post_eligibility pe ON pe.post_id = e.post_id

@@ -20,7 +20,7 @@ from typing import Any
 
 import duckdb
 
-from dataset_builder import eligibility, labels, pairs, privacy, revisions, signals, threads
+from dataset_builder import eligibility, labels, pairs, privacy, revisions, signals, support, threads
 from dataset_builder.config import LABEL_RULE_VERSION, BuildConfig
 from dataset_builder.export import row_queries, write_configs, write_json
 from dataset_builder.ingest import ingest, sha256_file
@@ -110,6 +110,7 @@ def _run(
             "have no submission (orphans); add the matching RS_*/ *_submissions files"
         )
     threads.assemble(con, cfg)
+    support.compute(con, cfg)
     counts = threads.thread_counts(con)
     drops = threads.drop_counts(con)
     lap("threads")
@@ -119,6 +120,11 @@ def _run(
             f"nothing to assemble: no post kept a top-level comment ({counts['submissions_unique']:,} "
             f"submissions, {counts['comments_unique']:,} comments, {orphans:,} comments had no submission "
             f"in the input); post drops: {drops['submission']}; comment drops: {drops['comment']}"
+            + (
+                f"; preset {cfg.preset!r}: {required}"
+                if (required := threads.requirement_drops(cfg, drops))
+                else ""
+            )
         )
     signals.compute(con, cfg)
     labels.compute(con, cfg)
@@ -163,6 +169,7 @@ def _run(
         "inputs": [_describe(f) for f in files],
         "counts": counts,
         "drops": drops,
+        "support_seeking": support.summary(con),
         "training_rows": training_rows,
         "rejected": report.rejects.as_dict(),
         "configs": configs,
@@ -224,8 +231,8 @@ def _assemble_rows(con: duckdb.DuckDBPyConnection, cfg: BuildConfig) -> None:
                t.score AS comment_score, k.score AS post_score,
                k.created_utc AS post_created_utc, t.created_utc AS comment_created_utc,
                t.op_reply_text IS NOT NULL AS op_replied,
-               s.reception, s.op_signal, s.post_feedback,
-               l.label, l.label_confidence, l.label_source,
+               s.reception, s.op_signal, s.op_evidence, s.post_feedback,
+               l.label, l.label_confidence, l.label_source, u.seeks_support,
                a.pseudonym AS author,
                p.post_sensitive, p.post_sensitive OR c.comment_sensitive AS is_sensitive,
                {split_sql(cfg, "c.post_id")} AS split
@@ -235,6 +242,7 @@ def _assemble_rows(con: duckdb.DuckDBPyConnection, cfg: BuildConfig) -> None:
         JOIN kept_posts k ON k.post_id = c.post_id
         JOIN comment_signals s ON s.comment_id = c.comment_id
         JOIN comment_labels l ON l.comment_id = c.comment_id
+        JOIN post_support u ON u.post_id = c.post_id
         JOIN pseudonyms a ON a.author = t.author""")
 
 

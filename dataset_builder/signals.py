@@ -1,16 +1,34 @@
-"""The three signals of the labeling ensemble, per kept top-level comment.
+"""The evidence behind the label (rule 2.0), per kept top-level comment.
 
 - reception: the comment's score percentile within its post (mid-rank, ties share; 0.5 alone).
-- op_signal: the OP's direct replies to the comment, gratitude x sentiment mapped to 0-1 (the
-  paper's product): (1 + g * compound) / 2 with g = 1 when a gratitude pattern matches, else
-  `no_gratitude_weight`, so a neutral reply sits at 0.5 and only gratitude reaches the top.
-- post_feedback: the OP's general feedback on the thread (the post's EDIT/UPDATE text and the OP's
-  own top-level comments): g * compound in -1..1.
+- op_evidence / op_signal: what the OP's direct replies to the comment say *about the comment*, the first
+  kind that applies: `mixed` (rejection and acknowledgement together), `rejection` (evidence directed at the
+  comment: disagreement, correction, "that doesn't help", "I already tried that", "you don't understand",
+  "that's not what I asked", "thanks anyway"), `benefit` (it helped: "this helps", "great advice", "I'll
+  try that", "I didn't know that"), `courtesy` (thanks returned with well-wishes or commiseration: "thanks,
+  you too"), `gratitude` (thanks that is not "thanks to ...", "thanks but ...", "no thanks", "thanks for
+  nothing", "thanks anyway", "but thanks"), `agreement` ("good point", "I agree"), `question` (a follow-up
+  question: engagement, not benefit) or `other` (banter, comforting the commenter, talk about the OP's own
+  situation). Contrast and negation are removed before gratitude is looked for (`NOT_GRATITUDE`).
+  op_signal maps it to 0-1: 0.5 + strength / 2 for benefit and gratitude, 0.5 - strength / 2 for rejection,
+  0.5 (no evidence) for every other kind. The strength starts at the kind's base (`benefit_strength`,
+  `gratitude_strength`, `rejection_strength`); benefit with thanks adds `gratitude_bonus`; the reply's
+  sentiment moves it by `sentiment_strength` x compound, toward the kind's direction. Sentiment alone never
+  makes evidence: a warm reply without acknowledgement stays at 0.5, and a grim reply about the OP's own
+  week does not turn its thanks into rejection.
+- post_feedback: the OP's general feedback on the thread (each EDIT/UPDATE segment of the post alone, see
+  `edit_segments`, and the OP's own top-level comments): g x compound in -1..1, g = 1 when a gratitude
+  pattern matches, else `no_gratitude_weight`. Thread-wide feedback ("thanks everyone") is not evidence
+  about one comment: `feedback_names_author` marks the comments whose author the feedback names (u/name),
+  and only those let post_feedback vote (unless `thread_feedback_votes`).
 
-Sentiment comes from `sentiment` (VADER by default; `module:function` plugs in another scorer).
+Sentiment comes from `sentiment` (VADER by default; `module:function` plugs in another scorer). The regular
+expressions are written for both RE2 (DuckDB) and Python's `re`, and match lowercased text.
 """
 
 from __future__ import annotations
+
+import re
 
 import duckdb
 import pyarrow as pa
@@ -19,12 +37,92 @@ from dataset_builder.config import BuildConfig
 from dataset_builder.sentiment import Scorer, load_scorer
 from dataset_builder.sql import literal
 
-GRATITUDE = (
-    r"(?i)\b(thanks?|thank you|thank u|thx|ty|tysm|appreciated?|appreciate (it|this|you|that)|grateful|"
-    r"this (really |actually )?helps|(really |that |this |you )?helped|means a lot|great advice|"
-    r"good advice|so helpful|very helpful|makes me feel better|feel better now)\b"
+# Removed before gratitude is looked for: thanks to a third party, thanks with a contrast, refusals.
+NOT_GRATITUDE = (
+    r"\b(thanks?|thank you|thx|ty) (to|goes to) (my|his|her|their|the|a|an|some|this|that|god|everyone|all|"
+    r"[a-z0-9_-]+'s)\b|\bthank (god|goodness|heavens|the lord)\b|\b(no|nah|nope),? (thanks?|thank you)\b|"
+    r"\b(thanks?|thank you) (for|4) nothing\b|\b(thanks?|thank you) any ?ways?\b|"
+    r"\b(but|though|anyways?|regardless|still),? (thanks?|thank you|i appreciate)|"
+    r"\b(thanks?|thank you|thx|ty|appreciate (it|this|that|you|the)|i appreciate|(good|fair|interesting|valid) point|"
+    r"true|i see|i agree|makes sense|you'?re right)\b[^.!?\n]{0,60}?\b(but|however|though|although|except|"
+    r"unfortunately)\b|\b(if|hope|hopefully|in case|not sure if|maybe) (this|that|it) (helps|will help|helped)"
 )
-EDIT_TEXT = r"(?is)\b(?:edit|update)\s*\d*\s*:(.*)$"
+# The OP returning well-wishes or commiserating: courtesy, not a sign the comment helped.
+COURTESY = (
+    r"\b((you|u) too|to you too|same to you|and you|sorry (that |this |it )*happened|sorry to hear|sorry (you|for your)|"
+    r"(good )?luck to you|hope (you|yours|your)|congrat\w*)\b"
+)
+GRATITUDE = (
+    r"\b(thanks?|thank you|thank u|thx|ty|tysm|tyvm|many thanks|appreciated?|appreciate (it|this|you|that|the)|"
+    r"grateful|thankful|bless you)\b"
+)
+BENEFIT = (
+    r"\b((this|that|it|you|your (comment|advice|reply|answer|words?)) (really |actually |definitely |truly )?"
+    r"(helps|helped|help a lot|means a lot|made my day|cheered me up|puts? things in perspective)|"
+    r"(very|so|super|really|extremely|incredibly) (helpful|useful|reassuring|comforting)|"
+    r"(great|good|solid|excellent|helpful|useful|sound|wise) (advice|idea|suggestion|tips?|info|information|answer)|"
+    r"(makes?|made) me feel (a lot |so much )?better|i feel (a lot |so much |a little )?better|feel better now|"
+    r"(i'?ll|i will|i'?m going to|gonna|i might|i should|i definitely will) (definitely |probably |def )?"
+    r"(try|do|look into|check|consider|give it a|keep that|take your)|will do|makes (a lot of |so much )?sense|"
+    r"you'?re (right|so right|absolutely right)|you are (right|so right)|good to know|exactly what i (needed|was)|"
+    r"that'?s reassuring|i needed (to hear )?this|i'?ll keep (that|this) in mind|hadn'?t thought (of|about)|"
+    r"never thought (of|about)|didn'?t think (of|about)|(didn'?t|did not) know (that|this)|had no idea|"
+    r"(i'?ll|i will|i'?m going to|gonna|i think i'?ll|i plan to|i should) (definitely |probably |def |try to )?"
+    r"(look into|check (it|that|this|them|those) out|look (it|that|this) up|ask|email|reach out|talk to|contact|apply))"
+)
+# Agreement with the comment's opinion ("good point", "I agree"): engagement, not a sign it helped (on the
+# label audit sample, 2 of 6 comments the OP agreed with were rated effective), so it abstains.
+AGREEMENT = (
+    r"\b(i (totally |completely |definitely |fully |100% )?agree|agreed|(good|fair|valid) point|"
+    r"that'?s (fair|true|so true|a good point)|so true|you'?re (absolutely |totally )?correct|exactly this)\b"
+)
+REJECTION = (
+    r"\b((i('ve| have)? already|already) (tried|did|done|do|have|know|knew|looked|applied|talked|asked)|"
+    r"(tried|did) (that|this|it|those) already|"
+    r"(that|this|it|which|your (advice|comment|suggestion)) (doesn'?t|does not|didn'?t|did not|won'?t|will not|"
+    r"wouldn'?t|isn'?t going to) (help|work|apply|solve|answer|change)|"
+    r"(not|isn'?t|wasn'?t|is not|was not) (really )?(helpful|useful|relevant|what i (asked|meant|said|was asking)|"
+    r"the (point|issue|problem|question)|an option|possible for me|my (situation|question|point))|"
+    r"you (don'?t|do not|didn'?t|did not|clearly don'?t|obviously didn'?t) (understand|get it|read|know (what|me|my))|"
+    r"did(n'?t)? you (even )?read|i (disagree|don'?t agree|do not agree|never said|didn'?t say|did not say|didn'?t ask|"
+    r"did not ask|wasn'?t asking)|(that'?s|that is|this is|you'?re|you are|it'?s) (just )?(not true|wrong|incorrect|"
+    r"not correct|not the case|bad advice|terrible advice|not how|missing the point|misunderstanding)|"
+    r"easier said than done|doesn'?t apply|does not apply|missed the point|(thanks?|thank you) any ?ways?|"
+    r"(thanks?|thank you) (for|4) nothing|not helpful|unhelpful|that'?s not (it|what)|no offen[cs]e,? but|"
+    r"with all due respect|i can'?t (do that|afford (that|it|to))|i cannot (do that|afford)|"
+    r"(useless|pointless|sarcastic|condescending|rude|unhelpful|patronizing) (reply|comment|answer|advice|response|"
+    r"suggestion)|what i (mean|meant) (is|was|by)|i'?m (not )?(talking|asking) about|i was (asking|talking) about|"
+    r"that'?s not what i|^\W*(no|nope|nah)[,.!]* (that'?s|it'?s|its|i|i'?m|the|but|not|you|they))"
+)
+QUESTION = r"\?"
+# An EDIT/UPDATE marker: at a line start or after a sentence, optional markdown, a number, then : or a dash.
+EDIT_MARKER = r"(?im)(^|[.!?)]\s+)[ \t>*_#~\[(]*(edit|update|upd|eta)[ \t]*#?\d*[ \t]*[*_)\]]*[ \t]*(:|-|–|—)"
+_EDIT = re.compile(EDIT_MARKER)
+_BLANK_LINE = re.compile(r"\n[ \t]*\n")
+EVIDENCE_KINDS = ("benefit", "gratitude", "agreement", "rejection", "mixed", "courtesy", "question", "other")
+
+
+def edit_segments(text: str | None) -> list[str]:
+    """The EDIT/UPDATE segments of a post text, each alone, in order.
+
+    A segment runs from its marker to the next marker or the end of the text; a segment at the top of the
+    post (nothing but other edits before it) ends at the first blank line, where the post's body begins.
+    Empty segments are dropped. Example: "EDIT: thanks all!\\n\\nMy body..." gives ["thanks all!"].
+    """
+    if not text:
+        return []
+    marks = list(_EDIT.finditer(text))
+    segments: list[str] = []
+    top = bool(marks) and not text[: marks[0].start()].strip()  # only edits so far: the body has not begun
+    for i, mark in enumerate(marks):
+        following = marks[i + 1] if i + 1 < len(marks) else None  # keeps the sentence end it follows
+        end = following.start() + len(following.group(1).rstrip()) if following else len(text)
+        segment = text[mark.end() : end]
+        if top and (blank := _BLANK_LINE.search(segment)):
+            segment, top = segment[: blank.start()], False
+        if segment := segment.strip().lstrip("*_~ ").strip():
+            segments.append(segment)
+    return segments
 
 
 def score_sentiment(con: duckdb.DuckDBPyConnection, query: str, table: str, scorer: Scorer) -> None:
@@ -42,14 +140,69 @@ def score_sentiment(con: duckdb.DuckDBPyConnection, query: str, table: str, scor
         con.unregister("_scores")
 
 
+def evidence_sql(text: str) -> str:
+    """SQL for the kind of evidence (one of EVIDENCE_KINDS) an OP reply `text` gives about the comment."""
+    low = f"lower({text})"
+    cleaned = f"regexp_replace({low}, {literal(NOT_GRATITUDE)}, ' ', 'g')"
+
+    def has(pattern: str, column: str = cleaned) -> str:
+        return f"regexp_matches({column}, {literal(pattern)})"
+
+    positive = f"({has(GRATITUDE)} OR {has(BENEFIT)} OR {has(AGREEMENT)})"
+    return f"""CASE
+        WHEN {text} IS NULL THEN NULL
+        WHEN {has(REJECTION, low)} AND {positive} THEN 'mixed'
+        WHEN {has(REJECTION, low)} THEN 'rejection'
+        WHEN {has(BENEFIT)} THEN 'benefit'
+        WHEN {has(GRATITUDE)} AND {has(COURTESY)} THEN 'courtesy'
+        WHEN {has(GRATITUDE)} THEN 'gratitude'
+        WHEN {has(AGREEMENT)} THEN 'agreement'
+        WHEN regexp_matches({text}, {literal(QUESTION)}) THEN 'question'
+        ELSE 'other' END"""
+
+
+def op_signal_sql(cfg: BuildConfig, kind: str, text: str, compound: str) -> str:
+    """SQL for op_signal (0-1) from the evidence kind, the reply text and its sentiment compound (-1..1)."""
+    s = float(cfg.sentiment_strength)
+    grateful = f"regexp_matches(regexp_replace(lower({text}), {literal(NOT_GRATITUDE)}, ' ', 'g'), {literal(GRATITUDE)})"
+    positive = f"""least(1.0, greatest(0.0, CASE {kind}
+        WHEN 'benefit' THEN {cfg.benefit_strength} + (CASE WHEN {grateful} THEN {cfg.gratitude_bonus} ELSE 0 END)
+        ELSE {cfg.gratitude_strength} END + {s} * coalesce({compound}, 0)))"""
+    negative = f"least(1.0, greatest(0.0, {cfg.rejection_strength} - {s} * coalesce({compound}, 0)))"
+    return f"""CASE WHEN {kind} IS NULL THEN NULL
+        WHEN {kind} IN ('benefit', 'gratitude') THEN 0.5 + {positive} / 2
+        WHEN {kind} = 'rejection' THEN 0.5 - {negative} / 2
+        ELSE 0.5 END"""
+
+
+def _edit_texts(con: duckdb.DuckDBPyConnection) -> None:
+    """Create `post_edit_text(post_id, edit_text)`: each kept post's edit segments, joined by blank lines."""
+    rows = con.execute(
+        f"SELECT post_id, selftext FROM kept_posts WHERE regexp_matches(selftext, {literal(EDIT_MARKER)}) "
+        "ORDER BY post_id"
+    ).fetchall()
+    ids, texts = [], []
+    for post_id, selftext in rows:
+        if segments := edit_segments(selftext):
+            ids.append(post_id)
+            texts.append("\n\n".join(segments))
+    con.register(
+        "_edits", pa.table({"post_id": pa.array(ids, pa.string()), "edit_text": pa.array(texts, pa.string())})
+    )
+    try:
+        con.execute("CREATE OR REPLACE TABLE post_edit_text AS SELECT * FROM _edits")
+    finally:
+        con.unregister("_edits")
+
+
 def compute(con: duckdb.DuckDBPyConnection, cfg: BuildConfig) -> None:
     """Create `comment_signals` (one row per kept top-level comment) and `post_signals`."""
     scorer = load_scorer(cfg.sentiment)
-    con.execute(f"""
+    _edit_texts(con)
+    con.execute("""
         CREATE OR REPLACE TABLE post_feedback_text AS
-        SELECT p.post_id, concat_ws('\n\n', nullif(trim(regexp_extract(p.selftext, {literal(EDIT_TEXT)}, 1)), ''),
-                                     o.text) AS feedback_text
-        FROM kept_posts p LEFT JOIN (
+        SELECT p.post_id, concat_ws('\n\n', e.edit_text, o.text) AS feedback_text
+        FROM kept_posts p LEFT JOIN post_edit_text e ON e.post_id = p.post_id LEFT JOIN (
             SELECT s.post_id, string_agg(b.body, '\n\n' ORDER BY s.created_utc, s.id) AS text
             FROM comment_status s JOIN comments b ON b.id = s.id
             WHERE s.top_level AND s.drop_reason = 'by_op' GROUP BY s.post_id) o
@@ -67,27 +220,31 @@ def compute(con: duckdb.DuckDBPyConnection, cfg: BuildConfig) -> None:
         scorer,
     )
     g = float(cfg.no_gratitude_weight)
+    cleaned = f"regexp_replace(lower(f.feedback_text), {literal(NOT_GRATITUDE)}, ' ', 'g')"
     con.execute(f"""
         CREATE OR REPLACE TABLE post_signals AS
-        SELECT f.post_id,
+        SELECT f.post_id, f.feedback_text,
                CASE WHEN s.compound IS NULL THEN NULL
-                    ELSE (CASE WHEN regexp_matches(f.feedback_text, {literal(GRATITUDE)}) THEN 1.0 ELSE {g} END)
+                    ELSE (CASE WHEN regexp_matches({cleaned}, {literal(GRATITUDE)}) THEN 1.0 ELSE {g} END)
                          * s.compound END AS post_feedback
         FROM post_feedback_text f LEFT JOIN feedback_sentiment s ON s.key = f.post_id""")
     con.execute(f"""
         CREATE OR REPLACE TABLE comment_signals AS
-        SELECT c.comment_id,
+        WITH evidence AS (
+            SELECT c.*, {evidence_sql("c.op_reply_text")} AS op_evidence, s.compound AS op_compound
+            FROM top_comments c LEFT JOIN op_sentiment s ON s.key = c.comment_id)
+        SELECT c.comment_id, c.score,
                count(c.score) OVER w AS scored_in_post,
                CASE WHEN c.score IS NULL THEN NULL
                     WHEN count(c.score) OVER w < 2 THEN 0.5
                     ELSE ((rank() OVER ws - 1) + 0.5 * (count(c.score) OVER wt - 1))
                          / (count(c.score) OVER w - 1) END AS reception,
-               CASE WHEN c.op_reply_text IS NULL THEN NULL
-                    ELSE (1 + (CASE WHEN regexp_matches(c.op_reply_text, {literal(GRATITUDE)}) THEN 1.0 ELSE {g} END)
-                              * s.compound) / 2 END AS op_signal,
-               ps.post_feedback
-        FROM top_comments c
-        LEFT JOIN op_sentiment s ON s.key = c.comment_id
+               c.op_evidence,
+               {op_signal_sql(cfg, "c.op_evidence", "c.op_reply_text", "c.op_compound")} AS op_signal,
+               ps.post_feedback,
+               ps.feedback_text IS NOT NULL AND c.author IS NOT NULL
+                 AND strpos(lower(ps.feedback_text), 'u/' || lower(c.author)) > 0 AS feedback_names_author
+        FROM evidence c
         LEFT JOIN post_signals ps ON ps.post_id = c.post_id
         WINDOW w AS (PARTITION BY c.post_id),
                ws AS (PARTITION BY c.post_id, c.score IS NULL ORDER BY c.score),

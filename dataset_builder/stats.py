@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +34,15 @@ def compute_stats(folder: Path) -> dict[str, Any]:
                 con.execute("SELECT label, count(*) FROM read_parquet(?) GROUP BY 1", [files]).fetchall()
             )
             stats["label_balance"][split] = {"not_effective": counts.get(0, 0), "effective": counts.get(1, 0)}
+    if files := _files(folder, "effective_support"):
+        stats["label_confidence"] = confidence_distribution(con, files)
+        stats["label_sources"] = dict(
+            con.execute(
+                "SELECT label_source || ' -> ' || CASE label WHEN 1 THEN 'effective' ELSE 'not_effective' END, "
+                "count(*) FROM read_parquet(?) GROUP BY 1 ORDER BY 2 DESC, 1",
+                [files],
+            ).fetchall()
+        )
     for config in ("preference", "improvement", "sft"):
         files = _files(folder, config)
         if files:
@@ -74,12 +84,54 @@ def compute_stats(folder: Path) -> dict[str, Any]:
                 "SELECT subreddit, count(*) FROM read_parquet(?) GROUP BY 1 ORDER BY 2 DESC, 1", [files]
             ).fetchall()
         )
-        stats["sensitive_rows"], stats["unlabeled_comments"] = one(
+        (
+            stats["sensitive_rows"],
+            stats["unlabeled_comments"],
+            stats["comments_on_posts_not_seeking_support"],
+        ) = one(
             con,
-            "SELECT count(*) FILTER (WHERE is_sensitive), count(*) FILTER (WHERE label IS NULL) FROM read_parquet(?)",
+            "SELECT count(*) FILTER (WHERE is_sensitive), count(*) FILTER (WHERE label IS NULL), "
+            "count(*) FILTER (WHERE NOT seeks_support) FROM read_parquet(?)",
             [files],
         )
     return stats
+
+
+CONFIDENCE_BINS = (0.0, 0.2, 0.4, 0.6, 0.8, 1.0)
+
+
+def confidence_distribution(con: duckdb.DuckDBPyConnection, files: list[str]) -> dict[str, dict[str, Any]]:
+    """`label_confidence` per label: n, mean, quantiles and counts in CONFIDENCE_BINS (the last bin closed)."""
+    result: dict[str, dict[str, Any]] = {}
+    edges = CONFIDENCE_BINS
+    bins = ", ".join(
+        f"count(*) FILTER (WHERE label_confidence >= {lo} AND label_confidence "
+        f"{'<=' if hi == edges[-1] else '<'} {hi})"
+        for lo, hi in pairwise(edges)
+    )
+    for value, name in ((1, "effective"), (0, "not_effective")):
+        row = one(
+            con,
+            "SELECT count(*), avg(label_confidence), "
+            "quantile_cont(label_confidence, [0.1, 0.25, 0.5, 0.75, 0.9]), "
+            f"{bins} FROM read_parquet(?) WHERE label = ?",
+            [files, value],
+        )
+        n, mean, quantiles, counts = row[0], row[1], row[2], row[3:]
+        if not n:
+            continue
+        result[name] = {
+            "n": int(n),
+            "mean": round(float(mean), 4),
+            **{
+                k: round(float(q), 4)
+                for k, q in zip(("p10", "p25", "median", "p75", "p90"), quantiles, strict=True)
+            },
+            "bins": {
+                f"{lo:.1f}-{hi:.1f}": int(c) for (lo, hi), c in zip(pairwise(edges), counts, strict=True)
+            },
+        }
+    return result
 
 
 def format_stats(manifest: dict[str, Any], stats: dict[str, Any]) -> str:
@@ -103,6 +155,11 @@ def format_stats(manifest: dict[str, Any], stats: dict[str, Any]) -> str:
             f"  {split:<12} effective {counts['effective']:>8,}  not_effective {counts['not_effective']:>8,}"
             f"  ({share:.1%} effective)"
         )
+    for name, dist in stats.get("label_confidence", {}).items():
+        lines.append(
+            f"  label_confidence {name:<14} mean {dist['mean']:.2f}  p10 {dist['p10']:.2f}  median "
+            f"{dist['median']:.2f}  p90 {dist['p90']:.2f}  bins {dist['bins']}"
+        )
     lines += ["", "rows per post:"]
     for config, figures in stats["pairs_per_post"].items():
         lines.append(
@@ -120,6 +177,7 @@ def format_stats(manifest: dict[str, Any], stats: dict[str, Any]) -> str:
         lines.append(f"  r/{name:<24} {count:>10,}")
     lines.append(
         f"sensitive rows: {stats.get('sensitive_rows', 0):,}   unlabeled comments: {stats.get('unlabeled_comments', 0):,}"
+        f" (on posts not seeking support: {stats.get('comments_on_posts_not_seeking_support', 0):,})"
     )
     for kind, reasons in manifest.get("drops", {}).items():
         lines += ["", f"{kind} exclusions:"]

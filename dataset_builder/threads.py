@@ -10,6 +10,7 @@ from __future__ import annotations
 import duckdb
 
 from dataset_builder.config import BuildConfig
+from dataset_builder.signals import EDIT_MARKER
 from dataset_builder.sql import in_list, literal, one
 
 BOT_AUTHOR = r"(?i)^(automoderator|.*bot|bot[-_].*|.*[-_]bot[-_]?\d*)$"
@@ -37,6 +38,8 @@ def assemble(con: duckdb.DuckDBPyConnection, cfg: BuildConfig) -> None:
                 FROM raw_{kind})
             WHERE rn = 1""")
 
+    # PRAW-scraped dumps carry `edited: false` on every submission; the EDIT/UPDATE marker is then the only trace.
+    edit_marker = f"regexp_matches(coalesce(s.selftext, ''), {literal(EDIT_MARKER)})"
     subreddit_filter = f"s.subreddit NOT IN ({in_list(cfg.subreddits)})" if cfg.subreddits else "false"
     con.execute(f"""
         CREATE OR REPLACE TABLE post_status AS
@@ -50,8 +53,10 @@ def assemble(con: duckdb.DuckDBPyConnection, cfg: BuildConfig) -> None:
             WHEN s.distinguished = 'moderator' OR s.stickied THEN 'moderator'
             WHEN regexp_matches(s.title, {literal(SPAM_TITLE)}) THEN 'spam_or_survey'
             WHEN length(trim(s.selftext)) < {int(cfg.min_post_chars)} THEN 'too_short'
-            WHEN {str(cfg.require_edited).lower()} AND NOT s.edited THEN 'not_edited'
-            ELSE NULL END AS drop_reason
+            WHEN {str(cfg.require_edited).lower()} AND NOT coalesce(s.edited, false)
+                 AND NOT {edit_marker} THEN 'not_edited'
+            ELSE NULL END AS drop_reason,
+            CASE WHEN coalesce(s.edited, false) THEN 'flag' WHEN {edit_marker} THEN 'marker' END AS edited_by
         FROM submissions s""")
 
     comment_filter = f"c.subreddit NOT IN ({in_list(cfg.subreddits)})" if cfg.subreddits else "false"
@@ -128,7 +133,7 @@ def assemble(con: duckdb.DuckDBPyConnection, cfg: BuildConfig) -> None:
         GROUP BY 1""")
     con.execute("""
         CREATE OR REPLACE TABLE kept_posts AS
-        SELECT id AS post_id, subreddit, author, title, selftext, score, created_utc, edited
+        SELECT id AS post_id, subreddit, author, title, selftext, score, created_utc, edited, edited_by
         FROM posts WHERE drop_reason IS NULL""")
 
 
@@ -142,6 +147,8 @@ def drop_counts(con: duckdb.DuckDBPyConnection) -> dict[str, dict[str, int]]:
 
 
 def thread_counts(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
+    """Counts for the manifest; `edited_by_flag` / `edited_by_marker`: kept posts whose `edited` field is set /
+    that carry only an EDIT/UPDATE marker in their text (PRAW-scraped dumps)."""
     row = one(
         con,
         """
@@ -153,11 +160,32 @@ def thread_counts(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
                (SELECT coalesce(sum(op_reply_count), 0) FROM top_comments),
                (SELECT count(*) FROM comment_status r JOIN comment_status t
                   ON r.parent_id = 't1_' || t.id AND r.post_id = t.post_id
-                WHERE t.top_level AND r.by_op AND NOT r.is_deleted AND r.drop_reason IS NULL)""",
+                WHERE t.top_level AND r.by_op AND NOT r.is_deleted AND r.drop_reason IS NULL),
+               (SELECT count(*) FILTER (WHERE edited_by = 'flag') FROM kept_posts),
+               (SELECT count(*) FILTER (WHERE edited_by = 'marker') FROM kept_posts)""",
     )
     names = (
         "submissions_read", "submissions_unique", "comments_read", "comments_unique", "top_level_comments",
         "posts_kept", "top_level_comments_kept", "comments_with_op_reply", "op_replies_used",
-        "op_direct_replies_in_input",
+        "op_direct_replies_in_input", "edited_by_flag", "edited_by_marker",
     )  # fmt: skip
     return {name: int(value) for name, value in zip(names, row, strict=True)}
+
+
+PRESET_REQUIREMENTS = (
+    ("require_edited", "not_edited"),
+    ("drop_threads_with_deleted", "has_deleted_comments"),
+    ("require_op_reply", "no_op_reply"),
+)
+"""Selection requirements (BuildConfig field) and the drop reason each gives a post, in the order applied."""
+
+
+def requirement_drops(cfg: BuildConfig, drops: dict[str, dict[str, int]]) -> str:
+    """Which selection requirements removed how many posts, in words, e.g.
+    "require_edited removed 31,188 posts (not_edited); require_op_reply removed 2 (no_op_reply)"."""
+    parts = [
+        f"{name} removed {drops['submission'].get(reason, 0):,} posts ({reason})"
+        for name, reason in PRESET_REQUIREMENTS
+        if getattr(cfg, name)
+    ]
+    return "; ".join(parts)

@@ -1,0 +1,161 @@
+"""Which kept posts seek support: the post-level half of the label rule (version 2.0 on).
+
+A comment can only be *effective support* if its post asked for support. Celebrations, guides, announcements,
+memes, polls and "share your ..." prompts draw replies that are congratulations, thanks or banter; labeling them
+with the OP's reactions measures something else. The rule reads the post's title and text (the texts as
+ingested, before scrubbing) and gives every kept post exactly one `support_reason`, the first that applies:
+
+Not support-seeking (format markers, whatever else the text says):
+  1. `link_or_media_only`: fewer than `support_min_text_chars` characters left once URLs and markdown
+     punctuation are removed (a link, an image, a video).
+  2. `megathread`: a megathread / daily / weekly / discussion / official thread (title).
+  3. `poll_or_survey`: a poll or survey in the title, or a poll/survey link or invitation in the text.
+  4. `share_prompt`: a prompt for the community to share ("share your ...", "what's your favorite ...") (title).
+  5. `announcement`: PSA, announcement, AMA, [meta]/mod post, "Reminder:" (title).
+  6. `meme`: meme, shitpost, circlejerk, starter pack (title: "not a shitpost" in a text says nothing).
+Support-seeking:
+  7. `asks_for_help`: an explicit request for help, advice, reassurance, information or opinions anywhere in
+     title or text ("any advice", "what should I do", "need help", "should I", "how do I", "is it normal",
+     "thoughts?", "not sure whether", "can someone", "chance me").
+Not support-seeking (when no explicit request was found):
+  8. `celebration`: a title announcing an acceptance, admission, defense, graduation, offer, publication,
+     congratulations or other good news, without a question mark.
+  9. `guide_or_resource`: a title offering tips, a guide, resources, lessons learned, "things I wish I had
+     known", without a question mark or "rant"/"vent", whose text shares ("wanted to share", "here are my",
+     "hope this helps") or asks nothing.
+Support-seeking:
+  10. `expresses_distress`: the author says how they feel or that they struggle ("I feel", "I'm struggling",
+      anxious, overwhelmed, burned out, lonely, scared, guilty, having a hard time, venting / rant).
+  11. `asks_question`: any other question (a `?` in the title or text).
+Not support-seeking:
+  12. `no_request_or_distress`: none of the above (a story, an opinion, a statement, news).
+
+Comments on posts that do not seek support stay in `comments` with a null label when
+`label_only_support_seeking` is set (the default); the manifest counts them. All of it is SQL (RE2 regular
+expressions, lowercased text), like the rest of the relational steps.
+"""
+
+from __future__ import annotations
+
+import duckdb
+
+from dataset_builder.config import BuildConfig
+from dataset_builder.sql import literal, one
+
+URL = r"(https?://|www\.)\S+|\[([^\]]*)\]\([^)]*\)"
+MARKDOWN = r"[\s\*_#>~`\[\]\(\)|-]+"
+MEGATHREAD = r"\b(megathread|mega thread|daily thread|weekly thread|monthly thread|discussion thread|official thread|q&a thread)\b"
+POLL_TITLE = r"\b(poll|polls|survey|questionnaire|straw ?poll)\b"
+POLL_TEXT = r"\b(strawpoll|straw poll|forms\.gle|docs\.google\.com/forms|surveymonkey|qualtrics|take (my|our|this|a short|a quick) (survey|poll|questionnaire)|fill out (my|our|this|a short|a quick) (survey|form|questionnaire))"
+SHARE_PROMPT = r"(^|[^a-z])(share|post|drop|list|show us|tell us|show off) (your|yours|us your|all your)\b|\bwhat('s| is| are|re) your (favorite|favourite|best|worst|most)\b"
+ANNOUNCEMENT = (
+    r"(^|[\[(\s])(psa|announcement|announcing|ama|ask me anything)([\])\s:!.,-]|$)|"
+    r"\[(meta|mod|mod post|announcement)\]|^(meta|mod post|reminder)\s*:"
+)
+MEME = r"\b(meme|memes|shitpost|shitposting|shit post|circlejerk|starter pack)\b"
+HELP_REQUEST = (
+    r"\b(any advice|need (some |any |your )?(advice|help|input|guidance|opinions?|suggestions?)|"
+    r"(looking for|seeking|want|would (love|like|appreciate)) (some |any |your )?(advice|help|input|guidance|opinions?|suggestions?|tips|feedback)|"
+    r"advice (please|needed|wanted|on|for|about)|please help|help me|help!|can (someone|anyone|you) help|"
+    r"what (should|do|can|would) (i|we) do|what would you do|(should|can|do) i\b|how (do|can|should) i\b|"
+    r"any (tips|suggestions|recommendations|ideas|thoughts|input)|is (it|this) (normal|ok|okay|bad|too late|weird)|"
+    r"am i (the only|overreacting|crazy|wrong|screwed|doomed|normal)|does anyone (else|have|know)|has anyone|"
+    r"any ?one else|thoughts\?|opinions\?|chance me|chances\?|reassurance|words of (advice|encouragement|wisdom)|"
+    r"any (solutions?|help|recommendations?)|how (should|would|do|can) (one|you|u|we)\b|(want|wanted|like) to know|"
+    r"wondering|curious (if|whether|about|what|how)|not sure (if|whether|what|how|where|which)|"
+    r"(don'?t|do not|didn'?t) know (what|how|if|whether|where|which)|idk|confused|unsure|which (one|is better|should)|"
+    r"(give|send|requesting|request) (me )?(some |any )?(tips|advice|feedback|suggestions)|proofread|"
+    r"(can|could|would|will) (someone|anyone|somebody|you guys|y'?all))"
+)
+CELEBRATION = (
+    r"\b(i got in|got (in|accepted|admitted|the job|an offer|the offer|a scholarship|a full ride)|congrat\w*|"
+    r"got (a|an|my|the) (\w+ )?(job|offer|position|internship|scholarship|acceptance|fellowship|grant)|"
+    r"(was|were|got|been|am|is|i'?m) (accepted|admitted|published|approved|funded|awarded|hired)|"
+    r"(i'?m|i am|we'?re) (accepted|admitted|committed)\b|accepted (to|into|at)|admitted (to|into)|"
+    r"committed to|i did it|we did it|good news|great news|celebrat\w*|passed (my|the)|"
+    r"(i|just|successfully) defended|i graduated|just graduated|finally graduated|finally (done|finished|over)|"
+    r"so (happy|excited|proud)|dream school|thank you (all|everyone|r/)|"
+    r"(a |an )?appreciation post|success story|shout ?out)"
+)
+SHARING = (
+    r"\b((want|wanted|thought i'?d|going|like) to share|here (are|is) (my|some|a)|i('ve| have) (compiled|made|put "
+    r"together|created|written)|hope (this|it) helps|for (anyone|those|people) (who|that|wondering|applying))"
+)
+VENT = r"\b(rant|ranting|vent|venting)\b"
+GUIDE = (
+    r"\b(guide|tips|tip:|resources?|lessons? (i )?learned|things i wish i (had )?known?|advice (to|for) "
+    r"(incoming|new|future|prospective|anyone|those|all|freshmen|juniors|seniors)|how i (got|went|made|did|managed)|"
+    r"a list of|master ?list|my experience with|review of|(free|useful|helpful) (tool|website|app|resource))"
+)
+DISTRESS = (
+    r"\b(i feel|i felt|(i'?m|i am|been|keep|still) feeling|feel(ing)? (so )?(low|down|sad|awful|terrible|bad|empty|"
+    r"stuck|worthless|useless|numb|like a failure|like giving up)|sad|struggl\w*|anxious|anxiety|depress\w*|stress(ed|ful)?|overwhelm\w*|"
+    r"burn(ed|t)? ?out|exhausted|lonely|alone|isolated|scared|afraid|terrified|worried|worry|panic\w*|"
+    r"hopeless|helpless|lost|crying|cried|miserable|hate (my|myself|this)|can'?t (cope|handle|sleep|focus|"
+    r"do this|take it)|failing|failed|rejected|vent|venting|rant|ranting|breaking down|falling apart|"
+    r"give up|giving up|imposter|impostor|insecure|ashamed|embarrassed|heartbroken|devastated|upset|frustrat\w*|"
+    r"guilt\w*|drop(ping)? out|hate|sucks|(having|have|had) (a )?(trouble|hard time|difficult time|rough time)|regret\w*|desperate|suicid\w*|mental health|therapy|therapist)\b"
+)
+
+
+def support_sql(cfg: BuildConfig, title: str = "title", text: str = "selftext") -> str:
+    """SQL `(seeks_support, support_reason)` expressions over columns `title` and `text` of one post."""
+    whole = f"lower(coalesce({title}, '') || '\n' || coalesce({text}, ''))"
+    low_title = f"lower(coalesce({title}, ''))"
+    low_text = f"lower(coalesce({text}, ''))"
+    stripped = (
+        f"length(regexp_replace(regexp_replace(coalesce({text}, ''), {literal(URL)}, '\\2', 'g'), "
+        f"{literal(MARKDOWN)}, '', 'g'))"
+    )
+
+    title_asks = f"strpos({low_title}, '?') > 0"
+
+    def m(column: str, pattern: str) -> str:
+        return f"regexp_matches({column}, {literal(pattern)})"
+
+    reason = f"""CASE
+        WHEN {stripped} < {int(cfg.support_min_text_chars)} THEN 'link_or_media_only'
+        WHEN {m(low_title, MEGATHREAD)} THEN 'megathread'
+        WHEN {m(low_title, POLL_TITLE)} OR {m(low_text, POLL_TEXT)} THEN 'poll_or_survey'
+        WHEN {m(low_title, SHARE_PROMPT)} THEN 'share_prompt'
+        WHEN {m(low_title, ANNOUNCEMENT)} THEN 'announcement'
+        WHEN {m(low_title, MEME)} THEN 'meme'
+        WHEN {m(whole, HELP_REQUEST)} THEN 'asks_for_help'
+        WHEN {m(low_title, CELEBRATION)} AND NOT {title_asks} THEN 'celebration'
+        WHEN {m(low_title, GUIDE)} AND NOT {title_asks} AND NOT {m(low_title, VENT)}
+             AND ({m(low_text, SHARING)} OR strpos({low_text}, '?') = 0) THEN 'guide_or_resource'
+        WHEN {m(whole, DISTRESS)} THEN 'expresses_distress'
+        WHEN strpos({whole}, '?') > 0 THEN 'asks_question'
+        ELSE 'no_request_or_distress' END"""
+    return reason
+
+
+SEEKING_REASONS = ("asks_for_help", "expresses_distress", "asks_question")
+
+
+def compute(con: duckdb.DuckDBPyConnection, cfg: BuildConfig) -> None:
+    """Create `post_support(post_id, seeks_support, support_reason)`, one row per row of `kept_posts`."""
+    seeking = ", ".join(literal(r) for r in SEEKING_REASONS)
+    con.execute(f"""
+        CREATE OR REPLACE TABLE post_support AS
+        SELECT post_id, support_reason IN ({seeking}) AS seeks_support, support_reason
+        FROM (SELECT post_id, {support_sql(cfg)} AS support_reason FROM kept_posts)""")
+
+
+def summary(con: duckdb.DuckDBPyConnection) -> dict[str, object]:
+    """The manifest's `support_seeking` section: kept posts seeking support or not, kept top-level comments on
+    posts that do not (left unlabeled when `label_only_support_seeking`), and posts by `support_reason`."""
+    seeking, not_seeking, comments = one(
+        con,
+        """
+        SELECT count(*) FILTER (WHERE seeks_support), count(*) FILTER (WHERE NOT seeks_support),
+               (SELECT count(*) FROM top_comments c JOIN post_support s USING (post_id) WHERE NOT s.seeks_support)
+        FROM post_support""",
+    )
+    reasons = con.sql("SELECT support_reason, count(*) FROM post_support GROUP BY 1 ORDER BY 1").fetchall()
+    return {
+        "posts_seeking_support": int(seeking),
+        "posts_not_seeking_support": int(not_seeking),
+        "comments_on_posts_not_seeking_support": int(comments),
+        "posts_by_reason": {reason: int(n) for reason, n in reasons},
+    }

@@ -1,0 +1,70 @@
+"""Label rule 2.0 and the paper preset on real reddit-college dumps (skipped without ../shared/data). Slow.
+
+The label is scored against the committed label-audit judgments (benchmarks/label_audit/: one careful reader,
+a stratified sample of 600 kept top-level comments): the targets of issue 8 are precision(effective) >= 0.90
+and precision(not_effective) >= 0.85, weighted back to the population of kept top-level comments.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import importlib.util
+import json
+from pathlib import Path
+
+import pytest
+
+from dataset_builder.config import BuildConfig
+from dataset_builder.pipeline import build
+
+pytestmark = pytest.mark.slow
+KEY = b"real-data-label-test-key"
+AUDIT = Path(__file__).resolve().parents[2] / "benchmarks" / "label_audit"
+# The audit matches items by raw Reddit id; where the builder hashes ids by default, keep them for this test.
+RAW_IDS = (
+    {"keep_reddit_ids": True}
+    if "keep_reddit_ids" in {f.name for f in dataclasses.fields(BuildConfig)}
+    else {}
+)
+
+
+def _score_module():
+    spec = importlib.util.spec_from_file_location("label_audit_score", AUDIT / "score.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope="module")
+def audited(shared_data: Path, tmp_path_factory: pytest.TempPathFactory) -> dict:
+    out = tmp_path_factory.mktemp("college-labels") / "redditess"
+    build(BuildConfig(inputs=[shared_data / "reddit-college"], out=out, **RAW_IDS), key=KEY)
+    score = _score_module()
+    judgments = score.load_judgments(AUDIT / "judgments.csv")
+    strata = json.loads((AUDIT / "strata.json").read_text())
+    return score.score(score.load_build(out), judgments, strata, n_boot=200, seed=0)
+
+
+def test_audit_precision_meets_the_targets(audited: dict) -> None:
+    effective, not_effective = audited["precision_effective"], audited["precision_not_effective"]
+    assert effective["n"] >= 60 and not_effective["n"] >= 40  # enough judged labels to mean something
+    assert effective["weighted"] >= 0.90, effective
+    assert not_effective["weighted"] >= 0.85, not_effective
+
+
+def test_audit_share_labeled_and_balance(audited: dict) -> None:
+    figures = audited["build"]
+    # Measured 7.2% with rule 2.0 (issue 8 targets 10%; README "How comments are labeled" explains the
+    # gap): this guards against precision bought by labeling ever less.
+    assert figures["share_labeled"] >= 0.065, figures
+    assert 0.6 <= figures["share_effective_of_labeled"] <= 0.85, figures  # no longer 89% one class
+    assert audited["labeled_on_non_support_posts"] <= 25
+
+
+def test_paper_preset_builds_on_a_praw_dump(shared_data: Path, tmp_path: Path) -> None:
+    cfg = BuildConfig(inputs=[shared_data / "reddit-college"], out=tmp_path / "paper", preset="paper")
+    manifest = build(cfg.with_preset(), key=KEY)
+    counts = manifest["counts"]
+    assert counts["edited_by_flag"] == 0  # PRAW-scraped: `edited` is false everywhere
+    assert counts["edited_by_marker"] == counts["posts_kept"] > 300  # 412 measured
+    assert manifest["drops"]["submission"]["not_edited"] > 25_000
