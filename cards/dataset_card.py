@@ -27,8 +27,9 @@ CONFIG_DESCRIPTIONS = {
     "preference": "Conversational chosen / rejected replies to one post (`votes` pairs after SHP, "
     "`label` pairs effective vs not effective). For DPO of a Generation Model.",
     "sft": "System + post + an effective reply as `messages`. For supervised fine-tuning.",
-    "improvement": "A draft reply and a better-received reply on the same post that say the same thing. "
-    "For an Improvement Model that revises a human draft.",
+    "improvement": "**Experimental.** A draft reply and its revision: a better-received reply to the same post, "
+    "written after the draft, that says the same thing (`similar_reply`), or the earlier and later text of "
+    "one edited comment (`self_edit`). For an Improvement Model that revises a human draft.",
 }
 
 # Parameter keys are grouped for the card by the first rule whose words occur in the key.
@@ -397,6 +398,34 @@ def card_context(manifest: Mapping[str, Any]) -> dict[str, Any]:
         "changelog": changelog,
         "default_config": loadable_configs(manifest)[0]["config_name"],
         **_figures(manifest),
+        **_training_rows(manifest),
+    }
+
+
+def _training_rows(manifest: Mapping[str, Any]) -> dict[str, Any]:
+    """The training configs' quality rules: what each removed, the length figures, the intent check."""
+    training = manifest.get("training_rows") or {}
+    drops = training.get("drops") or {}
+    rows = [
+        [f"`{kind}`", reason, n]
+        for kind, reasons in drops.items()
+        for reason, n in sorted((reasons or {}).items(), key=lambda kv: (kv[0] != "kept", -kv[1]))
+    ]
+    stats = manifest.get("stats") or {}
+    longer = stats.get("chosen_longer_share") or {}
+    params = manifest.get("parameters") or {}
+    return {
+        "training_drops_table": table(["rows", "kept or removed by", "candidates"], rows) if rows else "",
+        "chosen_longer_table": table(
+            ["pair source", "chosen reply longer"], [[k, f"{v:.1%}"] for k, v in longer.items()]
+        )
+        if longer
+        else "",
+        "improvement_sources": stats.get("improvement_sources") or {},
+        "similarity_method": training.get("similarity_method"),
+        "min_similarity": training.get("min_similarity"),
+        "system_prompt": params.get("system_prompt"),
+        "improve_system_prompt": params.get("improve_system_prompt"),
     }
 
 

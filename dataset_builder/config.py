@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from dataset_builder.prompts import IMPROVE_SYSTEM_PROMPT, SYSTEM_PROMPT
+
 LABEL_RULE_VERSION = "2.0"
 CONFIG_NAMES = ("effective_support", "comments", "preference", "sft", "improvement")
 SPLITS = ("train", "validation", "test")
@@ -131,6 +133,29 @@ class BuildConfig:
             "help": "Sentiment scorer: `vader` (VADER lexicon, bundled) or `module:function` (a hook)."
         },
     )
+    # eligibility of the training configs (preference, sft, improvement)
+    min_reply_chars: int = field(
+        default=100,
+        metadata={
+            "help": "Minimum reply length (characters, privacy placeholders removed) of an sft reply and of "
+            "both sides of a preference or improvement pair."
+        },
+    )
+    max_post_chars: int = field(
+        default=8000, metadata={"help": "Posts with a longer text (megathreads) feed no training config."}
+    )
+    max_post_comments: int = field(
+        default=150,
+        metadata={"help": "Posts with more kept top-level comments (megathreads) feed no training config."},
+    )
+    max_sft_rows_per_post: int = field(default=5, metadata={"help": "At most this many sft rows per post."})
+    system_prompt: str = field(
+        default=SYSTEM_PROMPT,
+        metadata={"help": "System turn of the `preference` and `sft` prompts (name your community's kind)."},
+    )
+    improve_system_prompt: str = field(
+        default=IMPROVE_SYSTEM_PROMPT, metadata={"help": "System turn of the `improvement` prompts."}
+    )
     # preference pairs (SHP rules)
     post_min_score: int = field(
         default=2, metadata={"help": "SHP uses 10; small support communities need less."}
@@ -141,12 +166,37 @@ class BuildConfig:
     max_label_pairs_per_post: int = field(
         default=5, metadata={"help": "At most this many label pairs per post."}
     )
+    min_chosen_length_ratio: float = field(
+        default=0.5,
+        metadata={
+            "help": "A votes pair needs len(chosen) >= this x len(rejected): votes reward one-liners and jokes "
+            "over fuller replies."
+        },
+    )
+    length_balanced_votes: bool = field(
+        default=False,
+        metadata={
+            "help": "Keep as many votes pairs whose chosen reply is shorter as pairs whose chosen is longer "
+            "(a seeded subsample of the larger group), so length cannot predict the preference."
+        },
+    )
     # improvement pairs
     similarity: str = field(
-        default="lexical",
-        metadata={"help": "lexical (word-set Jaccard, no model) or encoder (MiniLM cosine; imports torch)."},
+        default="auto",
+        metadata={
+            "help": "auto (the encoder when installed, else lexical with a warning), encoder (MiniLM cosine; "
+            "imports torch) or lexical (word-set Jaccard, no model)."
+        },
     )
-    min_similarity: float = field(default=0.3, metadata={"help": "Similarity a draft/revision pair needs."})
+    min_similarity: float | None = field(
+        default=None,
+        metadata={
+            "help": "Similarity a draft/revision pair needs (default: 0.6 with the encoder, 0.3 lexical)."
+        },
+    )
+    min_improvement_words: int = field(
+        default=20, metadata={"help": "Both the draft and the revision need at least this many words."}
+    )
     improvement_max_candidates: int = field(
         default=30, metadata={"help": "Only the top-scored N comments of a post are compared."}
     )
@@ -169,8 +219,8 @@ class BuildConfig:
             )
         if not 0 <= self.validation_fraction + self.test_fraction < 1:
             raise ValueError("validation_fraction + test_fraction must be in [0, 1)")
-        if self.similarity not in ("lexical", "encoder"):
-            raise ValueError(f"similarity must be `lexical` or `encoder`, not {self.similarity!r}")
+        if self.similarity not in ("auto", "lexical", "encoder"):
+            raise ValueError(f"similarity must be `auto`, `lexical` or `encoder`, not {self.similarity!r}")
 
     def with_preset(self, explicit: set[str] | frozenset[str] = frozenset()) -> BuildConfig:
         """Apply the preset's defaults to every field the user did not set explicitly."""
@@ -185,6 +235,9 @@ class BuildConfig:
         data["label_rule_version"] = LABEL_RULE_VERSION
         return data
 
+
+# Default similarity floor of an improvement pair, per method (MiniLM cosine; word-set Jaccard).
+MIN_SIMILARITY = {"encoder": 0.6, "lexical": 0.3}
 
 PRESETS: dict[str, dict[str, Any]] = {
     "kit": {},

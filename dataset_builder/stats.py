@@ -62,6 +62,22 @@ def compute_stats(folder: Path) -> dict[str, Any]:
                 "SELECT pair_source, count(*) FROM read_parquet(?) GROUP BY 1 ORDER BY 1", [files]
             ).fetchall()
         )
+    if files := _files(folder, "preference"):
+        # Share of pairs whose chosen reply is longer (characters): votes favour length or its opposite.
+        stats["chosen_longer_share"] = {
+            source: round(float(share), 4)
+            for source, share in con.execute(
+                "SELECT pair_source, avg((length(chosen[1].content) > length(rejected[1].content))::INT) "
+                "FROM read_parquet(?) GROUP BY 1 ORDER BY 1",
+                [files],
+            ).fetchall()
+        }
+    if files := _files(folder, "improvement"):
+        stats["improvement_sources"] = dict(
+            con.execute(
+                "SELECT pair_source, count(*) FROM read_parquet(?) GROUP BY 1 ORDER BY 1", [files]
+            ).fetchall()
+        )
     if files := _files(folder, "comments"):
         stats["subreddits"] = dict(
             con.execute(
@@ -151,6 +167,11 @@ def format_stats(manifest: dict[str, Any], stats: dict[str, Any]) -> str:
         )
     if stats.get("pair_sources"):
         lines.append(f"  preference pair sources: {stats['pair_sources']}")
+    if stats.get("chosen_longer_share"):
+        shares = ", ".join(f"{k} {v:.1%}" for k, v in stats["chosen_longer_share"].items())
+        lines.append(f"  preference pairs whose chosen reply is longer: {shares}")
+    if stats.get("improvement_sources"):
+        lines.append(f"  improvement pair sources: {stats['improvement_sources']}")
     lines += ["", "subreddits (comments config):"]
     for name, count in list(stats.get("subreddits", {}).items())[:20]:
         lines.append(f"  r/{name:<24} {count:>10,}")
@@ -161,6 +182,15 @@ def format_stats(manifest: dict[str, Any], stats: dict[str, Any]) -> str:
     for kind, reasons in manifest.get("drops", {}).items():
         lines += ["", f"{kind} exclusions:"]
         lines += [f"  {reason:<24} {count:>10,}" for reason, count in reasons.items()]
+    training = manifest.get("training_rows", {})
+    for config, reasons in training.get("drops", {}).items():
+        if reasons:
+            lines += ["", f"{config} candidates (kept or the rule that removed them):"]
+            lines += [f"  {reason:<28} {count:>10,}" for reason, count in reasons.items()]
+    if training.get("similarity_method"):
+        lines.append(
+            f"improvement intent check: {training['similarity_method']} similarity >= {training['min_similarity']}"
+        )
     rejected = manifest.get("rejected", {})
     lines += ["", f"rejected input records: {rejected.get('count', 0):,} {rejected.get('by_reason', {})}"]
     return "\n".join(lines)

@@ -5,7 +5,8 @@ comes from Reddit. It contains: OP thanks and OP disagreement, edited posts with
 deleted and removed content, bots, a moderator sticky, an NSFW post, nested reply chains, orphan
 comments, duplicates (the later `retrieved_on` wins), crisis language, emails / URLs / phone numbers /
 u/ mentions / plain usernames to scrub, the real dumps' type quirks (string `created_utc`, null
-`score`, missing `is_submitter`), paraphrased draft/revision comments, and one malformed line.
+`score`, missing `is_submitter`), paraphrased draft/revision comments, comments retrieved twice with
+edited text (self-edits), and one malformed line.
 """
 
 from __future__ import annotations
@@ -79,18 +80,20 @@ SUPPORTIVE = [
     "the 5-4-3-2-1 grounding exercise, and I still use it when things get bad.",
 ]
 DISMISSIVE = [
-    "Just stop overthinking it, everyone has problems.",
-    "This happens to everybody, you will get over it.",
-    "Have you tried just being more positive? It is all in your head.",
-    "Sounds like you are making it a bigger deal than it is.",
+    "Just stop overthinking it, everyone has problems and most people deal with them without posting online.",
+    "This happens to everybody, you will get over it. I don't see why this needs a whole post, honestly.",
+    "Have you tried just being more positive? It is all in your head and you are making it worse for yourself.",
+    "Sounds like you are making it a bigger deal than it is. Plenty of people have it harder and cope fine.",
 ]
 DRAFTS = [
-    ("Have you tried talking to someone about the {topic}?",
-     "Have you tried talking to someone about the {topic}? A counselor helped me a lot when mine started, "
-     "and breathing exercises helped too. You deserve support with this."),
-    ("Maybe write down your thoughts about {topic} before bed.",
-     "Maybe write down your thoughts about {topic} before bed. Journaling gave my worries somewhere to go, "
-     "and I slept better after a couple of weeks. Sending you strength."),
+    ("Have you tried talking to someone about the {topic}? I know it is hard to start, but it can help more "
+     "than you expect.",
+     "Have you tried talking to someone about the {topic}? I know it is hard to start, but a counselor helped "
+     "me a lot when mine started, and breathing exercises helped too. You deserve support with this."),
+    ("Maybe write down your thoughts about {topic} before bed. It sounds simple, but it gave my worries "
+     "somewhere to go.",
+     "Maybe write down your thoughts about {topic} before bed. It sounds simple, but journaling gave my worries "
+     "somewhere to go, and I slept better after a couple of weeks. Sending you strength."),
 ]  # fmt: skip
 CLOSINGS = [
     "Hang in there.", "Take care of yourself.", "Wishing you well.", "Sending a hug.", "One day at a time.",
@@ -209,6 +212,12 @@ def write_sample(out: Path, seed: int = 0, n_posts: int = 120) -> list[Path]:
                 d = comment(post_id, f"t3_{post_id}", author, draft.format(topic=topic), t, 1, **extra)
                 r = comment(post_id, f"t3_{post_id}", _user(200 + p % 50), revision.format(topic=topic), t + 900,
                             rng.randint(8, 30), **extra)  # fmt: skip
+                if (
+                    p % 6 == 0
+                ):  # an earlier retrieval of the revision, before its author edited it: a self-edit
+                    first = json.loads(writer.comments[-1])
+                    writer.comments.insert(len(writer.comments) - 1, json.dumps(first | {
+                        "body": draft.format(topic=topic), "score": 1, "retrieved_on": t + 1_000}))  # fmt: skip
                 comment(
                     post_id,
                     f"t1_{r}",

@@ -28,7 +28,14 @@ from typing import Any
 
 from trl import DPOConfig, DPOTrainer, ModelConfig, get_peft_config, get_quantization_config
 
-from training.data import load_splits, to_preference_rows
+from training.data import (
+    TrainRowArguments,
+    fit_to_length,
+    load_splits,
+    select_pair_sources,
+    to_preference_rows,
+    train_subset,
+)
 from training.models import load_tokenizer, model_init_kwargs, resolve_model_path
 from training.recipe import KitScriptArguments, parse_recipe, resolved_config
 from training.run import exit_on_input_error, finish_run, last_checkpoint, run_record, setup_run
@@ -39,9 +46,16 @@ DPO_CONFIGS = ("preference", "improvement")
 
 
 @dataclass
-class DPOScriptArguments(KitScriptArguments):
+class DPOScriptArguments(KitScriptArguments, TrainRowArguments):
     """TRL's ScriptArguments with the RedditESS defaults and the stage chaining."""
 
+    pair_sources: list[str] | None = field(
+        default=None,
+        metadata={
+            "help": "Train only on pairs with these `pair_source` values (preference: votes, label; improvement: "
+            "similar_reply, self_edit); default all. The RedditESS recipe trains on label pairs."
+        },
+    )
     dataset_config: str | None = field(
         default="preference",
         metadata={"help": "`preference` (GM), `improvement` (IM); none for a loose file of DPO2 pairs."},
@@ -119,11 +133,25 @@ def main(
     data = load_splits(
         script_args.dataset_name, script_args.dataset_config, splits, expected_config="preference"
     )
-    rows = {
-        name: to_preference_rows(ds, fold_system=script_args.fold_system_turn) for name, ds in data.items()
+    data = {
+        name: select_pair_sources(ds, script_args.pair_sources, where=f"{script_args.dataset_name} [{name}]")
+        for name, ds in data.items()
     }
+    train_split = script_args.dataset_train_split
+    data[train_split] = train_subset(
+        data[train_split], script_args.train_subset_size, script_args.train_subset_seed
+    )
     policy, base, peft_config = load_policy(parent, model_args, training_args)
     tokenizer = load_tokenizer(str(parent))
+    rows, fitted = {}, {}
+    for name, ds in data.items():
+        rows[name], fitted[name] = fit_to_length(
+            to_preference_rows(ds, fold_system=script_args.fold_system_turn),
+            tokenizer,
+            training_args.max_length,
+            script_args.overlong_rows,
+            where=name,
+        )
     resume_from = last_checkpoint(training_args)
     eval_dataset = rows[script_args.dataset_test_split] if evaluating else None
     trainer = DPOTrainer(
@@ -142,7 +170,12 @@ def main(
         eval_split=script_args.dataset_test_split if evaluating else None,
         parent_adapter=str(parent.resolve()),
         world_size=trainer.accelerator.num_processes,
-        extra={"load_in_4bit": model_args.load_in_4bit, "beta": training_args.beta},
+        extra={
+            "load_in_4bit": model_args.load_in_4bit,
+            "beta": training_args.beta,
+            "pair_sources": script_args.pair_sources,
+            "overlong_rows": fitted,
+        },
     )
     return finish_run(
         trainer,

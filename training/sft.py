@@ -19,7 +19,7 @@ from typing import Any
 
 from trl import ModelConfig, SFTConfig, SFTTrainer, get_peft_config, get_quantization_config
 
-from training.data import load_splits, to_sft_rows
+from training.data import TrainRowArguments, fit_to_length, load_splits, to_sft_rows, train_subset
 from training.models import load_tokenizer, model_init_kwargs, resolve_model_path
 from training.recipe import KitScriptArguments, parse_recipe, resolved_config
 from training.run import exit_on_input_error, finish_run, last_checkpoint, run_record, setup_run
@@ -30,7 +30,7 @@ SFT_CONFIGS = ("sft", "improvement")
 
 
 @dataclass
-class SFTScriptArguments(KitScriptArguments):
+class SFTScriptArguments(KitScriptArguments, TrainRowArguments):
     """TRL's ScriptArguments with the RedditESS defaults and the kit's SFT options."""
 
     dataset_config: str | None = field(
@@ -75,16 +75,22 @@ def main(
     evaluating = training_args.eval_strategy != "no"
     splits = [script_args.dataset_train_split] + ([script_args.dataset_test_split] if evaluating else [])
     data = load_splits(script_args.dataset_name, script_args.dataset_config, splits)
-    rows = {
-        name: to_sft_rows(
+    train_split = script_args.dataset_train_split
+    data[train_split] = train_subset(
+        data[train_split], script_args.train_subset_size, script_args.train_subset_seed
+    )
+    tokenizer = load_tokenizer(base, training_args.chat_template_path)
+    rows, fitted = {}, {}
+    for name, ds in data.items():
+        converted = to_sft_rows(
             ds,
             script_args.dataset_config,
             sft_format=script_args.sft_format,
             fold_system=script_args.fold_system_turn,
         )
-        for name, ds in data.items()
-    }
-    tokenizer = load_tokenizer(base, training_args.chat_template_path)
+        rows[name], fitted[name] = fit_to_length(
+            converted, tokenizer, training_args.max_length, script_args.overlong_rows, where=name
+        )
     training_args.model_init_kwargs = model_init_kwargs(model_args, training_args)
     resume_from = last_checkpoint(training_args)
     eval_dataset = rows[script_args.dataset_test_split] if evaluating else None
@@ -104,7 +110,11 @@ def main(
         base_model=base,
         eval_split=script_args.dataset_test_split if evaluating else None,
         world_size=trainer.accelerator.num_processes,
-        extra={"load_in_4bit": model_args.load_in_4bit, "use_peft": model_args.use_peft},
+        extra={
+            "load_in_4bit": model_args.load_in_4bit,
+            "use_peft": model_args.use_peft,
+            "overlong_rows": fitted,
+        },
     )
     return finish_run(
         trainer,

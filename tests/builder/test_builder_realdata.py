@@ -107,6 +107,38 @@ def test_every_preference_pair_follows_shp_rules(college_build) -> None:
     assert max(per_post.values()) <= 5
 
 
+def test_training_rows_hold_their_rules_on_every_row(college_build) -> None:
+    """Issue 16: the per-post sft cap, the reply length floor and the draft-before-revision order."""
+    folder, manifest = college_build
+    comments = {r["comment_id"]: r for r in _rows(folder, "comments")}
+    placeholders = re.compile(r"\[(url|email|phone|user)\]")
+
+    def reply_chars(text: str) -> int:
+        return len(placeholders.sub("", text).strip())
+
+    sft = _rows(folder, "sft")
+    assert len(sft) > 1000
+    per_post = defaultdict(int)
+    for r in sft:
+        per_post[r["post_id"]] += 1
+        assert reply_chars(r["messages"][-1]["content"]) >= 100
+    assert max(per_post.values()) <= 5
+    for p in _rows(folder, "preference"):
+        assert min(reply_chars(p["chosen"][0]["content"]), reply_chars(p["rejected"][0]["content"])) >= 100
+    improvement = _rows(folder, "improvement")
+    assert improvement
+    for r in improvement:
+        assert min(reply_chars(r[s][0]["content"]) for s in ("chosen", "rejected")) >= 100
+        assert min(len(r[s][0]["content"].split()) for s in ("chosen", "rejected")) >= 20
+        if r["pair_source"] == "similar_reply":
+            draft, revision = comments[r["draft_id"]], comments[r["revision_id"]]
+            assert draft["comment_created_utc"] < revision["comment_created_utc"]
+    drops = manifest["training_rows"]["drops"]
+    assert drops["sft"]["kept"] == len(sft) and drops["sft"]["per_post_cap"] > 0
+    assert drops["improvement_similar_reply"]["draft_after_revision"] > 0
+    assert manifest["stats"]["chosen_longer_share"]["votes"] > 0
+
+
 def test_no_split_leakage(college_build) -> None:
     folder, _ = college_build
     cfg = BuildConfig(seed=0)

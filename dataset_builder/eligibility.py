@@ -1,0 +1,79 @@
+"""Which posts and replies may feed the training configs (`preference`, `sft`, `improvement`).
+
+The `comments` and `effective_support` configs keep every kept comment; the training configs teach a
+model to write, so they only take what is worth imitating (issue 16's audit of reddit-college builds):
+
+- posts: support-seeking ones only (the `post_support` table of the support-seeking rule, when the
+  pipeline created it), and no megathreads: a post text longer than `max_post_chars` or a thread with more
+  than `max_post_comments` kept top-level comments (a 14,500-character list of decision dates gave 242 rows);
+- replies: at least `min_reply_chars` characters once the privacy placeholders (`[url]`, `[email]`,
+  `[phone]`, `[user]`) are removed, and not mostly placeholders (a link-only reply becomes `[url]`).
+
+Creates `post_eligibility(post_id, post_reason)` and `reply_eligibility(comment_id, post_id, reply_chars,
+reply_words, reply_reason)` where a NULL reason means eligible; the first failing rule names the reason,
+so the counts of every reason add up.
+"""
+
+from __future__ import annotations
+
+import duckdb
+
+from dataset_builder.config import BuildConfig
+from dataset_builder.sql import literal
+
+PLACEHOLDERS = r"\[(url|email|phone|user)\]"
+# A reply is "mostly placeholders" when they make up more than this share of its characters.
+MAX_PLACEHOLDER_SHARE = 0.5
+
+
+def has_table(con: duckdb.DuckDBPyConnection, name: str) -> bool:
+    return bool(
+        con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [name]).fetchone()[
+            0
+        ]
+    )
+
+
+def compute(con: duckdb.DuckDBPyConnection, cfg: BuildConfig) -> None:
+    """Create `post_eligibility` and `reply_eligibility` over the `ess` rows and the scrubbed texts."""
+    support = has_table(con, "post_support")
+    support_join = "LEFT JOIN post_support s ON s.post_id = p.post_id" if support else ""
+    not_support = "coalesce(NOT s.seeks_support, true)" if support else "false"
+    con.execute(f"""
+        CREATE OR REPLACE TABLE post_eligibility AS
+        SELECT p.post_id, CASE
+            WHEN {not_support} THEN 'not_support_seeking'
+            WHEN length(p.post_text) > {int(cfg.max_post_chars)} THEN 'megathread_long_post'
+            WHEN n.comments > {int(cfg.max_post_comments)} THEN 'megathread_many_comments'
+            ELSE NULL END AS post_reason
+        FROM clean_posts p
+        JOIN (SELECT post_id, count(*) AS comments FROM ess GROUP BY post_id) n ON n.post_id = p.post_id
+        {support_join}""")
+    con.execute(f"""
+        CREATE OR REPLACE TABLE reply_eligibility AS
+        SELECT c.comment_id, c.post_id, {reply_columns_sql("c.comment_text", cfg)}
+        FROM clean_comments c SEMI JOIN ess e ON e.comment_id = c.comment_id""")
+
+
+def reply_columns_sql(text: str, cfg: BuildConfig) -> str:
+    """`reply_chars` (placeholders removed), `reply_words` and `reply_reason` (NULL: eligible) of a text."""
+    stripped = f"length(trim(regexp_replace({text}, {literal(PLACEHOLDERS)}, '', 'g')))"
+    total = f"length(trim({text}))"
+    return f"""{stripped} AS reply_chars, {words_sql(text)} AS reply_words,
+        CASE WHEN {total} > 0 AND 1 - {stripped} / {total}::DOUBLE > {MAX_PLACEHOLDER_SHARE}
+                 THEN 'mostly_placeholders'
+             WHEN {stripped} < {int(cfg.min_reply_chars)} THEN 'reply_too_short'
+             ELSE NULL END AS reply_reason"""
+
+
+def words_sql(text: str) -> str:
+    """Number of whitespace-separated words of a SQL text expression."""
+    return f"length(regexp_split_to_array(trim({text}), '\\s+')) * (length(trim({text})) > 0)::INT"
+
+
+def reason_counts(con: duckdb.DuckDBPyConnection, query: str) -> dict[str, int]:
+    """{reason: rows} of a query yielding one `reason` per candidate row (NULL = kept, counted as `kept`)."""
+    rows = con.sql(
+        f"SELECT coalesce(reason, 'kept'), count(*) FROM ({query}) GROUP BY 1 ORDER BY 1"
+    ).fetchall()
+    return {reason: int(n) for reason, n in rows}

@@ -1,0 +1,269 @@
+"""Training rows that teach what they claim (issue 16): each quality rule on small invented threads."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import zstandard
+from builder_rows import read_rows
+
+from dataset_builder.config import BuildConfig
+from dataset_builder.pipeline import build
+
+KEY = b"test-key"
+OP = "op_person"
+# Invented replies, all well over 100 characters unless a test says otherwise.
+WARM = (
+    "I am so sorry you are dealing with this. When I felt the same way, talking to a counselor at school "
+    "helped me sort out what was in my control. You are not alone in this."
+)
+WARM_2 = (
+    "That sounds really heavy, and it makes sense that you feel worn out. Could you tell a friend or your "
+    "advisor how much this is weighing on you? Small steps count, and you already took one by posting."
+)
+WARM_3 = (
+    "Please be gentle with yourself right now. Something that worked for me was writing down the three things "
+    "that worried me most each night and picking just one to deal with the next morning."
+)
+WARM_4 = (
+    "You have clearly been carrying a lot on your own. It might help to look at the free counseling your "
+    "campus offers; the first session is mostly just talking, and it took a weight off for me."
+)
+JOKE = "lol just drop out and become a streamer"
+THANKS = "Thank you so much, this really helps. I will try that tomorrow."
+DISAGREE = "That is wrong and it hurts, I hate this advice."
+SAD_THANKS = (
+    "Thanks, but honestly I feel terrible and hopeless, nothing is going to fix this awful situation."
+)
+
+
+def _write(path: Path, records: list[dict]) -> None:
+    data = ("\n".join(json.dumps(r) for r in records) + "\n").encode()
+    path.write_bytes(zstandard.ZstdCompressor().compress(data))
+
+
+def _post(pid: str = "p1", **extra) -> dict:
+    return {
+        "id": pid,
+        "author": OP,
+        "title": "Feeling low about school",
+        "selftext": "I have been feeling low for weeks now and I do not know who to talk to about it.",
+        "created_utc": 1000,
+        "score": 20,
+        "subreddit": "college",
+        "edited": False,
+    } | extra
+
+
+def _c(
+    cid: str, body: str, created: int, score: int | None, parent: str = "", pid: str = "p1", **extra
+) -> dict:
+    return {
+        "id": cid,
+        "link_id": f"t3_{pid}",
+        "parent_id": parent or f"t3_{pid}",
+        "author": extra.pop("author", f"helper_{cid}"),
+        "body": body,
+        "created_utc": created,
+        "score": score,
+        "subreddit": "college",
+    } | extra
+
+
+def _reply(cid: str, to: str, body: str, created: int, pid: str = "p1") -> dict:
+    return _c(cid, body, created, 1, parent=f"t1_{to}", pid=pid, author=OP)
+
+
+def _build(tmp: Path, posts: list[dict], comments: list[dict], **params) -> tuple[Path, dict]:
+    raw = tmp / "raw"
+    raw.mkdir(exist_ok=True)
+    _write(raw / "RS_x.zst", posts)
+    _write(raw / "RC_x.zst", comments)
+    out = tmp / "redditess"
+    params.setdefault("similarity", "lexical")
+    manifest = build(BuildConfig(inputs=[raw], out=out, overwrite=True, **params), key=KEY)
+    return out, manifest
+
+
+def _pairs(out: Path, config: str = "preference") -> dict[tuple[str, str], dict]:
+    key = ("chosen_id", "rejected_id") if config == "preference" else ("draft_id", "revision_id")
+    return {(r[key[0]], r[key[1]]): r for r in read_rows(out, config)}
+
+
+def test_votes_pair_needs_a_chosen_reply_at_least_half_as_long(tmp_path: Path) -> None:
+    medium = "Honestly you should just talk to your advisor tomorrow, they deal with this all the time and can help."
+    comments = [
+        _c("long", WARM + " " + WARM_2, 1100, 3),  # early, lower score, long
+        _c("joke", JOKE, 1200, 40),  # later, higher score, a one-liner
+        _c("mid", medium, 1300, 30),  # later, higher score, >= 100 chars but < half the long one
+        _c("ok", WARM_3, 1400, 20),  # later, higher score, long enough
+    ]
+    out, manifest = _build(tmp_path, [_post()], comments)
+    pairs = _pairs(out)
+    assert ("ok", "long") in pairs and pairs[("ok", "long")]["pair_source"] == "votes"
+    assert ("joke", "long") not in pairs and ("mid", "long") not in pairs
+    votes = manifest["training_rows"]["drops"]["preference_votes"]
+    assert votes["chosen_reply_too_short"] >= 1 and votes["chosen_much_shorter"] == 1
+    assert 0.0 <= manifest["stats"]["chosen_longer_share"]["votes"] <= 1.0
+    # the ratio is a parameter
+    out, _ = _build(tmp_path, [_post()], comments, min_chosen_length_ratio=0.2)
+    assert ("mid", "long") in _pairs(out)
+
+
+def test_comment_the_op_thanked_is_never_rejected(tmp_path: Path) -> None:
+    comments = [
+        _c("a", WARM, 1100, 3),
+        _reply("ar", "a", THANKS, 1150),
+        _c("b", WARM_2, 1200, 30),
+    ]
+    out, manifest = _build(tmp_path, [_post()], comments)
+    assert ("b", "a") not in _pairs(out)
+    assert manifest["training_rows"]["drops"]["preference_votes"]["rejected_thanked_by_op"] == 1
+
+
+def test_label_pairs_rest_on_the_ops_reply_to_each_comment(tmp_path: Path) -> None:
+    # p1: a clean label pair (OP thanked a, disagreed with b).
+    # p2: the rejected comment drew a sad reply that still thanks the commenter: never rejected.
+    # p3: the votes contradict the labels strongly (rejected scored >= 2x chosen).
+    # p4: the effective label rests on reception + the OP's edit thanking its author, not on a reply to it.
+    posts = [
+        _post("p1"),
+        _post("p2"),
+        _post("p3"),
+        _post("p4", selftext=_post()["selftext"] + "\n\nEDIT: thank you u/helper_a4, this helped a lot!"),
+    ]
+    comments = [
+        _c("a1", WARM, 1100, 5, pid="p1"), _reply("a1r", "a1", THANKS, 1150, pid="p1"),
+        _c("b1", WARM_2, 1050, 4, pid="p1"), _reply("b1r", "b1", DISAGREE, 1160, pid="p1"),
+        _c("a2", WARM, 1100, 5, pid="p2"), _reply("a2r", "a2", THANKS, 1150, pid="p2"),
+        _c("b2", WARM_2, 1050, 4, pid="p2"), _reply("b2r", "b2", SAD_THANKS, 1160, pid="p2"),
+        _c("a3", WARM, 1100, 3, pid="p3"), _reply("a3r", "a3", THANKS, 1150, pid="p3"),
+        _c("b3", WARM_2, 1050, 9, pid="p3"), _reply("b3r", "b3", DISAGREE, 1160, pid="p3"),
+        _c("a4", WARM, 1100, 50, pid="p4"),
+        _c("c4", WARM_3, 1120, 2, pid="p4"), _c("d4", WARM_4, 1130, 1, pid="p4"),
+        _c("b4", WARM_2, 1050, 4, pid="p4"), _reply("b4r", "b4", DISAGREE, 1160, pid="p4"),
+    ]  # fmt: skip
+    out, manifest = _build(tmp_path, posts, comments)
+    labels = {r["comment_id"]: r for r in read_rows(out, "comments")}
+    assert (labels["a3"]["label"], labels["b3"]["label"]) == (1, 0)
+    label_pairs = {k for k, r in _pairs(out).items() if r["pair_source"] == "label"}
+    assert label_pairs == {("a1", "b1")}
+    assert all(rejected != "b2" for _, rejected in _pairs(out))  # whatever label b2 got
+    drops = manifest["training_rows"]["drops"]["preference_label"]
+    assert drops["votes_contradict"] == 1
+    # a4 is effective by reception + feedback naming its author, without any reply of the OP to it
+    assert labels["a4"]["label"] == 1 and "op_signal" not in labels["a4"]["label_source"]
+    assert drops["not_on_op_reply"] >= 1
+
+
+def test_sft_eligibility_cap_length_placeholders_and_megathreads(tmp_path: Path) -> None:
+    long_post = "I need advice. " + "Here is every date I have heard back from so far. " * 200
+    posts = [_post("p1"), _post("p2", selftext=long_post), _post("p3")]
+    comments = []
+    for i in range(7):  # seven effective comments on one post: at most five sft rows
+        comments += [_c(f"e{i}", f"{WARM} ({i})", 1100 + i, 5, pid="p1"),
+                     _reply(f"e{i}r", f"e{i}", THANKS, 1200 + i, pid="p1")]  # fmt: skip
+    comments += [
+        _c("short", "So sorry, hang in there friend!", 1300, 5, pid="p1"),
+        _reply("shortr", "short", THANKS, 1310, pid="p1"),
+        _c("links", "see https://example.org/a/very/long/path/to/a/page/on/coping/with/stress/at/school/and/more "
+           "https://example.org/b", 1320, 5, pid="p1"),
+        _reply("linksr", "links", THANKS, 1330, pid="p1"),
+        _c("mega", WARM, 1100, 5, pid="p2"), _reply("megar", "mega", THANKS, 1150, pid="p2"),
+    ]  # fmt: skip
+    for i in range(11):  # p3 has more comments than max_post_comments allows
+        comments += [_c(f"m{i}", f"{WARM_2} ({i})", 1100 + i, 5, pid="p3"),
+                     _reply(f"m{i}r", f"m{i}", THANKS, 1200 + i, pid="p3")]  # fmt: skip
+    out, manifest = _build(tmp_path, posts, comments, max_post_comments=10, max_post_chars=5000)
+    sft = read_rows(out, "sft")
+    assert len(sft) == 5 and {r["post_id"] for r in sft} == {"p1"}
+    assert all(len(r["messages"][-1]["content"]) >= 100 for r in sft)
+    drops = manifest["training_rows"]["drops"]["sft"]
+    assert drops == {
+        "kept": 5,
+        "per_post_cap": 2,
+        "reply_too_short": 1,
+        "mostly_placeholders": 1,
+        "megathread_long_post": 1,
+        "megathread_many_comments": 11,
+    }
+    comments_out = {r["comment_id"] for r in read_rows(out, "comments")}
+    assert {"short", "links", "mega", "m0"} <= comments_out  # only the training configs are filtered
+    out, _ = _build(tmp_path, posts, comments, max_sft_rows_per_post=2, min_reply_chars=20)
+    assert len([r for r in read_rows(out, "sft") if r["post_id"] == "p1"]) == 2
+
+
+def test_improvement_pairs_resemble_revisions(tmp_path: Path) -> None:
+    draft = (
+        "Have you tried talking to someone at the counseling center about the stress? It can help more than "
+        "you expect, honestly."
+    )
+    revision = (
+        "Have you tried talking to someone at the counseling center about the stress? It helped me more than "
+        "I expected, honestly, and they can help you plan the semester too."
+    )
+    short = (  # over 100 characters, under 20 words
+        "Have you considered contacting university counseling services regarding overwhelming academic stress? "
+        "Absolutely recommended, genuinely transformative."
+    )
+    comments = [
+        _c("draft", draft, 1100, 1),
+        _c("rev", revision, 1200, 20),  # written after the draft, better received: a pair
+        _c("late", draft + " Good luck.", 1300, 1),  # written after the revision: never its draft
+        _c("short", short, 1050, 1),  # under 20 words
+    ]
+    out, manifest = _build(tmp_path, [_post()], comments)
+    pairs = _pairs(out, "improvement")
+    assert set(pairs) == {("draft", "rev")}
+    row = pairs[("draft", "rev")]
+    assert row["pair_source"] == "similar_reply" and row["similarity"] >= 0.3
+    assert row["rejected"][0]["content"] == draft and row["chosen"][0]["content"] == revision
+    drops = manifest["training_rows"]["drops"]["improvement_similar_reply"]
+    assert drops["draft_after_revision"] >= 1 and drops["too_few_words"] >= 1
+    assert manifest["training_rows"]["similarity_method"] == "lexical"
+
+
+def test_self_edit_pair_from_two_retrievals_of_one_comment(tmp_path: Path) -> None:
+    earlier = (
+        "Maybe write down your worries before bed. It sounds simple, but it gave my thoughts somewhere to go "
+        "when I could not sleep."
+    )
+    later = (
+        "Maybe write down your worries before bed. It sounds simple, but journaling gave my thoughts somewhere "
+        "to go, and after two weeks I slept better. Rooting for you, email me at me@example.com."
+    )
+    first = _c("x", earlier, 1100, 2, retrieved_on=2000)
+    second = _c("x", later, 1100, 9, retrieved_on=9000)
+    out, manifest = _build(tmp_path, [_post()], [second, first, _c("y", WARM, 1200, 1)])
+    pairs = _pairs(out, "improvement")
+    row = pairs[("x", "x")]
+    assert row["pair_source"] == "self_edit" and (row["draft_score"], row["revision_score"]) == (2, 9)
+    assert row["rejected"][0]["content"] == earlier and row["chosen"][0]["content"].endswith("at [email].")
+    assert earlier in row["prompt"][1]["content"]
+    assert [r["comment_text"] for r in read_rows(out, "comments") if r["comment_id"] == "x"] == [
+        row["chosen"][0]["content"]
+    ]  # the later retrieval is still the comment's text
+    assert manifest["training_rows"]["drops"]["improvement_self_edit"] == {"kept": 1}
+
+
+def test_length_balanced_votes_and_system_prompt_parameter(tmp_path: Path) -> None:
+    posts, comments = [], []
+    for p in range(6):  # three posts where the chosen reply is longer, three where it is shorter
+        pid = f"p{p}"
+        posts.append(_post(pid))
+        early, late = (WARM, WARM + " " + WARM_4) if p < 3 else (WARM + " " + WARM_4, WARM_2)
+        comments += [_c(f"r{p}", early, 1100, 3, pid=pid), _c(f"c{p}", late, 1200, 30, pid=pid)]
+    posts.append(_post("p9"))  # one more chosen-longer pair: balancing drops one chosen-longer pair
+    comments += [_c("r9", WARM, 1100, 3, pid="p9"), _c("c9", WARM + " " + WARM_3, 1200, 30, pid="p9")]
+    prompt = "You help peer supporters in an online community of college students."
+    out, manifest = _build(tmp_path, posts, comments, length_balanced_votes=True, system_prompt=prompt)
+    rows = read_rows(out, "preference")
+    longer = [len(r["chosen"][0]["content"]) > len(r["rejected"][0]["content"]) for r in rows]
+    assert len(rows) == 6 and sum(longer) == 3
+    assert manifest["training_rows"]["drops"]["preference_votes"]["length_balance"] == 1
+    assert manifest["stats"]["chosen_longer_share"]["votes"] == 0.5
+    assert all(r["prompt"][0]["content"] == prompt for r in rows)
+    assert manifest["parameters"]["system_prompt"] == prompt
+    card = (out / "README.md").read_text()
+    assert prompt in card and "experimental" in card
