@@ -219,9 +219,8 @@ def test_invalid_repo_ids_are_refused_before_any_request(
     the dry-run writer: one `publish:` line, exit 2, no request, no dry-run tree."""
     from huggingface_hub.utils import HFValidationError, validate_repo_id
 
-    from publish.plan import InvalidRepoId, check_repo_id
-
     from publish.__main__ import main
+    from publish.plan import InvalidRepoId, check_repo_id
 
     for repo_id, reason in BAD_REPO_IDS.items():
         with pytest.raises(InvalidRepoId, match=re.escape(reason)):
