@@ -37,6 +37,9 @@ def main(argv: list[str] | None = None) -> Any:
 
     argv = list(sys.argv[1:] if argv is None else argv)
     name = " ".join(argv[:2]) if argv[:1] == ["human"] else (argv[0] if argv else "")
+    if name in ("-h", "--help", "human -h", "human --help"):
+        print(_usage())
+        raise SystemExit(0)
     if name not in COMMANDS:
         print(_usage(), file=sys.stderr)
         raise SystemExit(2)

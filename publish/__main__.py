@@ -97,6 +97,9 @@ def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     logging.basicConfig(format="%(levelname)s %(name)s: %(message)s", level=logging.INFO, stream=sys.stderr)
     logging.getLogger("httpx2").setLevel(logging.WARNING)  # one line per request is noise for users
+    if argv[:1] in (["-h"], ["--help"]):
+        print(USAGE)
+        return 0
     if not argv or argv[0] not in ("dataset", "adapter"):
         print(USAGE, file=sys.stderr)
         return 2
