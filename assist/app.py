@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 # Before gradio is imported anywhere: no usage statistics leave the machine.
+os.environ["GRADIO_RUN_HISTORY"] = "False"
 os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"
 
 from assist.output import DRAFT_HEADER, RISK_NOTE  # noqa: E402
@@ -93,14 +94,14 @@ def _crisis_markdown(result: Any) -> str:
 
 
 def word_diff(before: str, after: str) -> list[tuple[str, str | None]]:
-    """`after` as (token, label) pairs for gr.HighlightedText: `+` added, `-` removed, None kept."""
+    """`after` as (token, label) pairs for gr.HighlightedText: "added", "removed", or None (kept)."""
     a, b = re.findall(r"\S+|\s+", before), re.findall(r"\S+|\s+", after)
     out: list[tuple[str, str | None]] = []
     for op, i1, i2, j1, j2 in difflib.SequenceMatcher(a=a, b=b, autojunk=False).get_opcodes():
         if op in ("delete", "replace"):
-            out.append(("".join(a[i1:i2]), "-"))
+            out.append(("".join(a[i1:i2]), "removed"))
         if op in ("insert", "replace"):
-            out.append(("".join(b[j1:j2]), "+"))
+            out.append(("".join(b[j1:j2]), "added"))
         if op == "equal":
             out.append(("".join(a[i1:i2]), None))
     return out
@@ -161,7 +162,12 @@ def build_app(service: AssistService, *, api: bool = False, default_max_new_toke
                 message = gr.Markdown(elem_id="draft-message")
                 crisis = gr.Markdown(visible=False, elem_id="draft-crisis", elem_classes=["crisis"])
                 out = gr.Textbox(
-                    label="Draft", info=DRAFT_HEADER["draft"], lines=8, buttons=["copy"], elem_id="draft-out"
+                    label="Draft",
+                    info=DRAFT_HEADER["draft"],
+                    lines=8,
+                    buttons=["copy"],
+                    interactive=True,
+                    elem_id="draft-out",
                 )
 
                 def draft(post_text, *settings):
@@ -204,11 +210,12 @@ def build_app(service: AssistService, *, api: bool = False, default_max_new_toke
                         info=DRAFT_HEADER["improve"],
                         lines=8,
                         buttons=["copy"],
+                        interactive=True,
                         elem_id="improve-out",
                     )
                     changes = gr.HighlightedText(
                         label="Changes from your reply",
-                        color_map={"+": "green", "-": "red"},
+                        color_map={"added": "green", "removed": "red"},
                         show_legend=True,
                         elem_id="improve-changes",
                     )

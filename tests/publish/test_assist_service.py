@@ -114,3 +114,15 @@ def test_sampling_limits_and_missing_mode(adapter_run: Path) -> None:
     only_gm = AssistService({"draft": str(adapter_run)})
     with pytest.raises(InputError, match="no model for `improve`"):
         only_gm.improve(CALM, "a reply", FAST)
+
+
+def test_word_diff_marks_added_and_removed_words() -> None:
+    from assist.app import word_diff
+
+    diff = word_diff("hang in there, exams end", "hang in there, exams end soon. You can do this")
+    assert "".join(t for t, _ in diff if _ != "removed") == "hang in there, exams end soon. You can do this"
+    assert any(label == "added" and "soon" in t for t, label in diff)
+    assert not any(label == "removed" for _, label in diff)
+    swapped = word_diff("you are weak", "you are strong")
+    assert ("weak", "removed") in swapped and ("strong", "added") in swapped
+    assert word_diff("same", "same") == [("same", None)]
