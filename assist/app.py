@@ -254,6 +254,7 @@ def serve_main(argv: list[str]) -> int:
 
     from assist.model import AssistLoadError
 
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # Gradio's own start-up probes: noise
     parser = HfArgumentParser(ServeArgs, prog="python -m assist serve")
     (args,) = parser.parse_args_into_dataclasses(args=argv)
     if not args.gm and not args.im:
