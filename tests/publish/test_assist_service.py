@@ -126,3 +126,20 @@ def test_word_diff_marks_added_and_removed_words() -> None:
     swapped = word_diff("you are weak", "you are strong")
     assert ("weak", "removed") in swapped and ("strong", "added") in swapped
     assert word_diff("same", "same") == [("same", None)]
+
+
+def test_serve_refuses_to_start_without_a_model(tmp_path: Path, capsys, monkeypatch) -> None:
+    """A model that fails to load stops the server before it starts, with one line saying why."""
+    from assist.app import is_loopback, serve_main
+
+    assert serve_main(["--gm", str(tmp_path / "no-such-adapter")]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("assist serve: cannot load the adapter")
+    with pytest.raises(SystemExit):
+        serve_main([])  # neither --gm nor --im
+    monkeypatch.delenv("ASSIST_LOGIN", raising=False)
+    with pytest.raises(SystemExit):
+        serve_main(["--gm", "x", "--auth", "ASSIST_LOGIN"])  # the variable is not set
+    assert "set that environment variable to USER:PASSWORD" in capsys.readouterr().err
+    assert is_loopback("127.0.0.1") and is_loopback("localhost") and is_loopback("::1")
+    assert not is_loopback("0.0.0.0") and not is_loopback("192.0.2.7") and not is_loopback("example.org")
