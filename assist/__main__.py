@@ -124,4 +124,12 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    status = main()
+    if sys.argv[1:2] == ["serve"]:
+        # The server is closed and nothing is left to write. Interpreter finalization after a Gradio server
+        # with torch loaded was once seen spinning in the garbage collector (gc_collect_main under
+        # finalize_modules, for 30+ minutes), so a stopped server exits without it.
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(status)
+    sys.exit(status)
