@@ -9,7 +9,10 @@ export HF_DATASETS_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
 
-.PHONY: install demo test test-slow test-all bench lint format clean
+APP_PORT ?= 7860
+APP_ARGS ?= --gm $(DEMO_DIR)/runs/gm-dpo --im $(DEMO_DIR)/runs/im-sft --port $(APP_PORT)
+
+.PHONY: install demo app test test-slow test-all bench lint format clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -51,7 +54,13 @@ demo: $(STAMP)
 	$(PY) -m publish dataset $(DEMO_DIR)/redditess --repo YOUR_ORG/redditess --dry-run --dry-run-dir $(DEMO_DIR)/publish/dataset
 	$(PY) -m publish adapter $(DEMO_DIR)/runs/gm-dpo --repo YOUR_ORG/redditess-gm --tag v0.1.0-demo --dry-run --dry-run-dir $(DEMO_DIR)/publish/gm
 	$(PY) -m cards validate $(DEMO_DIR)/redditess $(DEMO_DIR)/publish/gm/tree
-	@echo "Demo complete: see $(DEMO_DIR)/ (report: $(DEMO_DIR)/eval/report/)"
+	@echo "== 5. the writing assistant web app: start it on the demo adapters, check it answers, stop it"
+	$(PY) -m assist.smoke --seconds 10 -- --gm $(DEMO_DIR)/runs/gm-dpo --im $(DEMO_DIR)/runs/im-sft --max_new_tokens 24
+	@echo "Demo complete: see $(DEMO_DIR)/ (report: $(DEMO_DIR)/eval/report/); \`make app\` serves the assistant"
+
+# The writing assistant on the demo adapters (run `make demo` first), on http://127.0.0.1:$(APP_PORT)/ until Ctrl-C.
+app: $(STAMP)
+	$(PY) -m assist serve $(APP_ARGS)
 
 test: $(STAMP)
 	$(PY) -m pytest -q

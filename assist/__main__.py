@@ -1,5 +1,6 @@
 """`python -m assist draft --adapter ORG/GM-or-path --post FILE`,
-`python -m assist improve --adapter ORG/IM-or-path --post FILE --draft FILE` and
+`python -m assist improve --adapter ORG/IM-or-path --post FILE --draft FILE`,
+`python -m assist serve --gm ADAPTER [--im ADAPTER] [--api] ...` (the web app, assist/app.py) and
 `python -m assist screen --input POSTS.jsonl --output SCREENED.jsonl`.
 
 Every post is screened for crisis language before any model is loaded; a high-risk post gets a visible
@@ -22,7 +23,7 @@ from typing import TYPE_CHECKING, Literal
 from transformers import HfArgumentParser
 
 from assist.output import AssistResult, assess_categories
-from assist.prompts import draft_messages, improve_messages, read_draft, read_post
+from assist.prompts import read_draft, read_post
 
 if TYPE_CHECKING:
     from safety import CrisisScreen
@@ -69,7 +70,8 @@ class AssistArgs:
 
 
 def run(mode: str, args: AssistArgs) -> AssistResult:
-    from assist.model import generate, load
+    """One request through the same loaded-model service the web app uses (assist/service.py)."""
+    from assist.service import AssistService, Sampling
 
     post = read_post(args.post)
     draft = read_draft(args.draft) if mode == "improve" else None
@@ -81,32 +83,15 @@ def run(mode: str, args: AssistArgs) -> AssistResult:
             " and ".join(pre_sources),
             ", ".join(pre_categories),
         )
-    loaded = load(
-        args.adapter, base_model=args.base_model, revision=args.revision, load_in_4bit=args.load_in_4bit
+    service = AssistService(
+        {mode: args.adapter},
+        base_model=args.base_model,
+        revision=args.revision,
+        load_in_4bit=args.load_in_4bit,
+        screen=screen,
     )
-    messages = draft_messages(post) if mode == "draft" else improve_messages(post, draft or "")
-    reply = generate(
-        loaded,
-        messages,
-        max_new_tokens=args.max_new_tokens,
-        do_sample=args.do_sample,
-        temperature=args.temperature,
-        top_p=args.top_p,
-        seed=args.seed,
-    )
-    sources, categories = assess_categories(screen, {"post": post.text, "draft": draft, "reply": reply})
-    notice = screen.notice() if sources else None
-    return AssistResult(
-        mode,
-        bool(sources),
-        sources,
-        notice,
-        reply,
-        args.adapter,
-        loaded.base_model,
-        screen.footer(),
-        categories,
-    )
+    sampling = Sampling(args.max_new_tokens, args.do_sample, args.temperature, args.top_p, args.seed)
+    return service.run(mode, post.text, draft, sampling)
 
 
 def crisis_screen(args: AssistArgs | ScreenArgs) -> CrisisScreen:
@@ -202,21 +187,32 @@ def _write(text: str, out: str | None) -> None:
     os.replace(tmp, path)
 
 
+COMMANDS = ("draft", "improve", "serve", "screen")
+USAGE = """usage: python -m assist {draft,improve} --adapter ORG/NAME --post FILE [--draft FILE] ...
+       python -m assist serve --gm ADAPTER [--im ADAPTER] [--base MODEL] [--load_in_4bit] [--host 127.0.0.1]
+                              [--port 7860] [--api]
+       python -m assist screen --input POSTS.jsonl --output SCREENED.jsonl
+(add --help after the command for every option)"""
+
+
 def main(argv: list[str] | None = None) -> int:
     from assist.model import AssistLoadError
 
     argv = list(sys.argv[1:] if argv is None else argv)
     logging.basicConfig(format="%(levelname)s %(name)s: %(message)s", level=logging.INFO, stream=sys.stderr)
     logging.getLogger("httpx2").setLevel(logging.WARNING)
-    if argv and argv[0] == "screen":
-        return _main_screen(argv[1:])
-    if not argv or argv[0] not in ("draft", "improve"):
-        print(
-            "usage: python -m assist {draft,improve} --adapter ORG/NAME --post FILE [--draft FILE] ...\n"
-            "       python -m assist screen --input POSTS.jsonl --output SCREENED.jsonl",
-            file=sys.stderr,
-        )
+    if argv[:1] in (["-h"], ["--help"]):
+        print(USAGE)
+        return 0
+    if not argv or argv[0] not in COMMANDS:
+        print(USAGE, file=sys.stderr)
         return 2
+    if argv[0] == "screen":
+        return _main_screen(argv[1:])
+    if argv[0] == "serve":
+        from assist.app import serve_main
+
+        return serve_main(argv[1:])
     mode = argv[0]
     parser = HfArgumentParser(AssistArgs, prog=f"python -m assist {mode}")
     (args,) = parser.parse_args_into_dataclasses(args=argv[1:])
@@ -226,7 +222,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("--draft belongs to `improve`")
     try:
         result = run(mode, args)
-    except (FileNotFoundError, ValueError, AssistLoadError) as err:
+    except (FileNotFoundError, ValueError, AssistLoadError) as err:  # InputError is a ValueError
         print(f"assist: {err}", file=sys.stderr)
         return 2
     _write(result.render_json() if args.format == "json" else result.render_text(), args.out)
@@ -245,4 +241,12 @@ def _main_screen(argv: list[str]) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    status = main()
+    if sys.argv[1:2] == ["serve"]:
+        # The server is closed and nothing is left to write. Interpreter finalization after a Gradio server
+        # with torch loaded was once seen spinning in the garbage collector (gc_collect_main under
+        # finalize_modules, for 30+ minutes), so a stopped server exits without it.
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(status)
+    sys.exit(status)

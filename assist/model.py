@@ -21,10 +21,13 @@ class AssistLoadError(RuntimeError):
 
 @dataclass
 class LoadedModel:
+    """A PeftModel on its base, the tokenizer to prompt it with, and which of its adapters to activate."""
+
     model: Any
     tokenizer: Any
     base_model: str
     adapter: str
+    adapter_name: str = "default"
 
 
 def _offline() -> bool:
@@ -71,6 +74,37 @@ def load(
     return LoadedModel(model, tokenizer, str(base), adapter)
 
 
+def add_adapter(
+    loaded: LoadedModel, adapter: str, name: str, *, revision: str | None = None, check_base: bool = True
+) -> LoadedModel:
+    """Load a second adapter (e.g. the Improvement Model beside the Generation Model) onto the SAME base
+    model in memory when it names the same base, so a 7B base is held once; `generate` activates it.
+
+    Raises AssistLoadError when the adapter cannot be resolved or was trained on another base model
+    (load it separately with `load` then).
+    """
+    from huggingface_hub.errors import HfHubHTTPError, LocalEntryNotFoundError, OfflineModeIsEnabled
+    from peft import PeftConfig
+    from transformers import AutoTokenizer
+
+    try:
+        peft_config = PeftConfig.from_pretrained(adapter, revision=revision)
+    except (ValueError, OSError, HfHubHTTPError, LocalEntryNotFoundError, OfflineModeIsEnabled) as err:
+        hint = " (HF_HUB_OFFLINE=1: a Hub id must already be in the local cache)" if _offline() else ""
+        raise AssistLoadError(f"cannot load the adapter {adapter!r}{hint}: {err}") from None
+    if check_base and peft_config.base_model_name_or_path not in (None, loaded.base_model):
+        raise AssistLoadError(
+            f"{adapter!r} was trained on {peft_config.base_model_name_or_path!r}, not {loaded.base_model!r}"
+        )
+    loaded.model.load_adapter(adapter, adapter_name=name, revision=revision)
+    loaded.model.eval()
+    try:
+        tokenizer = AutoTokenizer.from_pretrained(adapter, revision=revision)
+    except (OSError, ValueError):
+        tokenizer = loaded.tokenizer
+    return LoadedModel(loaded.model, tokenizer, loaded.base_model, adapter, adapter_name=name)
+
+
 def generate(
     loaded: LoadedModel,
     messages: list[dict[str, str]],
@@ -97,6 +131,8 @@ def generate(
         inputs = tok.apply_chat_template(
             merge_system_turn(messages), add_generation_prompt=True, return_tensors="pt", return_dict=True
         )
+    if getattr(loaded.model, "active_adapter", loaded.adapter_name) != loaded.adapter_name:
+        loaded.model.set_adapter(loaded.adapter_name)
     set_seed(seed)
     gen_kwargs: dict[str, Any] = {"max_new_tokens": max_new_tokens, "do_sample": do_sample}
     if do_sample:

@@ -31,10 +31,14 @@ def read_post(path: str | Path) -> Post:
         raw = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise FileNotFoundError(f"post file not found: {path}") from None
-    text = raw.strip()
-    if not text:
+    if not raw.strip():
         raise ValueError(f"{path}: the post file is empty")
-    title, _, body = text.partition("\n")
+    return parse_post(raw)
+
+
+def parse_post(text: str) -> Post:
+    """A post as pasted or stored: the first non-blank line is the title, the rest the body."""
+    title, _, body = text.strip().partition("\n")
     return Post(title.strip(), body.strip())
 
 

@@ -12,11 +12,18 @@ from pathlib import Path
 from cards.dataset_card import ManifestError, write_dataset_card
 from cards.validate import validate_folder
 
-USAGE = "usage: python -m cards validate PATH [PATH ...] | python -m cards render-dataset DIR"
+USAGE = """usage: python -m cards validate PATH [PATH ...] | python -m cards render-dataset DIR
+
+  validate PATH ...     offline checks of dataset or adapter folders (exit 1 on problems)
+  render-dataset DIR    re-render DIR/README.md from DIR/manifest.json"""
+HELP = ("-h", "--help")
 
 
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
+    if any(a in HELP for a in argv):
+        print(USAGE)
+        return 0
     if len(argv) < 2 or argv[0] not in ("validate", "render-dataset"):
         print(USAGE, file=sys.stderr)
         return 2

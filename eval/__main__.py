@@ -43,6 +43,9 @@ def main(argv: list[str] | None = None) -> Any:
     argv = list(sys.argv[1:] if argv is None else argv)
     # Two-word commands ("human export", "label-audit ingest", ...) first, then one-word ones.
     name = " ".join(argv[:2]) if " ".join(argv[:2]) in COMMANDS else (argv[0] if argv else "")
+    if name in ("-h", "--help") or (name not in COMMANDS and argv[1:2] in (["-h"], ["--help"])):
+        print(_usage())
+        raise SystemExit(0)
     if name not in COMMANDS:
         print(_usage(), file=sys.stderr)
         raise SystemExit(2)

@@ -99,7 +99,7 @@ class ReportArguments(RuntimeArguments):
         default=None,
         metadata={
             "help": "The label audit's metrics.json (or its folder): expert agreement with the label and "
-            "Fleiss' kappa, set beside the paper's 94.68% / 0.42."
+            "Fleiss' kappa, set beside the paper's 94.68%% / 0.42."
         },
     )
     dataset: str | None = field(

@@ -19,7 +19,7 @@ from cards.model_card import ModelCardInputs
 from publish.adapter import plan_adapter
 from publish.dataset import FolderInvalid, plan_dataset
 from publish.hub import PublishError, execute
-from publish.plan import UploadPlan
+from publish.plan import InvalidRepoId, UploadPlan, check_repo_id
 
 logger = logging.getLogger("publish")
 
@@ -97,6 +97,9 @@ def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     logging.basicConfig(format="%(levelname)s %(name)s: %(message)s", level=logging.INFO, stream=sys.stderr)
     logging.getLogger("httpx2").setLevel(logging.WARNING)  # one line per request is noise for users
+    if argv[:1] in (["-h"], ["--help"]):
+        print(USAGE)
+        return 0
     if not argv or argv[0] not in ("dataset", "adapter"):
         print(USAGE, file=sys.stderr)
         return 2
@@ -118,6 +121,11 @@ def main(argv: list[str] | None = None) -> int:
     args: PublishArgs = parsed[0]
     if args.public and "--private" in rest:
         parser.error("--public and --private exclude each other")
+    try:
+        check_repo_id(args.repo)  # before reading the folder or any network call, dry runs included
+    except InvalidRepoId as err:
+        print(f"publish: {err}", file=sys.stderr)
+        return 2
     try:
         if command == "dataset":
             plan = plan_dataset(folder, args.repo, private=_private(args), gated=args.gated, tag=args.tag)

@@ -15,6 +15,30 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from huggingface_hub.utils import HFValidationError, validate_repo_id
+
+
+class InvalidRepoId(ValueError):
+    """A `--repo` value the Hub would refuse, or one without a namespace (raised before any network call)."""
+
+
+def check_repo_id(repo_id: str) -> str:
+    """Return `repo_id` if it is `NAMESPACE/NAME` and passes huggingface_hub's own `validate_repo_id`.
+
+    A bare `NAME` is valid for huggingface_hub (it means the token owner's namespace), but a publish
+    must say where it goes: `lab` would silently create `<user>/lab`. Raises `InvalidRepoId`.
+    """
+    try:
+        validate_repo_id(repo_id)
+    except HFValidationError as err:
+        raise InvalidRepoId(f"invalid --repo {repo_id!r}: {err}") from None
+    if repo_id.count("/") != 1:
+        raise InvalidRepoId(
+            f"invalid --repo {repo_id!r}: give the namespace too, as ORG/NAME or USER/NAME "
+            "(a bare name would be created under the token owner's account)"
+        )
+    return repo_id
+
 
 @dataclass(frozen=True)
 class PlannedFile:
@@ -52,6 +76,9 @@ class UploadPlan:
     tag: str | None
     commit_message: str
     files: list[PlannedFile] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        check_repo_id(self.repo_id)
 
     def operations(self) -> list[dict[str, Any]]:
         """The ordered operations, as the dry run lists them (no network needed to compute them)."""

@@ -43,7 +43,7 @@ class SFTScriptArguments(KitScriptArguments, TrainRowArguments):
         default="prompt_completion",
         metadata={
             "help": "`prompt_completion` (loss on the reply only, works with any chat template) or `messages` "
-            "(needs `assistant_only_loss` and a template with {% generation %} markers)."
+            "(needs `assistant_only_loss` and a template with {%% generation %%} markers)."
         },
     )
     fold_system_turn: bool = field(

@@ -67,3 +67,23 @@ def adapter_run(tiny_llama: Path, tmp_path_factory: pytest.TempPathFactory) -> P
     (run / "eval_results.json").write_text(json.dumps({"eval_loss": 0.69, "eval_rewards/accuracies": 0.5}))
     (run / "trainer_state.json").write_text("{}")
     return run
+
+
+@pytest.fixture(scope="session")
+def im_adapter_run(tiny_llama: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A second real LoRA adapter on the same tiny base (the Improvement Model of the assist tests)."""
+    import torch
+    from peft import LoraConfig, get_peft_model
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    run = tmp_path_factory.mktemp("runs") / "im-dpo"
+    torch.manual_seed(2)
+    model = AutoModelForCausalLM.from_pretrained(tiny_llama)
+    peft_model = get_peft_model(model, LoraConfig(r=4, lora_alpha=8, target_modules=["q_proj", "v_proj"]))
+    with torch.no_grad():
+        for name, param in peft_model.named_parameters():
+            if "lora_B" in name:
+                param.normal_(0, 0.5)
+    peft_model.save_pretrained(run)
+    AutoTokenizer.from_pretrained(tiny_llama).save_pretrained(run)
+    return run

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import datasets
+import pytest
 from hub_client import READ_TOKEN, WRITE_TOKEN, client_env, run, run_python
 
 from cards.dataset_card import write_dataset_card
@@ -196,3 +198,49 @@ def test_visibility_gating_and_tag_options_reach_the_plan(contract_folder: Path,
     public = ops("--public", "--gated", "off", "--tag", "v9.9.9")
     assert public[0]["private"] is False and public[1]["gated"] is False and public[-1]["tag"] == "v9.9.9"
     assert ops("--no_private", "--gated", "auto")[0]["private"] is False
+
+
+BAD_REPO_IDS = {
+    "lab": "give the namespace too",  # huggingface_hub accepts it, but it would land in <user>/lab
+    "lab/na me": "Repo id must use alphanumeric chars",
+    "lab/x/y": "Repo id must be in the form",
+    "lab/foo--bar": "Cannot have -- or ..",
+    "lab/.hidden": "Repo id must use alphanumeric chars",
+    "lab/": "Repo id must use alphanumeric chars",
+    "/redditess": "Repo id must use alphanumeric chars",
+    "lab/x.git": "cannot end by '.git'",
+}
+
+
+def test_invalid_repo_ids_are_refused_before_any_request(
+    hub, contract_folder: Path, adapter_run: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """huggingface_hub's own validator (plus a required namespace) runs before the folder, the network and
+    the dry-run writer: one `publish:` line, exit 2, no request, no dry-run tree."""
+    from huggingface_hub.utils import HFValidationError, validate_repo_id
+
+    from publish.__main__ import main
+    from publish.plan import InvalidRepoId, check_repo_id
+
+    for repo_id, reason in BAD_REPO_IDS.items():
+        with pytest.raises(InvalidRepoId, match=re.escape(reason)):
+            check_repo_id(repo_id)
+        if repo_id != "lab":  # the kit's rule is stricter than the library's only for the namespace
+            with pytest.raises(HFValidationError):
+                validate_repo_id(repo_id)
+        for command, folder in (("dataset", contract_folder), ("adapter", adapter_run)):
+            for extra in ((), ("--dry-run", "--dry-run-dir", str(tmp_path / "dry"))):
+                capsys.readouterr()
+                assert main([command, str(folder), "--repo", repo_id, *extra]) == 2, (repo_id, command, extra)
+                lines = capsys.readouterr().err.strip().splitlines()
+                assert len(lines) == 1 and lines[0].startswith(f"publish: invalid --repo {repo_id!r}")
+                assert reason in lines[0]
+    # The installed command, against the Hub-protocol server: not one request.
+    env = client_env(hub.endpoint, tmp_path / "hf-home")
+    for extra in ((), ("--dry-run", "--dry-run-dir", str(tmp_path / "dry"))):
+        for repo_id in ("lab", "lab/na me"):
+            refused = run(["-m", "publish", "dataset", str(contract_folder), "--repo", repo_id, *extra], env)
+            assert refused.returncode == 2 and "publish: invalid --repo" in refused.stderr
+    assert hub.state.requests == [] and hub.state.repos == {}
+    assert not (tmp_path / "dry").exists()
+    assert check_repo_id("lab/redditess-gm_v1.2") == "lab/redditess-gm_v1.2"
