@@ -33,6 +33,10 @@ from safety.crisis import CRISIS_SQL_PATTERN
 logger = logging.getLogger(__name__)
 
 
+# The tables `export` writes rows from: their id columns become keyed hashes (`privacy.hash_ids`).
+EXPORTED_TABLES = ("clean_posts", "clean_comments", "ess", "preference", "sft", "improvement")
+
+
 class BuildError(Exception):
     """The build cannot produce a dataset from these inputs; nothing was written."""
 
@@ -47,7 +51,7 @@ def build(cfg: BuildConfig, key: bytes | None = None, key_file: Path | None = No
     if not out.parent.is_dir():
         raise BuildError(f"{out.parent} does not exist")
     files = discover(cfg.inputs)
-    key = key if key is not None else privacy.resolve_key(key_file)
+    key = privacy.check_key(key, "build(key=...)") if key is not None else privacy.resolve_key(key_file)
     started = time.perf_counter()
     staging = out.parent / f".{out.name}.tmp-{uuid.uuid4().hex[:8]}"
     try:
@@ -123,13 +127,15 @@ def _run(
     signals.compute(con, cfg)
     labels.compute(con, cfg)
     lap("signals")
-    name_rewrites = _privacy(con, key)
+    scrub_counts = _privacy(con, key)
     _assemble_rows(con, cfg)
     lap("privacy")
     pairs.build_preference(con, cfg)
     pairs.build_sft(con)
     pairs.build_improvement(con, cfg)
     lap("pairs")
+    if not cfg.keep_reddit_ids:  # after splits and pairs, which order and split by the raw ids
+        privacy.hash_ids(con, key, list(EXPORTED_TABLES))
     folder.mkdir(parents=True)
     configs = write_configs(con, folder)
     lap("export")
@@ -141,7 +147,9 @@ def _run(
         - counts["comments_unique"]
     )
     counts["reddit_api_more_placeholders"] = report.more_placeholders
-    counts["texts_with_participant_names_replaced"] = name_rewrites
+    counts["texts_with_participant_names_replaced"] = scrub_counts.pop(
+        "texts_with_participant_names_replaced"
+    )
     manifest = {
         "name": cfg.name,
         "pretty_name": "RedditESS",
@@ -153,6 +161,8 @@ def _run(
         "code_version": _code_version(),
         "parameters": cfg.parameters(),
         "pseudonym_key_fingerprint": privacy.key_fingerprint(key),
+        "reddit_ids": "raw" if cfg.keep_reddit_ids else "hashed",
+        "scrub_replacements": scrub_counts,
         "inputs": [_describe(f) for f in files],
         "counts": counts,
         "drops": drops,
@@ -165,8 +175,9 @@ def _run(
     return manifest
 
 
-def _privacy(con: duckdb.DuckDBPyConnection, key: bytes) -> int:
-    """Pseudonymize authors and scrub every text that reaches the output; returns texts rewritten for names."""
+def _privacy(con: duckdb.DuckDBPyConnection, key: bytes) -> dict[str, int]:
+    """Pseudonymize authors and scrub every text that reaches the output; returns replacements by rule
+    (and `texts_with_participant_names_replaced`)."""
     con.execute("""
         CREATE OR REPLACE TABLE participants AS
         SELECT DISTINCT post_id, lower(author) AS name FROM comment_status
@@ -175,18 +186,23 @@ def _privacy(con: duckdb.DuckDBPyConnection, key: bytes) -> int:
         SELECT post_id, lower(author) FROM kept_posts""")
     privacy.create_pseudonyms(con, key, "SELECT DISTINCT author FROM top_comments ORDER BY author")
     crisis = literal(CRISIS_SQL_PATTERN)
-    posts = privacy.scrub_query(
-        "kept_posts",
-        ["post_id", f"regexp_matches(lower(title || ' ' || selftext), {crisis}) AS post_sensitive"],
-        {"post_title": "title", "post_text": "selftext"},
+    scrubber = privacy.Scrubber()
+    privacy.scrub_table(
+        con,
+        f"""SELECT post_id, regexp_matches(lower(title || ' ' || selftext), {crisis}) AS post_sensitive,
+                   title AS post_title, selftext AS post_text FROM kept_posts""",
+        ["post_title", "post_text"],
+        "clean_posts",
+        scrubber,
     )
-    con.execute(f"CREATE OR REPLACE TABLE clean_posts AS {posts}")
-    comments = privacy.scrub_query(
-        "top_comments",
-        ["comment_id", "post_id", f"regexp_matches(lower(body), {crisis}) AS comment_sensitive"],
-        {"comment_text": "body", "op_reply_text": "op_reply_text"},
+    privacy.scrub_table(
+        con,
+        f"""SELECT comment_id, post_id, regexp_matches(lower(body), {crisis}) AS comment_sensitive,
+                   body AS comment_text, op_reply_text FROM top_comments""",
+        ["comment_text", "op_reply_text"],
+        "clean_comments",
+        scrubber,
     )
-    con.execute(f"CREATE OR REPLACE TABLE clean_comments AS {comments}")
     post_tokens = privacy.tokens_sql("post_title || ' ' || post_text")
     comment_tokens = privacy.tokens_sql("comment_text || ' ' || coalesce(op_reply_text, '')")
     post_hits = privacy.name_hits_sql(
@@ -197,13 +213,19 @@ def _privacy(con: duckdb.DuckDBPyConnection, key: bytes) -> int:
     )
     con.execute(f"CREATE OR REPLACE TABLE post_name_hits AS {post_hits}")
     con.execute(f"CREATE OR REPLACE TABLE comment_name_hits AS {comment_hits}")
-    rewritten = privacy.rewrite_names(
-        con, "clean_posts", "post_id", ["post_title", "post_text"], "post_name_hits"
+    common = privacy.common_word_names(con, ["post_name_hits", "comment_name_hits"])
+    names = privacy.rewrite_names(
+        con, "clean_posts", "post_id", ["post_title", "post_text"], "post_name_hits", common
     )
-    rewritten += privacy.rewrite_names(
-        con, "clean_comments", "comment_id", ["comment_text", "op_reply_text"], "comment_name_hits"
+    names += privacy.rewrite_names(
+        con, "clean_comments", "comment_id", ["comment_text", "op_reply_text"], "comment_name_hits", common
     )
-    return rewritten
+    replacements = dict(scrubber.counts)
+    replacements["participant_name"] = names["participant_name"]
+    replacements["participant_name_common_word"] = names["participant_name_common_word"]
+    replacements["texts_with_participant_names_replaced"] = names["texts"]
+    replacements["participant_names_that_are_common_words"] = len(common)
+    return replacements
 
 
 def _assemble_rows(con: duckdb.DuckDBPyConnection, cfg: BuildConfig) -> None:
