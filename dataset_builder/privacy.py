@@ -78,6 +78,9 @@ MENTION = re.compile(r"(?i)(?<![A-Za-z0-9_/])/?u/[A-Za-z0-9_-]{2,}")
 PHONE_CANDIDATE = re.compile(
     r"(?<![\w+.,/$€£-])(?:\+|00)?\(?\d(?:[\d]|[ .\-]\(?|\)[ .\-]?){5,24}\d(?![\w/%]|[.,]\d)"
 )
+# Cheap pre-checks (one simple scan) before the costly patterns.
+_MAYBE_URL = re.compile(r"(?i)[a-z0-9_]\.[a-z]|://|\d\.\d+\.\d")
+_MAYBE_PHONE = re.compile(r"\d[\d .()-]{5,}\d")
 DEFAULT_REGIONS = ("US", "GB", "CA", "AU", "NZ", "IE", "IN")
 _NANP = re.compile(r"^(?:\+?1[ .-]?)?\(?[2-9]\d{2}\)?[ .-]?\d{3}[ .-]\d{4}$")
 _NOT_PHONE = re.compile(
@@ -148,13 +151,14 @@ class Scrubber:
         if unescaped != text:
             counts["markdown_unescaped"] += 1
             text = unescaped
-        if "@" in text or "at" in text.lower():
+        lowered = text.lower()
+        if "@" in text or "dot" in lowered:  # `name at domain dot com` spells out `dot`
             text, n = EMAIL.subn("[email]", text)
             counts["email"] += n
-        if "." in text or "/" in text:
+        if _MAYBE_URL.search(text):
             text, n = URL.subn("[url]", text)
             counts["url"] += n
-        if sum(c.isdigit() for c in text) >= 7:
+        if _MAYBE_PHONE.search(text):
             text = PHONE_CANDIDATE.sub(self._phone, text)
         if "u/" in text or "U/" in text:
             text, n = MENTION.subn(USER_PLACEHOLDER, text)

@@ -34,11 +34,13 @@ JSON_SUFFIXES = (".json",)
 # string in 2007-2015 files, `edited` is false / an epoch / true). `normalize` casts them in SQL.
 SUBMISSION_FIELDS = (
     "id", "subreddit", "author", "title", "selftext", "created_utc", "score", "edited", "over_18",
-    "distinguished", "removed_by_category", "stickied", "retrieved_on", "retrieved_utc",
+    "distinguished", "removed_by_category", "removed_by", "banned_by", "stickied", "retrieved_on",
+    "retrieved_utc",
 )  # fmt: skip
 COMMENT_FIELDS = (
     "id", "link_id", "parent_id", "subreddit", "author", "body", "created_utc", "score", "is_submitter",
-    "distinguished", "stickied", "retrieved_on", "retrieved_utc",
+    "distinguished", "removed_by_category", "removed_by", "banned_by", "stickied", "retrieved_on",
+    "retrieved_utc",
 )  # fmt: skip
 REQUIRED_FIELDS = {
     "submissions": ("id", "title"),
