@@ -6,10 +6,11 @@ when complete, so a failed build never leaves a folder that looks finished.
 
 from __future__ import annotations
 
+import errno
 import logging
+import os
 import shutil
 import subprocess
-import tempfile
 import time
 import uuid
 from datetime import UTC, datetime
@@ -42,33 +43,111 @@ class BuildError(Exception):
 
 
 def build(cfg: BuildConfig, key: bytes | None = None, key_file: Path | None = None) -> dict[str, Any]:
-    """Build the RedditESS folder at `cfg.out`; returns the manifest."""
+    """Build the RedditESS folder at `cfg.out`; returns the manifest.
+
+    Raises BuildError / InputError (one line naming the path) before any work when the inputs cannot
+    be read or the output location cannot be written, and BuildError when the disk fills up during the
+    build; in every failure nothing is left behind."""
     if cfg.out is None:
         raise BuildError("no output folder given (--out)")
     out = cfg.out.resolve()
     if out.exists() and not cfg.overwrite:
         raise BuildError(f"{out} already exists; pass --overwrite to replace it")
-    if not out.parent.is_dir():
-        raise BuildError(f"{out.parent} does not exist")
-    files = discover(cfg.inputs)
+    if out.exists() and not out.is_dir():
+        raise BuildError(f"{out} exists and is not a folder")
+    files = discover(cfg.inputs, exclude=[out])
     key = privacy.check_key(key, "build(key=...)") if key is not None else privacy.resolve_key(key_file)
     started = time.perf_counter()
-    staging = out.parent / f".{out.name}.tmp-{uuid.uuid4().hex[:8]}"
+    staging = _create_staging(out)
     try:
-        with tempfile.TemporaryDirectory(prefix="redditess-work-") as workdir:
-            con = _connect(Path(workdir), cfg)
-            try:
-                manifest = _run(con, cfg, files, key, staging, Path(workdir))
-            finally:
-                con.close()
+        workdir = staging / ".work"  # raw text while building: inside the staging folder, never elsewhere
+        con = _connect(workdir, cfg)
+        try:
+            manifest = _run(con, cfg, files, key, staging, workdir)
+        finally:
+            con.close()
+        shutil.rmtree(workdir)
+        (staging / OWNER_FILE).unlink()
+        staging.chmod(0o755)  # private while it held raw text; a normal folder once complete
         manifest["build_seconds"] = round(time.perf_counter() - started, 2)
         write_json(staging / "manifest.json", manifest)
         _replace(staging, out)
-    except BaseException:
+    except BaseException as exc:
         shutil.rmtree(staging, ignore_errors=True)
+        if _is_disk_error(exc):
+            raise BuildError(
+                f"cannot write the build next to {out}: {_disk_error_text(exc)}; nothing was kept"
+            ) from exc
         raise
     logger.info("wrote %s in %.1fs", out, manifest["build_seconds"])
     return manifest
+
+
+# Holds the pid of the build that owns a staging folder, so a later build can tell a stale one.
+OWNER_FILE = ".redditess-build.pid"
+
+
+def _create_staging(out: Path) -> Path:
+    """Create the parents of `out` (like `mkdir -p`), remove stale staging folders of killed builds,
+    and create this build's private staging folder: the writability check, before any work."""
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise BuildError(
+            f"cannot create the output folder's parent {out.parent}: {_disk_error_text(exc)}"
+        ) from exc
+    _remove_stale_staging(out)
+    staging = out.parent / f".{out.name}.tmp-{uuid.uuid4().hex[:8]}"
+    try:
+        staging.mkdir(mode=0o700)
+        (staging / OWNER_FILE).write_text(str(os.getpid()), encoding="utf-8")
+    except OSError as exc:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise BuildError(f"cannot write to {out.parent}: {_disk_error_text(exc)}") from exc
+    return staging
+
+
+def _remove_stale_staging(out: Path) -> None:
+    """Remove `.<name>.tmp-*` / `.<name>.old-*` siblings left by builds that were killed (their owner
+    process is gone): they may hold raw usernames and unscrubbed text."""
+    for path in out.parent.glob(f".{out.name}.*-*"):
+        if not path.is_dir() or not path.name.startswith((f".{out.name}.tmp-", f".{out.name}.old-")):
+            continue
+        try:
+            owner = int((path / OWNER_FILE).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            owner = None
+        if owner is not None and owner != os.getpid() and _alive(owner):
+            continue  # another build writing to the same place right now
+        logger.info("removing %s, left by an interrupted build", path)
+        shutil.rmtree(path, ignore_errors=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+_DISK_ERRNOS = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EROFS, errno.EACCES, errno.EPERM}
+_DISK_MESSAGES = ("no space left on device", "file too large", "disk quota exceeded", "read-only file system")
+
+
+def _is_disk_error(exc: BaseException) -> bool:
+    if isinstance(exc, OSError):
+        return exc.errno in _DISK_ERRNOS
+    return isinstance(exc, duckdb.Error) and any(m in str(exc).lower() for m in _DISK_MESSAGES)
+
+
+def _disk_error_text(exc: BaseException) -> str:
+    if isinstance(exc, OSError) and exc.strerror:
+        return exc.strerror[:1].lower() + exc.strerror[1:]
+    text = str(exc).lower()
+    return next((m for m in _DISK_MESSAGES if m in text), str(exc).splitlines()[0])
 
 
 def _connect(workdir: Path, cfg: BuildConfig) -> duckdb.DuckDBPyConnection:
@@ -136,7 +215,7 @@ def _run(
     lap("pairs")
     if not cfg.keep_reddit_ids:  # after splits and pairs, which order and split by the raw ids
         privacy.hash_ids(con, key, list(EXPORTED_TABLES))
-    folder.mkdir(parents=True)
+    folder.mkdir(parents=True, exist_ok=True)
     configs = write_configs(con, folder)
     lap("export")
     stats = compute_stats(folder)
