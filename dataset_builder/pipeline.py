@@ -138,16 +138,20 @@ _DISK_MESSAGES = ("no space left on device", "file too large", "disk quota excee
 
 
 def _is_disk_error(exc: BaseException) -> bool:
-    if isinstance(exc, OSError):
-        return exc.errno in _DISK_ERRNOS
-    return isinstance(exc, duckdb.Error) and any(m in str(exc).lower() for m in _DISK_MESSAGES)
+    if isinstance(exc, OSError) and exc.errno in _DISK_ERRNOS:
+        return True
+    return isinstance(exc, (OSError, duckdb.Error)) and any(m in str(exc).lower() for m in _DISK_MESSAGES)
 
 
 def _disk_error_text(exc: BaseException) -> str:
+    """The cause in a few words ("no space left on device"), without the engine's details."""
+    text = str(exc).lower()
+    known = next((m for m in _DISK_MESSAGES if m in text), None)
+    if known:
+        return known
     if isinstance(exc, OSError) and exc.strerror:
         return exc.strerror[:1].lower() + exc.strerror[1:]
-    text = str(exc).lower()
-    return next((m for m in _DISK_MESSAGES if m in text), str(exc).splitlines()[0])
+    return str(exc).splitlines()[0]
 
 
 def _connect(workdir: Path, cfg: BuildConfig) -> duckdb.DuckDBPyConnection:
