@@ -296,6 +296,13 @@ def _figures(manifest: Mapping[str, Any]) -> dict[str, str]:
         else "",
         "unlabeled_comments": stats.get("unlabeled_comments"),
         "names_replaced": counts.get("texts_with_participant_names_replaced"),
+        "reddit_ids": manifest.get("reddit_ids"),
+        "scrub_table": table(
+            ["rule", "replacements"],
+            [[f"`{k}`", v] for k, v in (manifest.get("scrub_replacements") or {}).items()],
+        )
+        if manifest.get("scrub_replacements")
+        else "",
         "rejected_count": int(rejected.get("count") or 0),
         "rejected_table": table(["file", "line", "reason"], rejected_rows) if rejected_rows else "",
     }
