@@ -66,11 +66,11 @@ EMAIL = re.compile(
 )
 _URL_TAIL = r"[^\s<>\"'\]\[)(]*[^\s<>\"'\]\[)(.,;:!?]"
 URL = re.compile(
-    rf"(?i)(?<![a-z0-9@_.])(?:[a-z][a-z0-9+.-]{{1,15}}://{_URL_TAIL}"  # any scheme
-    rf"|www\.{_URL_TAIL}"
+    rf"(?i)(?:(?<![a-z0-9])[a-z][a-z0-9+.-]{{1,15}}://{_URL_TAIL}"  # any scheme
+    rf"|(?<![a-z0-9@_.])(?:www\.{_URL_TAIL}"
     rf"|{_HOST}(?:\.{_HOST})*\.[a-z]{{2,24}}(?::\d{{2,5}})?/{_URL_TAIL}?"  # any TLD, with a path
     rf"|{_IPV4}(?::\d{{2,5}})?(?:/{_URL_TAIL}?)?(?![\d.]\d)"  # IP addresses identify too
-    rf"|{_HOST}(?:\.{_HOST})*\.(?:{COMMON_TLDS})(?::\d{{2,5}})?(?![a-z0-9_-]|\.[a-z0-9]))"
+    rf"|{_HOST}(?:\.{_HOST})*\.(?:{COMMON_TLDS})(?::\d{{2,5}})?(?![a-z0-9_-]|\.[a-z0-9])))"
 )
 MENTION = re.compile(r"(?i)(?<![A-Za-z0-9_/])/?u/[A-Za-z0-9_-]{2,}")
 # Phone candidates: 7-15 digits with an optional +/00 prefix, in groups separated by one space, dot,
