@@ -50,7 +50,7 @@ def collect(inputs: Path, sample: int, out: Path) -> None:
     print("replacements by rule:", manifest["scrub_replacements"])
     print(
         "participant names that are common words:",
-        manifest["counts"]["participant_names_that_are_common_words"],
+        manifest["counts"].get("participant_names_that_are_common_words"),
     )
     by_context: dict[str, int] = {}
     for kind, _ in found:

@@ -233,6 +233,9 @@ def _run(
     counts["texts_with_participant_names_replaced"] = scrub_counts.pop(
         "texts_with_participant_names_replaced"
     )
+    counts["participant_names_that_are_common_words"] = scrub_counts.pop(
+        "participant_names_that_are_common_words"
+    )
     manifest = {
         "name": cfg.name,
         "pretty_name": "RedditESS",
