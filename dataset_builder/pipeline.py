@@ -299,7 +299,7 @@ def _privacy(con: duckdb.DuckDBPyConnection, key: bytes) -> dict[str, int]:
     )
     con.execute(f"CREATE OR REPLACE TABLE post_name_hits AS {post_hits}")
     con.execute(f"CREATE OR REPLACE TABLE comment_name_hits AS {comment_hits}")
-    common = privacy.common_word_names(con, ["post_name_hits", "comment_name_hits"])
+    common = privacy.common_word_names(con)
     names = privacy.rewrite_names(
         con, "clean_posts", "post_id", ["post_title", "post_text"], "post_name_hits", common
     )

@@ -380,21 +380,17 @@ def lexicon_words() -> frozenset[str]:
     return frozenset(line.split("\t", 1)[0] for line in path.read_text(encoding="utf-8").splitlines() if line)
 
 
-def common_word_names(con: duckdb.DuckDBPyConnection, hits: list[str], min_posts: int = 3) -> set[str]:
-    """Participant names that are also common words: alphabetic names in VADER's lexicon (7,500
-    English words, bundled) or written in at least `min_posts` threads their owner took no part in."""
-    union = " UNION ALL ".join(f"SELECT post_id, name FROM {h}" for h in hits)
+def common_word_names(con: duckdb.DuckDBPyConnection) -> set[str]:
+    """Participant names that are also common English words: alphabetic names in VADER's lexicon (7,500
+    words, bundled with vaderSentiment) or among the frequent function words of `pairs.STOPWORDS`.
+
+    Only a word list decides, never frequency in the corpus: a username written in many threads (a
+    well-known member of a community) is frequent too, and must still be replaced everywhere."""
+    from dataset_builder.pairs import STOPWORDS
+
+    words = lexicon_words() | frozenset(STOPWORDS)
     names = {r[0] for r in con.sql("SELECT DISTINCT name FROM participants").fetchall()}
-    lexicon = {n for n in names if n.isalpha() and n in lexicon_words()}
-    frequent = {
-        r[0]
-        for r in con.sql(f"""
-            SELECT h.name FROM ({union}) h
-            ANTI JOIN participants p ON p.post_id = h.post_id AND p.name = h.name
-            WHERE regexp_matches(h.name, '^[a-z]+$')
-            GROUP BY h.name HAVING count(DISTINCT h.post_id) >= {int(min_posts)}""").fetchall()
-    }
-    return lexicon | frequent
+    return {n for n in names if n.isalpha() and n in words}
 
 
 def rewrite_names(
