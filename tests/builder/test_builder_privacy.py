@@ -271,3 +271,18 @@ def test_hash_ids_replaces_every_id_column() -> None:
     assert con.execute("SELECT * FROM pairs").fetchall() == [
         (hashed_id(key, "t3", "p1"), hashed_id(key, "t1", "c1"), hashed_id(key, "t1", "c2"), 3)
     ]
+
+
+def test_common_word_names_come_from_word_lists_not_frequency() -> None:
+    """`hope` is a word; a well-known member's username written in many threads is not."""
+    from dataset_builder.privacy import common_word_names
+
+    con = duckdb.connect()
+    con.execute(
+        "CREATE TABLE participants AS SELECT * FROM (VALUES ('p1', 'hope'), ('p1', 'tired'), "
+        "('p2', 'scholarmom'), ('p3', 'kind_helper_42'), ('p4', 'the')) t(post_id, name)"
+    )
+    assert common_word_names(con) == {"hope", "tired", "the"}
+    assert replace_names("I love scholarmom's book", ["scholarmom"], common_word_names(con)) == (
+        "I love [user]'s book"
+    )
