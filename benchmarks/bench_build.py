@@ -111,7 +111,7 @@ def main() -> None:
             f"benchmark data not found: {args.data} (point --data at Pushshift-style .zst dumps)"
         )
     args.out.mkdir(parents=True, exist_ok=True)
-    env = os.environ | {"CI": "1", "REDDITESS_PSEUDONYM_KEY": "benchmark-key"}
+    env = os.environ | {"CI": "1", "REDDITESS_PSEUDONYM_KEY": "benchmark-key-not-secret"}
     results: dict[str, dict] = {}
     with tempfile.TemporaryDirectory(prefix="redditess-bench-") as tmp:
         doubled = Path(tmp) / "doubled"

@@ -63,7 +63,8 @@ def build_inputs(work: Path) -> tuple[Path, dict[str, Path]]:
     if not (dataset / "manifest.json").is_file():
         write_sample(work / "raw", seed=0)
         build(
-            BuildConfig(inputs=[work / "raw"], out=dataset, version="0.1.0-bench", seed=0), key=b"bench-key"
+            BuildConfig(inputs=[work / "raw"], out=dataset, version="0.1.0-bench", seed=0),
+            key=b"bench-key-not-secret-0000",
         )
     models = build_all(work / "tiny", TinyConfig(extra_text=dataset_corpus(dataset)))
     return dataset, models

@@ -302,6 +302,13 @@ def _figures(manifest: Mapping[str, Any]) -> dict[str, str]:
         "edited_by_flag": counts.get("edited_by_flag"),
         "edited_by_marker": counts.get("edited_by_marker"),
         "names_replaced": counts.get("texts_with_participant_names_replaced"),
+        "reddit_ids": manifest.get("reddit_ids"),
+        "scrub_table": table(
+            ["rule", "replacements"],
+            [[f"`{k}`", v] for k, v in (manifest.get("scrub_replacements") or {}).items()],
+        )
+        if manifest.get("scrub_replacements")
+        else "",
         "rejected_count": int(rejected.get("count") or 0),
         "rejected_table": table(["file", "line", "reason"], rejected_rows) if rejected_rows else "",
     }

@@ -73,7 +73,7 @@ def cmd_build(argv: list[str]) -> int:
     cfg = cfg.with_preset(_explicit(argv, {f.name for f in fields(BuildConfig)}))
     try:
         manifest = build(cfg, key_file=opts.pseudonym_key_file)
-    except (BuildError, InputError, ValueError, FileNotFoundError) as exc:
+    except (BuildError, InputError, ValueError, OSError) as exc:
         logger.error("%s", exc)
         return 1
     rows = {c: sum(s["num_rows"] for s in v["splits"].values()) for c, v in manifest["configs"].items()}

@@ -38,6 +38,13 @@ class BuildConfig:
         },
     )
     seed: int = field(default=0, metadata={"help": "Seed of the split hash."})
+    keep_reddit_ids: bool = field(
+        default=False,
+        metadata={
+            "help": "Keep raw Reddit post/comment ids (they lead to each author's profile) instead of keyed "
+            "hashes, for researchers who must re-hydrate threads. Splits do not depend on this choice."
+        },
+    )
     subreddits: list[str] | None = field(
         default=None, metadata={"help": "Keep only these subreddits (case-insensitive); default all."}
     )

@@ -8,6 +8,7 @@ fixed settings, so the same inputs, parameters and key give byte-identical parqu
 from __future__ import annotations
 
 import json
+import logging
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +26,8 @@ from dataset_builder.prompts import (
     assistant_sql,
     messages_sql,
 )
+
+logger = logging.getLogger(__name__)
 
 # Features in the serialized form `datasets` stores in parquet metadata (key "huggingface"), written
 # here without importing `datasets` (1 s of start-up); a test checks them against `datasets.Features`.
@@ -201,8 +204,22 @@ def write_configs(
                 }
             else:
                 empty.append(split)
-        configs[config] = {"default": config == DEFAULT_CONFIG, "splits": splits, "empty_splits": empty}
+        configs[config] = {"default": False, "splits": splits, "empty_splits": empty}
+    configs[default_config(configs)]["default"] = True
     return configs
+
+
+def default_config(configs: dict[str, Any]) -> str:
+    """`effective_support` when it has rows, else the first config (in `CONFIG_NAMES` order) that has;
+    ValueError when none has (a Hub dataset needs exactly one loadable default config)."""
+    for name in (DEFAULT_CONFIG, *CONFIG_NAMES):
+        if configs.get(name, {}).get("splits"):
+            if name != DEFAULT_CONFIG:
+                logger.warning(
+                    "`%s` has no rows (no labeled comments): the default config is `%s`", DEFAULT_CONFIG, name
+                )
+            return name
+    raise ValueError("no config has any rows: nothing to publish")
 
 
 def _write_parquet(reader: pa.RecordBatchReader, schema: pa.Schema, path: Path) -> tuple[int, int]:

@@ -6,14 +6,20 @@ malformed line is found by position and reported with its file and line number; 
 chunk is kept. Normalized chunks go to uncompressed parquet files in the work directory, not to
 memory: memory stays flat as inputs grow, and DuckDB scans them in parallel (inserting into DuckDB
 tables measured ~4x slower than writing the files).
+
+Texts are cleaned once, here (`clean_text`): HTML entities unescaped (Pushshift and API bodies are
+HTML-escaped, `&amp;` `&gt;` `&lt;`), NUL and other control characters stripped, and a lone UTF-16
+surrogate (half an emoji, which DuckDB refuses) kept as U+FFFD instead of losing the record.
 """
 
 from __future__ import annotations
 
+import html
 import io
 import json
 import logging
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -37,6 +43,40 @@ from dataset_builder.sources import (
 
 logger = logging.getLogger(__name__)
 
+TEXT_FIELDS = ("title", "selftext", "body")
+# RE2 (pyarrow) test for texts that need `clean_text`; most texts do not.
+_NEEDS_CLEANING = (
+    r"&(?:[A-Za-z][A-Za-z0-9]{1,31}|#[0-9]{1,7}|#[xX][0-9A-Fa-f]{1,6});|[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]"
+)
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_SURROGATE = re.compile(r"[\ud800-\udfff]")
+
+
+def clean_text(text: str) -> str:
+    """What a reader saw: HTML entities unescaped twice (the dumps escape the markdown source once, and
+    Reddit renders entities typed in it, such as `&#x200B;`), control characters other than tab and
+    newlines removed, lone surrogates replaced by U+FFFD."""
+    if "&" in text:
+        text = html.unescape(html.unescape(text))
+    return _SURROGATE.sub("\ufffd", _CONTROL.sub("", text))
+
+
+def clean_texts(table: pa.Table) -> pa.Table:
+    """`table` with `clean_text` applied to its text fields (only rows that need it are converted)."""
+    for name in TEXT_FIELDS:
+        if name not in table.column_names:
+            continue
+        column = table[name]
+        needs = pc.match_substring_regex(column, _NEEDS_CLEANING)
+        if not pc.any(needs).as_py():
+            continue
+        values = [
+            clean_text(v) if flag else v
+            for v, flag in zip(column.to_pylist(), needs.to_pylist(), strict=True)
+        ]
+        table = table.set_column(table.column_names.index(name), name, pa.array(values, pa.string()))
+    return table
+
 
 @dataclass
 class IngestReport:
@@ -55,7 +95,7 @@ class Staging:
         self.parts = {"submissions": 0, "comments": 0}
 
     def add(self, kind: str, table: pa.Table, file_idx: int) -> None:
-        self.con.register("_chunk", table)
+        self.con.register("_chunk", clean_texts(table))
         try:
             normalized = self.con.sql(normalize.select(kind, "_chunk", file_idx)).to_arrow_table()
         finally:
@@ -129,7 +169,10 @@ def _insert_ndjson_chunk(
     valid = _valid_mask(table, kind)
     n_invalid = table.num_rows - pc.sum(valid).as_py() if table.num_rows else 0
     if n_invalid:
-        _report_invalid(chunk, first_line, line_numbers, valid, source, report)
+        recovered = _recover_or_reject(chunk, first_line, line_numbers, valid, source, report)
+        if recovered.num_rows:
+            staging.add(kind, recovered, file_idx)
+            report.rows[kind] += recovered.num_rows
         table = table.filter(valid)
         line_numbers = line_numbers.filter(valid)
     if not table.num_rows:
@@ -151,7 +194,7 @@ def _parse_lines_python(chunk: bytes, kind: str) -> pa.Table:
         if not line.strip():
             continue
         try:
-            record = json.loads(line)
+            record = json.loads(line.decode("utf-8", errors="replace"))
         except ValueError:
             record = None
         rows.append(_text_fields(record, kind))
@@ -165,7 +208,8 @@ def _text_fields(record: object, kind: str) -> dict[str, str | None]:
     if isinstance(record, dict):
         for name in FIELDS[kind]:
             value = record.get(name)
-            out[name] = value if value is None or isinstance(value, str) else json.dumps(value)
+            text = value if value is None or isinstance(value, str) else json.dumps(value)
+            out[name] = _SURROGATE.sub("\ufffd", text) if text else text
         if isinstance(record.get("_meta"), dict):
             out["_meta"] = json.dumps(record["_meta"])
     return out
@@ -179,22 +223,26 @@ def _valid_mask(table: pa.Table, kind: str) -> pa.ChunkedArray:
     return mask
 
 
-def _report_invalid(
+def _recover_or_reject(
     chunk: bytes,
     first_line: int,
     line_numbers: pa.Array,
     valid: pa.ChunkedArray,
     source: InputFile,
     report: IngestReport,
-) -> None:
+) -> pa.Table:
+    """Lines the fast reader could not use: parsed again with `json`, which accepts what DuckDB refuses
+    (a lone surrogate such as half an emoji); records with every required field are returned (with a
+    `_line` column), the rest rejected with their true reason."""
     lines = chunk.split(b"\n")
     bad = pc.invert(valid).to_pylist()
+    recovered: list[dict[str, str | None]] = []
     for line_no, is_bad in zip(line_numbers.to_pylist(), bad, strict=True):
         if not is_bad:
             continue
         text = lines[line_no - first_line]
         try:
-            record = json.loads(text)
+            record = json.loads(text.decode("utf-8", errors="replace"))
         except ValueError:
             reason = "malformed JSON"
         else:
@@ -202,9 +250,17 @@ def _report_invalid(
                 reason = "not a JSON object"
             else:
                 missing = [n for n in REQUIRED_FIELDS[source.kind] if record.get(n) is None]
+                if not missing:
+                    recovered.append({**_text_fields(record, source.kind), "_line": line_no})
+                    continue
                 reason = f"missing field {', '.join(missing)} for {source.kind}"
         report.rejects.add(source.path.name, line_no, reason)
         logger.warning("%s:%d: rejected (%s)", source.path.name, line_no, reason)
+    schema = pa.schema(
+        [(name, pa.string()) for name in FIELDS[source.kind]]
+        + [("_meta", pa.string()), ("_line", pa.int64())]
+    )
+    return pa.Table.from_pylist(recovered, schema=schema)
 
 
 def _ingest_api_json(

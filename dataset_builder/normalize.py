@@ -4,6 +4,8 @@ Quirks handled (see shared/data/README.md): `created_utc` as a string (2007-2015
 (API), `edited` as false / an epoch number / true, a null `score`, `is_submitter` missing before
 2017-07 (left NULL here, decided against the post author later), `t3_`/`t1_` prefixes on ids, and
 Arctic Shift's `_meta.retrieved_2nd_on` as the retrieval time that picks the latest duplicate.
+
+`removal` records, in one column, every way the dumps mark content as gone (`removal_sql`).
 """
 
 from __future__ import annotations
@@ -24,6 +26,43 @@ _RETRIEVED = (
 )
 _EDITED = "(edited IS NOT NULL AND lower(trim(edited)) NOT IN ('false', '0', '0.0', '', 'null'))"
 
+# Texts that stand in for gone content: `[deleted]`, `[removed]`, `[ Removed by Reddit ]`, `[ Removed by
+# Reddit on account of violating the content policy. ]`, `[deleted by user]`, `[removed by moderator]`.
+_GONE_TEXT = r"^\[\s*(deleted|deleted by user|removed|removed by [a-z]+[^\]]*|unavailable)\s*\]$"
+# `removed_by_category` values (Reddit API, kept by Pushshift and Arctic Shift) set by Reddit itself.
+_BY_REDDIT = "'reddit', 'anti_evil_ops', 'copyright_takedown', 'content_takedown', 'legal', 'admin'"
+
+
+def removal_sql(text_columns: tuple[str, ...]) -> str:
+    """Why content is gone, or NULL: `deleted` (by its author: `[deleted]` author or text,
+    removed_by_category deleted/author, Arctic Shift `_meta.removal_type` deleted or
+    `_meta.was_deleted_later`), `removed_by_reddit` (`[ Removed by Reddit ]` text, removed_by_category
+    reddit/anti_evil_ops/copyright/content takedown/legal, `_meta.removal_type` "removed by reddit"),
+    `removed` (by moderators: `[removed]` text, any other removed_by_category, removed_by, banned_by,
+    `_meta.removal_type` removed)."""
+    texts = [f"lower(trim(coalesce({c}, '')))" for c in text_columns]
+    marker = " OR ".join(f"regexp_matches({t}, {_quoted(_GONE_TEXT)})" for t in texts)
+    by_author = " OR ".join(f"{t} IN ('[deleted]', '[deleted by user]')" for t in texts)
+    by_reddit = " OR ".join(
+        f"{t} LIKE '[ removed by reddit%' OR {t} LIKE '[removed by reddit%'" for t in texts
+    )
+    meta = "lower(json_extract_string(_meta, '$.removal_type'))"
+    category = "lower(trim(removed_by_category))"
+    flag = "(lower(trim(coalesce({0}, ''))) NOT IN ('', 'false', 'null', 'none', '0'))"
+    return f"""CASE
+        WHEN author = '[deleted]' OR {by_author} OR {category} IN ('deleted', 'author')
+             OR {meta} = 'deleted' OR {_BOOL.format("json_extract_string(_meta, '$.was_deleted_later')")}
+             THEN 'deleted'
+        WHEN {by_reddit} OR {category} IN ({_BY_REDDIT}) OR {meta} LIKE '%reddit%' THEN 'removed_by_reddit'
+        WHEN {marker} OR {category} IS NOT NULL OR {flag.format("removed_by")} OR {flag.format("banned_by")}
+             OR {meta} IS NOT NULL THEN 'removed'
+        ELSE NULL END"""
+
+
+def _quoted(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
 _COLUMNS = {
     "submissions": [
         (_ID.format("id"), "id"),
@@ -37,6 +76,7 @@ _COLUMNS = {
         (_BOOL.format("over_18"), "over_18"),
         ("distinguished", "distinguished"),
         ("removed_by_category", "removed_by_category"),
+        (removal_sql(("title", "selftext")), "removal"),
         (_BOOL.format("stickied"), "stickied"),
     ],
     "comments": [
@@ -50,6 +90,7 @@ _COLUMNS = {
         (_INT.format("score"), "score"),
         (_NULLABLE_BOOL.format("is_submitter"), "is_submitter"),
         ("distinguished", "distinguished"),
+        (removal_sql(("body",)), "removal"),
         (_BOOL.format("stickied"), "stickied"),
     ],
 }

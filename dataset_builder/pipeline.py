@@ -6,10 +6,11 @@ when complete, so a failed build never leaves a folder that looks finished.
 
 from __future__ import annotations
 
+import errno
 import logging
+import os
 import shutil
 import subprocess
-import tempfile
 import time
 import uuid
 from datetime import UTC, datetime
@@ -32,38 +33,132 @@ from safety.crisis import flag_sensitive
 logger = logging.getLogger(__name__)
 
 
+# The tables `export` writes rows from: their id columns become keyed hashes (`privacy.hash_ids`).
+EXPORTED_TABLES = (
+    "clean_posts",
+    "clean_comments",
+    "clean_earlier_versions",
+    "ess",
+    "preference",
+    "sft",
+    "improvement",
+)
+
+
 class BuildError(Exception):
     """The build cannot produce a dataset from these inputs; nothing was written."""
 
 
 def build(cfg: BuildConfig, key: bytes | None = None, key_file: Path | None = None) -> dict[str, Any]:
-    """Build the RedditESS folder at `cfg.out`; returns the manifest."""
+    """Build the RedditESS folder at `cfg.out`; returns the manifest.
+
+    Raises BuildError / InputError (one line naming the path) before any work when the inputs cannot
+    be read or the output location cannot be written, and BuildError when the disk fills up during the
+    build; in every failure nothing is left behind."""
     if cfg.out is None:
         raise BuildError("no output folder given (--out)")
     out = cfg.out.resolve()
     if out.exists() and not cfg.overwrite:
         raise BuildError(f"{out} already exists; pass --overwrite to replace it")
-    if not out.parent.is_dir():
-        raise BuildError(f"{out.parent} does not exist")
-    files = discover(cfg.inputs)
-    key = key if key is not None else privacy.resolve_key(key_file)
+    if out.exists() and not out.is_dir():
+        raise BuildError(f"{out} exists and is not a folder")
+    files = discover(cfg.inputs, exclude=[out])
+    key = privacy.check_key(key, "build(key=...)") if key is not None else privacy.resolve_key(key_file)
     started = time.perf_counter()
-    staging = out.parent / f".{out.name}.tmp-{uuid.uuid4().hex[:8]}"
+    staging = _create_staging(out)
     try:
-        with tempfile.TemporaryDirectory(prefix="redditess-work-") as workdir:
-            con = _connect(Path(workdir), cfg)
-            try:
-                manifest = _run(con, cfg, files, key, staging, Path(workdir))
-            finally:
-                con.close()
+        workdir = staging / ".work"  # raw text while building: inside the staging folder, never elsewhere
+        con = _connect(workdir, cfg)
+        try:
+            manifest = _run(con, cfg, files, key, staging, workdir)
+        finally:
+            con.close()
+        shutil.rmtree(workdir)
+        (staging / OWNER_FILE).unlink()
+        staging.chmod(0o755)  # private while it held raw text; a normal folder once complete
         manifest["build_seconds"] = round(time.perf_counter() - started, 2)
         write_json(staging / "manifest.json", manifest)
         _replace(staging, out)
-    except BaseException:
+    except BaseException as exc:
         shutil.rmtree(staging, ignore_errors=True)
+        if _is_disk_error(exc):
+            raise BuildError(
+                f"cannot write the build next to {out}: {_disk_error_text(exc)}; nothing was kept"
+            ) from exc
         raise
     logger.info("wrote %s in %.1fs", out, manifest["build_seconds"])
     return manifest
+
+
+# Holds the pid of the build that owns a staging folder, so a later build can tell a stale one.
+OWNER_FILE = ".redditess-build.pid"
+
+
+def _create_staging(out: Path) -> Path:
+    """Create the parents of `out` (like `mkdir -p`), remove stale staging folders of killed builds,
+    and create this build's private staging folder: the writability check, before any work."""
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise BuildError(
+            f"cannot create the output folder's parent {out.parent}: {_disk_error_text(exc)}"
+        ) from exc
+    _remove_stale_staging(out)
+    staging = out.parent / f".{out.name}.tmp-{uuid.uuid4().hex[:8]}"
+    try:
+        staging.mkdir(mode=0o700)
+        (staging / OWNER_FILE).write_text(str(os.getpid()), encoding="utf-8")
+    except OSError as exc:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise BuildError(f"cannot write to {out.parent}: {_disk_error_text(exc)}") from exc
+    return staging
+
+
+def _remove_stale_staging(out: Path) -> None:
+    """Remove `.<name>.tmp-*` / `.<name>.old-*` siblings left by builds that were killed (their owner
+    process is gone): they may hold raw usernames and unscrubbed text."""
+    for path in out.parent.glob(f".{out.name}.*-*"):
+        if not path.is_dir() or not path.name.startswith((f".{out.name}.tmp-", f".{out.name}.old-")):
+            continue
+        try:
+            owner = int((path / OWNER_FILE).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            owner = None
+        if owner is not None and owner != os.getpid() and _alive(owner):
+            continue  # another build writing to the same place right now
+        logger.info("removing %s, left by an interrupted build", path)
+        shutil.rmtree(path, ignore_errors=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+_DISK_ERRNOS = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EROFS, errno.EACCES, errno.EPERM}
+_DISK_MESSAGES = ("no space left on device", "file too large", "disk quota exceeded", "read-only file system")
+
+
+def _is_disk_error(exc: BaseException) -> bool:
+    if isinstance(exc, OSError) and exc.errno in _DISK_ERRNOS:
+        return True
+    return isinstance(exc, (OSError, duckdb.Error)) and any(m in str(exc).lower() for m in _DISK_MESSAGES)
+
+
+def _disk_error_text(exc: BaseException) -> str:
+    """The cause in a few words ("no space left on device"), without the engine's details."""
+    text = str(exc).lower()
+    known = next((m for m in _DISK_MESSAGES if m in text), None)
+    if known:
+        return known
+    if isinstance(exc, OSError) and exc.strerror:
+        return exc.strerror[:1].lower() + exc.strerror[1:]
+    return str(exc).splitlines()[0]
 
 
 def _connect(workdir: Path, cfg: BuildConfig) -> duckdb.DuckDBPyConnection:
@@ -128,7 +223,7 @@ def _run(
     signals.compute(con, cfg)
     labels.compute(con, cfg)
     lap("signals")
-    name_rewrites = _privacy(con, key)
+    scrub_counts = _privacy(con, key)
     _assemble_rows(con, cfg)
     lap("privacy")
     self_edit_sources = revisions.compute(con)
@@ -142,7 +237,9 @@ def _run(
         "drops": pairs.drop_counts(con),
     }
     lap("pairs")
-    folder.mkdir(parents=True)
+    if not cfg.keep_reddit_ids:  # after splits and pairs, which order and split by the raw ids
+        privacy.hash_ids(con, key, list(EXPORTED_TABLES))
+    folder.mkdir(parents=True, exist_ok=True)
     configs = write_configs(con, folder, row_queries(cfg.system_prompt, cfg.improve_system_prompt))
     lap("export")
     stats = compute_stats(folder)
@@ -153,7 +250,12 @@ def _run(
         - counts["comments_unique"]
     )
     counts["reddit_api_more_placeholders"] = report.more_placeholders
-    counts["texts_with_participant_names_replaced"] = name_rewrites
+    counts["texts_with_participant_names_replaced"] = scrub_counts.pop(
+        "texts_with_participant_names_replaced"
+    )
+    counts["participant_names_that_are_common_words"] = scrub_counts.pop(
+        "participant_names_that_are_common_words"
+    )
     manifest = {
         "name": cfg.name,
         "pretty_name": "RedditESS",
@@ -165,6 +267,8 @@ def _run(
         "code_version": _code_version(),
         "parameters": cfg.parameters(),
         "pseudonym_key_fingerprint": privacy.key_fingerprint(key),
+        "reddit_ids": "raw" if cfg.keep_reddit_ids else "hashed",
+        "scrub_replacements": scrub_counts,
         "inputs": [_describe(f) for f in files],
         "counts": counts,
         "drops": drops,
@@ -179,8 +283,9 @@ def _run(
     return manifest
 
 
-def _privacy(con: duckdb.DuckDBPyConnection, key: bytes) -> int:
-    """Pseudonymize authors and scrub every text that reaches the output; returns texts rewritten for names."""
+def _privacy(con: duckdb.DuckDBPyConnection, key: bytes) -> dict[str, int]:
+    """Pseudonymize authors and scrub every text that reaches the output; returns replacements by rule
+    (and `texts_with_participant_names_replaced`)."""
     con.execute("""
         CREATE OR REPLACE TABLE participants AS
         SELECT DISTINCT post_id, lower(author) AS name FROM comment_status
@@ -191,18 +296,23 @@ def _privacy(con: duckdb.DuckDBPyConnection, key: bytes) -> int:
     # is_sensitive: the crisis screen (safety.screen) over each text column at once, before scrubbing.
     flag_sensitive(con, "SELECT post_id, concat_ws('\n', title, selftext) FROM kept_posts", "sensitive_posts")
     flag_sensitive(con, "SELECT comment_id, body FROM top_comments", "sensitive_comments")
-    posts = privacy.scrub_query(
-        "kept_posts",
-        ["post_id", "post_id IN (SELECT key FROM sensitive_posts) AS post_sensitive"],
-        {"post_title": "title", "post_text": "selftext"},
+    scrubber = privacy.Scrubber()
+    privacy.scrub_table(
+        con,
+        """SELECT post_id, post_id IN (SELECT key FROM sensitive_posts) AS post_sensitive,
+                  title AS post_title, selftext AS post_text FROM kept_posts""",
+        ["post_title", "post_text"],
+        "clean_posts",
+        scrubber,
     )
-    con.execute(f"CREATE OR REPLACE TABLE clean_posts AS {posts}")
-    comments = privacy.scrub_query(
-        "top_comments",
-        ["comment_id", "post_id", "comment_id IN (SELECT key FROM sensitive_comments) AS comment_sensitive"],
-        {"comment_text": "body", "op_reply_text": "op_reply_text"},
+    privacy.scrub_table(
+        con,
+        """SELECT comment_id, post_id, comment_id IN (SELECT key FROM sensitive_comments) AS comment_sensitive,
+                  body AS comment_text, op_reply_text FROM top_comments""",
+        ["comment_text", "op_reply_text"],
+        "clean_comments",
+        scrubber,
     )
-    con.execute(f"CREATE OR REPLACE TABLE clean_comments AS {comments}")
     post_tokens = privacy.tokens_sql("post_title || ' ' || post_text")
     comment_tokens = privacy.tokens_sql("comment_text || ' ' || coalesce(op_reply_text, '')")
     post_hits = privacy.name_hits_sql(
@@ -213,13 +323,19 @@ def _privacy(con: duckdb.DuckDBPyConnection, key: bytes) -> int:
     )
     con.execute(f"CREATE OR REPLACE TABLE post_name_hits AS {post_hits}")
     con.execute(f"CREATE OR REPLACE TABLE comment_name_hits AS {comment_hits}")
-    rewritten = privacy.rewrite_names(
-        con, "clean_posts", "post_id", ["post_title", "post_text"], "post_name_hits"
+    common = privacy.common_word_names(con)
+    names = privacy.rewrite_names(
+        con, "clean_posts", "post_id", ["post_title", "post_text"], "post_name_hits", common
     )
-    rewritten += privacy.rewrite_names(
-        con, "clean_comments", "comment_id", ["comment_text", "op_reply_text"], "comment_name_hits"
+    names += privacy.rewrite_names(
+        con, "clean_comments", "comment_id", ["comment_text", "op_reply_text"], "comment_name_hits", common
     )
-    return rewritten
+    replacements = dict(scrubber.counts)
+    replacements["participant_name"] = names["participant_name"]
+    replacements["participant_name_common_word"] = names["participant_name_common_word"]
+    replacements["texts_with_participant_names_replaced"] = names["texts"]
+    replacements["participant_names_that_are_common_words"] = len(common)
+    return replacements
 
 
 def _assemble_rows(con: duckdb.DuckDBPyConnection, cfg: BuildConfig) -> None:

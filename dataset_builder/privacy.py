@@ -1,65 +1,209 @@
-"""Privacy: keyed pseudonyms for authors, and text scrubbing.
+"""Privacy: keyed pseudonyms for authors and Reddit ids, and text scrubbing.
 
-- Authors become `user_<12 hex>`: HMAC-SHA256 under a secret key. Same key, same pseudonyms, so
-  builds are reproducible; the key never reaches an output (the manifest keeps a fingerprint).
-- Emails, phone numbers, URLs and u/ mentions are replaced by placeholders (RE2 in DuckDB).
+- Authors become `user_<12 hex>`: HMAC-SHA256 under a secret key of at least 16 bytes. Same key, same
+  pseudonyms, so builds are reproducible; the key never reaches an output (the manifest keeps a
+  scrypt fingerprint under a fixed, published salt, so a guessed key costs a slow KDF per guess).
+- Reddit ids (`reddit.com/comments/<post>/_/<comment>` shows the author) become keyed hashes under the
+  same key, unless the build keeps them (`--keep-reddit-ids`).
+- Texts are scrubbed in Python (`Scrubber`): Reddit's markdown escapes (`kind\\_helper`) are undone
+  first, then emails (also `name [at] domain [dot] com`), URLs (any scheme, any top-level domain with a
+  path, the common ones without), phone numbers (candidates from a cheap pattern, confirmed by
+  `phonenumbers`, the Python port of Google's libphonenumber) and `u/` mentions become placeholders.
 - A thread participant's username written in plain text ("thanks jane_doe99!") is replaced by
   `[user]`. Usernames are found by a token join in SQL (fast, no per-post regex), and only the few
-  texts that contain one are rewritten in Python.
+  texts that contain one are rewritten in Python. A name that is also a common word (`hope`, `tired`)
+  is replaced only where it is used as a name (`@hope`, "thanks hope!", "Hope, ...", "I told Hope").
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import logging
 import os
 import re
 import secrets
+from collections import Counter
 from pathlib import Path
 
 import duckdb
+import phonenumbers
 import pyarrow as pa
-
-from dataset_builder.sql import literal
 
 logger = logging.getLogger(__name__)
 
 KEY_ENV = "REDDITESS_PSEUDONYM_KEY"
+MIN_KEY_BYTES = 16
+# Published on purpose: the fingerprint's strength is the slow KDF and the key's length, not the salt.
+FINGERPRINT_SALT = b"redditess-pseudonym-key-fingerprint-v1"
+FINGERPRINT_SCRYPT = {"n": 2**14, "r": 8, "p": 1}
 USER_PLACEHOLDER = "[user]"
 NAME_CHARS = "A-Za-z0-9_-"
 
-# (RE2 pattern, replacement, a cheap SQL pre-check on column `{x}` without which the pattern cannot
-# match), applied in this order: emails before URLs, URLs before mentions. The pre-checks skip the
-# regex pass for the many texts with no '@', no '.', no four digits or no 'u/'.
-TLDS = "com|org|net|edu|gov|io|co|uk|ca|au|me|ly|gg|tv|info"
-SCRUB_RULES: tuple[tuple[str, str, str], ...] = (
-    (r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}", "[email]", "contains({x}, '@')"),
-    (
-        r"(?i)\b(?:https?://|www\.)[^\s<>\"'\])]+",
-        "[url]",
-        "(contains({x}, '://') OR contains(lower({x}), 'www.'))",
-    ),
-    (rf"(?i)\b[a-z0-9-]+(?:\.[a-z0-9-]+)*\.(?:{TLDS})\b(?:/[^\s<>\"'\])]*)?", "[url]", "contains({x}, '.')"),
-    (r"(?:\+?1[\s.-]?)?\(?\b\d{3}\)?[\s.-]\d{3}[\s.-]\d{4}\b", "[phone]", r"regexp_matches({x}, '\d{{4}}')"),
-    (r"(?i)(^|[^A-Za-z0-9_/])/?u/[A-Za-z0-9_-]{2,}", r"\1" + USER_PLACEHOLDER, "contains(lower({x}), 'u/')"),
+# Reddit's markdown editor escapes these characters (`kind\_helper\_42`, `https:\/\/…`).
+MARKDOWN_ESCAPE = re.compile(r"\\([\\_*./@:\-~^\[\](){}#>`|!+=])")
+# Top-level domains a bare `name.tld` (no scheme, no path) is a URL under: the common generic and
+# country ones, minus those that are English words and follow a period typed without a space
+# ("tried.it", "logged.in": it, in, at, no, be, me, us, my, id). With a scheme, `www.` or a path (`myname.dev/about`), any alphabetic TLD counts.
+COMMON_TLDS = (
+    "com|org|net|edu|gov|mil|int|io|co|uk|ca|au|nz|ie|de|fr|nl|ch|es|pt|se|dk|fi|pl|cz|"
+    "ru|ua|jp|cn|kr|tw|hk|sg|ph|th|vn|br|mx|ar|cl|za|ng|ke|eu|ly|gg|tv|fm|info|biz|dev|app|ai|"
+    "xyz|site|online|store|shop|blog|tech|page|link|live|world|life|club|space|website|email|cloud|"
+    "digital|news|media|social|today|art|design|studio|agency|health|care|help|works|rocks"
+)
+_LABEL = r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?"
+_DOT = r"(?:\s*(?:\[dot\]|\(dot\)|\{dot\}|<dot>)\s*|\s+dot\s+|\.)"
+_AT = r"(?:\s*(?:\[at\]|\(at\)|\{at\}|<at>)\s*|\s*@\s*)"
+_LOCAL = r"[a-z0-9_](?:[a-z0-9._%+-]{0,63}[a-z0-9_])?"
+# Host names in URLs: labels may hold underscores (subdomains such as `my_site.example.dev`).
+_HOST = r"[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?"
+_IPV4 = r"(?:25[0-5]|2[0-4]\d|1?\d?\d)(?:\.(?:25[0-5]|2[0-4]\d|1?\d?\d)){3}"
+EMAIL = re.compile(
+    rf"(?i)(?<![a-z0-9._%+-])(?:{_LOCAL}{_AT}{_LABEL}(?:{_DOT}{_LABEL})*{_DOT}[a-z]{{2,24}}"
+    # `name at domain dot com`: only with a spelled-out `dot` before a common TLD (else too many words)
+    rf"|{_LOCAL}\s+at\s+{_LABEL}(?:\s+dot\s+{_LABEL})*\s+dot\s+(?:{COMMON_TLDS}))(?![a-z0-9])"
+)
+_URL_TAIL = r"[^\s<>\"'\]\[)(]*[^\s<>\"'\]\[)(.,;:!?]"
+URL = re.compile(
+    rf"(?i)(?:(?<![a-z0-9])[a-z][a-z0-9+.-]{{1,15}}://{_URL_TAIL}"  # any scheme
+    rf"|(?<![a-z0-9@_.])(?:www\.{_URL_TAIL}"
+    rf"|{_HOST}(?:\.{_HOST})*\.[a-z]{{2,24}}(?::\d{{2,5}})?/{_URL_TAIL}?"  # any TLD, with a path
+    rf"|{_IPV4}(?::\d{{2,5}})?(?:/{_URL_TAIL}?)?(?![\d.]\d)"  # IP addresses identify too
+    rf"|{_HOST}(?:\.{_HOST})*\.(?:{COMMON_TLDS})(?::\d{{2,5}})?(?![a-z0-9_-]|\.[a-z0-9])))"
+)
+MENTION = re.compile(r"(?i)(?<![A-Za-z0-9_/])/?u/[A-Za-z0-9_-]{2,}")
+# Phone candidates: 7-15 digits with an optional +/00 prefix, in groups separated by one space, dot,
+# dash or parentheses. `phonenumbers` then decides (`_is_phone`).
+PHONE_CANDIDATE = re.compile(
+    r"(?<![\w+.,/$€£-])(?:\+|00)?\(?\d(?:[\d]|[ .\-]\(?|\)[ .\-]?){5,24}\d(?![\w/%]|[.,]\d)"
+)
+# Cheap pre-checks (one simple scan) before the costly patterns.
+_MAYBE_URL = re.compile(r"(?i)[a-z0-9_]\.[a-z]|://|\d\.\d+\.\d")
+_MAYBE_PHONE = re.compile(r"\d[\d .()-]{5,}\d")
+DEFAULT_REGIONS = ("US", "GB", "CA", "AU", "NZ", "IE", "IN")
+_NANP = re.compile(r"^(?:\+?1[ .-]?)?\(?[2-9]\d{2}\)?[ .-]?\d{3}[ .-]\d{4}$")
+_NOT_PHONE = re.compile(
+    r"^(?:\d{4}[-./ ]\d{1,2}[-./ ]\d{1,2}|\d{1,2}[-./ ]\d{1,2}[-./ ]\d{2,4}"  # dates
+    r"|(?:(?:19|20)\d{2}[ .-]+)+(?:19|20)\d{2}|\d+\.\d+)$"  # years, decimals
+)
+# Phone numbers of organisations (toll-free, shared cost, premium rate, e.g. crisis lines) are public
+# and useful to readers of support threads: they stay.
+_PUBLIC_NUMBER_TYPES = {
+    phonenumbers.PhoneNumberType.TOLL_FREE,
+    phonenumbers.PhoneNumberType.SHARED_COST,
+    phonenumbers.PhoneNumberType.PREMIUM_RATE,
+}
+# Words a name can be used with as a greeting or address ("thanks hope!", "hi Tired,").
+_GREETINGS = (
+    r"hi|hey|hello|hiya|heya|yo|dear|thanks|thank\s+you|thx|ty|cheers|sorry|congrats|congratulations|"
+    r"welcome|bye|good\s+luck|hugs|love\s+you|agree\s+with|replying\s+to"
 )
 
 
-def scrub_query(source: str, keep: list[str], texts: dict[str, str]) -> str:
-    """SELECT `keep` columns and every `texts` expression (output name -> SQL) scrubbed of emails, URLs,
-    phone numbers and u/ mentions: one nested projection per rule, each regex guarded by its pre-check."""
-    columns = ", ".join([*keep, *(f"{expr} AS {name}" for name, expr in texts.items())])
-    query = f"SELECT {columns} FROM {source}"
-    kept_names = [item.rsplit(" AS ", 1)[-1] for item in keep]
-    for pattern, replacement, check in SCRUB_RULES:
-        scrubbed = [
-            f"CASE WHEN {check.format(x=name)} THEN regexp_replace({name}, {literal(pattern)}, "
-            f"{literal(replacement)}, 'g') ELSE {name} END AS {name}"
-            for name in texts
-        ]
-        query = f"SELECT {', '.join([*kept_names, *scrubbed])} FROM ({query})"
-    return query
+# Words that follow a name used as an address at the start of a line ("Hope, you are right").
+_ADDRESSED = r"(?i:you|your|you're|thanks|thank|i|i'm|i've|i'd|we|please|sorry|welcome|congrats|hugs|same)\b"
+
+
+def unescape_markdown(text: str) -> str:
+    r"""Undo Reddit's markdown escapes (`\_ \* \. \/ \\` and the other escapable characters)."""
+    return MARKDOWN_ESCAPE.sub(r"\1", text) if "\\" in text else text
+
+
+def _is_phone(candidate: str) -> bool:
+    digits = sum(c.isdigit() for c in candidate)
+    if not 7 <= digits <= 15 or _NOT_PHONE.match(candidate):
+        return False
+    international = candidate.startswith(("+", "00"))
+    if not international and digits < 9:  # national numbers of the default regions have 9+ digits
+        return False
+    for region in (None,) if candidate.startswith("+") else DEFAULT_REGIONS:
+        try:
+            number = phonenumbers.parse(candidate, region or "ZZ")
+        except phonenumbers.NumberParseException:
+            continue
+        if phonenumbers.is_valid_number(number):
+            return phonenumbers.number_type(number) not in _PUBLIC_NUMBER_TYPES
+        if international and phonenumbers.is_possible_number(number):
+            return True  # an explicit country code and a possible length: a phone number
+        # National formats of fictional / newly assigned ranges (555-…, 07700 900…): the shape decides.
+        if region in ("US", "CA") and _NANP.match(candidate):
+            return True
+        if region in ("GB", "AU", "NZ", "IE") and candidate.startswith("0") and " " in candidate.strip():
+            if phonenumbers.is_possible_number(number) and 10 <= digits <= 11:
+                return True
+    return False
+
+
+class Scrubber:
+    """Placeholders for emails, URLs, phone numbers and u/ mentions; `counts` tallies replacements by rule."""
+
+    RULES = ("markdown_unescaped", "email", "url", "phone", "user_mention")
+
+    def __init__(self) -> None:
+        self.counts: Counter[str] = Counter({rule: 0 for rule in self.RULES})
+
+    def __call__(self, text: str | None) -> str | None:
+        if not text:
+            return text
+        counts = self.counts
+        unescaped = unescape_markdown(text)
+        if unescaped != text:
+            counts["markdown_unescaped"] += 1
+            text = unescaped
+        lowered = text.lower()
+        if "@" in text or "dot" in lowered:  # `name at domain dot com` spells out `dot`
+            text, n = EMAIL.subn("[email]", text)
+            counts["email"] += n
+        if _MAYBE_URL.search(text):
+            text, n = URL.subn("[url]", text)
+            counts["url"] += n
+        if _MAYBE_PHONE.search(text):
+            text = PHONE_CANDIDATE.sub(self._phone, text)
+        if "u/" in text or "U/" in text:
+            text, n = MENTION.subn(USER_PLACEHOLDER, text)
+            counts["user_mention"] += n
+        return text
+
+    def _phone(self, match: re.Match[str]) -> str:
+        """The candidate with each phone number in it replaced: the longest run of its space-separated
+        groups that is a number, from left to right ("(555)201-9876 (555)201-9877" holds two)."""
+        parts = re.split(r"(\s+)", match.group(0))  # group, space, group, space, ..., group
+        n = len(parts) // 2 + 1
+        text = ""
+        i = 0
+        while i < n:
+            for j in range(n, i, -1):
+                if _is_phone("".join(parts[2 * i : 2 * j - 1])):
+                    self.counts["phone"] += 1
+                    text += "[phone]"
+                    break
+            else:
+                j = i + 1
+                text += parts[2 * i]
+            if j < n:
+                text += parts[2 * j - 1]
+            i = j
+        return text
+
+
+def scrub_table(
+    con: duckdb.DuckDBPyConnection, query: str, texts: list[str], table: str, scrubber: Scrubber
+) -> None:
+    """CREATE `table` from `query`'s rows with the `texts` columns scrubbed by `scrubber` (batches of
+    10,000 rows, so memory stays bounded)."""
+    reader = con.sql(query).to_arrow_reader(10_000)
+    batches = []
+    for batch in reader:
+        columns = {name: batch.column(name) for name in batch.schema.names}
+        for name in texts:
+            columns[name] = pa.array([scrubber(t) for t in columns[name].to_pylist()], pa.string())
+        batches.append(pa.RecordBatch.from_pydict(columns, schema=batch.schema))
+    con.register("_scrubbed", pa.Table.from_batches(batches, schema=reader.schema))
+    try:
+        con.execute(f"CREATE OR REPLACE TABLE {table} AS SELECT * FROM _scrubbed")
+    finally:
+        con.unregister("_scrubbed")
 
 
 def default_key_path() -> Path:
@@ -67,16 +211,29 @@ def default_key_path() -> Path:
     return base / "redditess" / "pseudonym.key"
 
 
+def check_key(key: bytes, source: str) -> bytes:
+    """`key` if it is long enough to resist guessing; else ValueError naming where it came from."""
+    if len(key) < MIN_KEY_BYTES:
+        raise ValueError(
+            f"{source}: the pseudonym key is {len(key)} bytes; use at least {MIN_KEY_BYTES} random bytes "
+            "(a short key can be guessed, and a guessed key reverses every pseudonym). "
+            "Generate one with: python -c 'import secrets; print(secrets.token_hex(32))'"
+        )
+    return key
+
+
 def resolve_key(key_file: Path | None = None) -> bytes:
     """The pseudonym key: $REDDITESS_PSEUDONYM_KEY, else --pseudonym-key-file, else a key created
-    once in the user's config directory and reused (so rebuilds give the same pseudonyms)."""
+    once in the user's config directory and reused (so rebuilds give the same pseudonyms).
+
+    Raises ValueError for a key shorter than 16 bytes or an empty key file."""
     if os.environ.get(KEY_ENV):
-        return os.environ[KEY_ENV].encode()
+        return check_key(os.environ[KEY_ENV].encode(), f"${KEY_ENV}")
     if key_file is not None:
         key = Path(key_file).read_bytes().strip()
         if not key:
             raise ValueError(f"{key_file}: pseudonym key file is empty")
-        return key
+        return check_key(key, str(key_file))
     path = default_key_path()
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -84,16 +241,24 @@ def resolve_key(key_file: Path | None = None) -> bytes:
         with os.fdopen(fd, "w") as handle:
             handle.write(secrets.token_hex(32))
         logger.info("created a new pseudonym key in your config directory (%s)", path.parent)
-    return path.read_bytes().strip()
+    return check_key(path.read_bytes().strip(), str(path))
 
 
 def key_fingerprint(key: bytes) -> str:
-    """Identifies the key in the manifest without revealing it."""
-    return "sha256:" + hashlib.sha256(b"redditess-pseudonym-key\0" + key).hexdigest()[:16]
+    """Identifies the key in the manifest without revealing it: scrypt (n=2^14, r=8, p=1, 16 MiB and
+    ~50 ms per guess) under the fixed salt `FINGERPRINT_SALT`, 8 bytes shown as hex."""
+    digest = hashlib.scrypt(key, salt=FINGERPRINT_SALT, dklen=8, **FINGERPRINT_SCRYPT)
+    return "scrypt:" + digest.hex()
 
 
 def pseudonym(key: bytes, author: str) -> str:
     return "user_" + hmac.new(key, author.lower().encode(), hashlib.sha256).hexdigest()[:12]
+
+
+def hashed_id(key: bytes, kind: str, reddit_id: str) -> str:
+    """A Reddit id as a keyed hash: 16 hex characters of HMAC-SHA256 over `<kind>_<id>` (kind t3 for
+    posts, t1 for comments), so the same id maps to the same hash in every config and rebuild."""
+    return hmac.new(key, f"{kind}_{reddit_id}".encode(), hashlib.sha256).hexdigest()[:16]
 
 
 def create_pseudonyms(con: duckdb.DuckDBPyConnection, key: bytes, query: str) -> None:
@@ -107,16 +272,85 @@ def create_pseudonyms(con: duckdb.DuckDBPyConnection, key: bytes, query: str) ->
         con.unregister("_pseudonyms")
 
 
+# Id columns of the tables rows are written from, and the kind of Reddit thing each holds.
+ID_COLUMNS = {
+    "post_id": "t3",
+    "comment_id": "t1",
+    "chosen_id": "t1",
+    "rejected_id": "t1",
+    "draft_id": "t1",
+    "revision_id": "t1",
+}
+
+
+def hash_ids(con: duckdb.DuckDBPyConnection, key: bytes, tables: list[str]) -> None:
+    """Replace every id column (`ID_COLUMNS`) of `tables` by its keyed hash, in place. Run after every
+    step that orders or splits by raw ids, so those results do not depend on the key."""
+    con.create_function(
+        "_hashed_t3", lambda x: hashed_id(key, "t3", x), ["VARCHAR"], "VARCHAR", null_handling="default"
+    )
+    con.create_function(
+        "_hashed_t1", lambda x: hashed_id(key, "t1", x), ["VARCHAR"], "VARCHAR", null_handling="default"
+    )
+    try:
+        for table in tables:
+            columns = [r[0] for r in con.execute(f"DESCRIBE {table}").fetchall()]
+            hashed = [f"_hashed_{ID_COLUMNS[c]}({c}) AS {c}" for c in columns if c in ID_COLUMNS]
+            if hashed:
+                con.execute(
+                    f"CREATE OR REPLACE TABLE {table} AS SELECT * REPLACE ({', '.join(hashed)}) FROM {table}"
+                )
+    finally:
+        con.remove_function("_hashed_t3")
+        con.remove_function("_hashed_t1")
+
+
 def name_pattern(names: list[str]) -> re.Pattern[str]:
     """Whole-name matches (a name is a maximal run of username characters), case-insensitive."""
     alternatives = "|".join(re.escape(n) for n in sorted(names, key=len, reverse=True))
     return re.compile(rf"(?<![{NAME_CHARS}])(?:{alternatives})(?![{NAME_CHARS}])", re.IGNORECASE)
 
 
-def replace_names(text: str | None, names: list[str]) -> str | None:
+def name_use_pattern(names: list[str]) -> re.Pattern[str]:
+    """Matches of names that are also common words, only where used as a name: after `@`, after a
+    greeting ("thanks hope!"), as an address opening a line ("Hope, ..."), or capitalized after a
+    lower-case word ("I told Hope"). The name itself is group `name`."""
+    alternatives = "|".join(re.escape(n) for n in sorted(names, key=len, reverse=True))
+    any_case = rf"(?i:{alternatives})"
+    title = "|".join(re.escape(n[:1].upper() + n[1:]) for n in names)
+    return re.compile(
+        rf"(?:(?<=@)(?P<at>{any_case})"
+        rf"|(?i:\b(?:{_GREETINGS}))[ \t,]+(?P<greeted>{any_case})(?=[ \t]*(?:[,.!?:;)\n]|$))"
+        rf"|(?:^|(?<=\n))[ \t>*-]*(?P<address>{any_case})(?=[ \t]*[,:](?:[ \t]*(?:\n|$)|[ \t]+{_ADDRESSED}))"
+        rf"|(?<=[a-z,;][ \t])(?<!\bi[ \t])(?P<capitalized>{title}))"
+        rf"(?![{NAME_CHARS}])"
+    )
+
+
+def replace_names(
+    text: str | None, names: list[str], common: frozenset[str] | set[str] = frozenset()
+) -> str | None:
+    """Replace `names` (lower-case usernames) in `text` by `[user]`: everywhere for ordinary names,
+    only where used as a name (`name_use_pattern`) for those in `common` (names that are also words)."""
+    return replace_names_counted(text, names, common)[0]
+
+
+def replace_names_counted(
+    text: str | None, names: list[str], common: frozenset[str] | set[str] = frozenset()
+) -> tuple[str | None, int, int]:
+    """`replace_names` plus the number of replacements of ordinary names and of common-word names."""
     if text is None or not names:
-        return text
-    return name_pattern(names).sub(USER_PLACEHOLDER, text)
+        return text, 0, 0
+    rare = [n for n in names if n not in common]
+    words = [n for n in names if n in common]
+    n_rare = n_words = 0
+    if rare:
+        text, n_rare = name_pattern(rare).subn(USER_PLACEHOLDER, text)
+    if words:
+        text, n_words = name_use_pattern(words).subn(
+            lambda m: m.group(0)[: m.start(m.lastgroup) - m.start()] + USER_PLACEHOLDER, text
+        )
+    return text, n_rare, n_words
 
 
 def tokens_sql(text: str) -> str:
@@ -132,29 +366,69 @@ def name_hits_sql(tokens_query: str) -> str:
     # faster on reddit-college than joining every token by post).
     return f"""
         WITH tokens AS ({tokens_query})
-        SELECT DISTINCT t.key, t.token AS name
+        SELECT DISTINCT t.key, t.post_id, t.token AS name
         FROM tokens t
-        SEMI JOIN (SELECT DISTINCT name FROM participants) g ON g.name = t.token
-        JOIN participants p ON p.post_id = t.post_id AND p.name = t.token"""
+        SEMI JOIN (SELECT DISTINCT name FROM participants) g ON g.name = t.token"""
+
+
+@functools.cache
+def lexicon_words() -> frozenset[str]:
+    """The words of VADER's lexicon (bundled with vaderSentiment, a dependency of the builder)."""
+    import vaderSentiment.vaderSentiment as vader
+
+    path = Path(vader.__file__).with_name("vader_lexicon.txt")
+    return frozenset(line.split("\t", 1)[0] for line in path.read_text(encoding="utf-8").splitlines() if line)
+
+
+def common_word_names(con: duckdb.DuckDBPyConnection) -> set[str]:
+    """Participant names that are also common English words: alphabetic names in VADER's lexicon (7,500
+    words, bundled with vaderSentiment) or among the frequent function words of `pairs.STOPWORDS`.
+
+    Only a word list decides, never frequency in the corpus: a username written in many threads (a
+    well-known member of a community) is frequent too, and must still be replaced everywhere."""
+    from dataset_builder.pairs import STOPWORDS
+
+    words = lexicon_words() | frozenset(STOPWORDS)
+    names = {r[0] for r in con.sql("SELECT DISTINCT name FROM participants").fetchall()}
+    return {n for n in names if n.isalpha() and n in words}
 
 
 def rewrite_names(
-    con: duckdb.DuckDBPyConnection, table: str, key_column: str, columns: list[str], hits: str
-) -> int:
-    """Replace participant names in `columns` of the rows of `table` listed in `hits(key, name)`."""
+    con: duckdb.DuckDBPyConnection,
+    table: str,
+    key_column: str,
+    columns: list[str],
+    hits: str,
+    common: set[str] | frozenset[str] = frozenset(),
+) -> Counter[str]:
+    """Replace participant names in `columns` of the rows of `table` listed in `hits(key, post_id,
+    name)` (only names taking part in the row's thread). Returns counts: `texts` rewritten,
+    `participant_name` and `participant_name_common_word` replacements."""
     rows = con.sql(f"""
         SELECT t.{key_column} AS key, {", ".join(f"t.{c}" for c in columns)}, h.names
-        FROM {table} t JOIN (SELECT key, list(name ORDER BY name) AS names FROM {hits} GROUP BY key) h
+        FROM {table} t JOIN (
+            SELECT h.key, list(h.name ORDER BY h.name) AS names FROM {hits} h
+            JOIN participants p ON p.post_id = h.post_id AND p.name = h.name GROUP BY h.key) h
           ON h.key = t.{key_column}""").fetchall()
+    counts: Counter[str] = Counter()
     if not rows:
-        return 0
-    fixed = {"key": [r[0] for r in rows]}
+        return counts
+    fixed: dict[str, list] = {"key": [r[0] for r in rows]}
+    changed = [False] * len(rows)
     for i, column in enumerate(columns, start=1):
-        fixed[column] = [replace_names(r[i], r[-1]) for r in rows]
+        out = []
+        for j, r in enumerate(rows):
+            new, n_rare, n_words = replace_names_counted(r[i], r[-1], common)
+            counts["participant_name"] += n_rare
+            counts["participant_name_common_word"] += n_words
+            changed[j] |= new != r[i]
+            out.append(new)
+        fixed[column] = out
+    counts["texts"] = sum(changed)
     con.register("_fixed", pa.table(fixed))
     try:
         sets = ", ".join(f"{c} = f.{c}" for c in columns)
         con.execute(f"UPDATE {table} SET {sets} FROM _fixed f WHERE {table}.{key_column} = f.key")
     finally:
         con.unregister("_fixed")
-    return len(rows)
+    return counts

@@ -28,17 +28,25 @@ def compute(con: duckdb.DuckDBPyConnection) -> int:
             SEMI JOIN (SELECT id FROM raw_comments GROUP BY id HAVING count(*) > 1) d ON d.id = t.comment_id
             WHERE trim(r.body) <> trim(t.body) AND r.body NOT IN ('[deleted]', '[removed]'))
         WHERE rn = 1""")
-    query = privacy.scrub_query(
-        "earlier_versions",
-        ["comment_id", "post_id", "earlier_score", "earlier_retrieved"],
-        {"comment_text": "body"},
+    privacy.scrub_table(
+        con,
+        "SELECT comment_id, post_id, earlier_score, earlier_retrieved, body AS comment_text FROM earlier_versions",
+        ["comment_text"],
+        "clean_earlier_versions",
+        privacy.Scrubber(),
     )
-    con.execute(f"CREATE OR REPLACE TABLE clean_earlier_versions AS {query}")
     tokens = privacy.tokens_sql("comment_text")
     hits = privacy.name_hits_sql(
         f"SELECT comment_id AS key, post_id, {tokens} AS token FROM clean_earlier_versions"
     )
     con.execute(f"CREATE OR REPLACE TABLE earlier_name_hits AS {hits}")
-    privacy.rewrite_names(con, "clean_earlier_versions", "comment_id", ["comment_text"], "earlier_name_hits")
+    privacy.rewrite_names(
+        con,
+        "clean_earlier_versions",
+        "comment_id",
+        ["comment_text"],
+        "earlier_name_hits",
+        privacy.common_word_names(con),
+    )
     con.execute("DROP TABLE earlier_versions")
     return int(con.execute("SELECT count(*) FROM clean_earlier_versions").fetchone()[0])

@@ -89,6 +89,40 @@ def _vader_batch(texts: Sequence[str]) -> list[float]:
     return [_ANALYZER.polarity_scores(text)["compound"] for text in texts]
 
 
+def die_with_parent(parent_pid: int, poll_seconds: float = 0.5) -> None:
+    """Worker initializer: exit as soon as the process that started the pool is gone (a killed build
+    must not leave workers behind). Linux: the kernel signals the worker (PR_SET_PDEATHSIG); everywhere:
+    a daemon thread polls the parent (needed too with the forkserver/spawn start methods, where the
+    worker's parent is not the build)."""
+    import ctypes
+    import signal
+    import sys
+    import threading
+    import time
+
+    if sys.platform.startswith("linux") and os.getppid() == parent_pid:
+        try:
+            ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG = 1
+        except (OSError, AttributeError):
+            pass
+
+    start_ppid = os.getppid()
+
+    def watch() -> None:
+        while True:
+            try:
+                os.kill(parent_pid, 0)
+            except ProcessLookupError:
+                os._exit(1)
+            except PermissionError:
+                pass
+            if os.getppid() != start_ppid:  # re-parented: the process that forked this worker died
+                os._exit(1)
+            time.sleep(poll_seconds)
+
+    threading.Thread(target=watch, name="die-with-parent", daemon=True).start()
+
+
 def vader(texts: Sequence[str]) -> list[float]:
     """VADER compound scores in -1..1; large batches use one process per core (VADER is pure Python)."""
     workers = min(os.cpu_count() or 1, 4)
@@ -96,7 +130,9 @@ def vader(texts: Sequence[str]) -> list[float]:
         return _vader_batch(texts)
     size = -(-len(texts) // (workers * 4))
     batches = [texts[i : i + size] for i in range(0, len(texts), size)]
-    with ProcessPoolExecutor(max_workers=workers) as pool:
+    with ProcessPoolExecutor(
+        max_workers=workers, initializer=die_with_parent, initargs=(os.getpid(),)
+    ) as pool:
         return [score for batch in pool.map(_vader_batch, batches) for score in batch]
 
 

@@ -7,7 +7,8 @@ Formats:
   (`.json`). These are small; they are flattened here into the same raw record shape.
 
 A damaged dump must fail loudly: a truncated zstd stream does not raise in `zstandard`, so the frame
-end is checked explicitly and the error names the file and the compressed byte offset.
+end is checked explicitly, and the error names the file and the compressed byte offsets of the block
+where decoding fails (`locate_zstd_damage`).
 """
 
 from __future__ import annotations
@@ -34,11 +35,13 @@ JSON_SUFFIXES = (".json",)
 # string in 2007-2015 files, `edited` is false / an epoch / true). `normalize` casts them in SQL.
 SUBMISSION_FIELDS = (
     "id", "subreddit", "author", "title", "selftext", "created_utc", "score", "edited", "over_18",
-    "distinguished", "removed_by_category", "stickied", "retrieved_on", "retrieved_utc",
+    "distinguished", "removed_by_category", "removed_by", "banned_by", "stickied", "retrieved_on",
+    "retrieved_utc",
 )  # fmt: skip
 COMMENT_FIELDS = (
     "id", "link_id", "parent_id", "subreddit", "author", "body", "created_utc", "score", "is_submitter",
-    "distinguished", "stickied", "retrieved_on", "retrieved_utc",
+    "distinguished", "removed_by_category", "removed_by", "banned_by", "stickied", "retrieved_on",
+    "retrieved_utc",
 )  # fmt: skip
 REQUIRED_FIELDS = {
     "submissions": ("id", "title"),
@@ -84,15 +87,20 @@ class Rejects:
         }
 
 
-def discover(inputs: list[Path]) -> list[InputFile]:
-    """Expand files and directories (recursively) into a sorted list of typed input files."""
+def discover(inputs: list[Path], exclude: list[Path] | tuple[Path, ...] = ()) -> list[InputFile]:
+    """Expand files and directories (recursively) into a sorted list of typed input files, checking
+    up front that each one can be read (InputError naming the path otherwise).
+
+    Never inputs: hidden files and folders (a build's temporary `.<name>.tmp-*` siblings among them),
+    folders in `exclude` (the build's own output) and earlier RedditESS builds (a folder holding a
+    `manifest.json` beside `data/`)."""
     if not inputs:
         raise InputError("no --input given")
+    excluded = [Path(os.path.abspath(e)) for e in exclude]
     paths: list[Path] = []
     for item in inputs:
         if item.is_dir():
-            found = sorted(p for p in item.rglob("*") if p.is_file() and not p.name.startswith("."))
-            paths.extend(p for p in found if p.suffix.lower() in NDJSON_SUFFIXES + JSON_SUFFIXES)
+            paths.extend(_walk(item, excluded))
         elif item.is_file():
             if item.suffix.lower() not in NDJSON_SUFFIXES + JSON_SUFFIXES:
                 raise InputError(
@@ -100,6 +108,8 @@ def discover(inputs: list[Path]) -> list[InputFile]:
                     f"expected one of {', '.join(NDJSON_SUFFIXES + JSON_SUFFIXES)}"
                 )
             paths.append(item)
+        elif os.path.lexists(item) or _unreachable(item):
+            raise InputError(f"{item}: cannot read (not a file or folder this user can open)")
         else:
             raise InputError(f"{item}: no such file or directory")
     if not paths:
@@ -108,10 +118,56 @@ def discover(inputs: list[Path]) -> list[InputFile]:
         )
     files = []
     for path in sorted(set(paths)):
+        _check_readable(path)
         if path.stat().st_size == 0:
             raise InputError(f"{path}: empty file")
         files.append(_classify(path))
     return files
+
+
+def _walk(folder: Path, excluded: list[Path]) -> list[Path]:
+    """Input files under `folder`; an unreadable subfolder is an error, not a silent skip."""
+
+    def fail(error: OSError) -> None:
+        raise InputError(f"{error.filename}: cannot read folder ({error.strerror})") from error
+
+    found: list[Path] = []
+    for root, dirs, names in os.walk(folder, onerror=fail):
+        here = Path(root)
+        if is_build_output(here) or Path(os.path.abspath(here)) in excluded:
+            dirs[:] = []
+            continue
+        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+        for name in sorted(names):
+            path = here / name
+            if name.startswith(".") or path.suffix.lower() not in NDJSON_SUFFIXES + JSON_SUFFIXES:
+                continue
+            if path.is_file() or not path.exists():  # a dangling link is reported by _check_readable
+                found.append(path)
+    return found
+
+
+def is_build_output(folder: Path) -> bool:
+    """A RedditESS folder written by this builder (its files are never inputs)."""
+    return (folder / "manifest.json").is_file() and (folder / "data").is_dir()
+
+
+def _unreachable(path: Path) -> bool:
+    try:
+        os.stat(path)
+    except FileNotFoundError:
+        return False
+    except OSError:
+        return True
+    return False
+
+
+def _check_readable(path: Path) -> None:
+    try:
+        with open(path, "rb") as handle:
+            handle.read(1)
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read ({exc.strerror or exc})") from exc
 
 
 def _classify(path: Path) -> InputFile:
@@ -155,18 +211,25 @@ def _raw_bytes(path: Path, fmt: str) -> Iterator[tuple[int, bytes]]:
         dobj = dctx.decompressobj()
         fed = False  # has the current frame's decompressor received any input?
         offset = 0
+        frame_start = 0
         while block := handle.read(READ_BYTES):
             while block:
                 try:
                     out = dobj.decompress(block)
                 except zstandard.ZstdError as exc:
-                    raise InputError(f"{path}: corrupt zstd data near byte {offset}: {exc}") from exc
+                    start, end = locate_zstd_damage(path, frame_start)
+                    raise InputError(
+                        f"{path}: corrupt zstd data: decoding fails in the block at compressed bytes "
+                        f"{start:,}-{end:,} (the damage lies there or earlier in the frame that starts "
+                        f"at byte {frame_start:,}): {exc}"
+                    ) from exc
                 fed = True
                 offset += len(block)
                 block = b""
                 if dobj.eof:  # a frame ended; more frames may follow in the same file
                     block = dobj.unused_data
                     offset -= len(block)
+                    frame_start = offset
                     dobj, fed = dctx.decompressobj(), False
                 if out:
                     yield offset, out
@@ -175,6 +238,54 @@ def _raw_bytes(path: Path, fmt: str) -> Iterator[tuple[int, bytes]]:
                 f"{path}: truncated zstd stream: the last frame ends early at byte {offset} "
                 f"of {os.path.getsize(path)} (damaged or incomplete download)"
             )
+
+
+def locate_zstd_damage(path: Path, frame_start: int, step: int = 1024) -> tuple[int, int]:
+    """Compressed byte range [start, end) of the zstd block in which decoding of the frame starting at
+    `frame_start` fails. zstd decodes whole blocks (up to 128 KiB of output), so the damage is known to
+    the block: the frame is decoded again in `step`-byte feeds to find where the error is raised, and
+    the block headers (RFC 8878, 3.1.1.2) are walked to find the block holding that point."""
+    dobj = zstandard.ZstdDecompressor(max_window_size=ZSTD_MAX_WINDOW).decompressobj()
+    failed = frame_start
+    with open(path, "rb") as handle:
+        handle.seek(frame_start)
+        header = handle.read(18)
+        handle.seek(frame_start)
+        try:
+            while piece := handle.read(step):
+                failed += len(piece)
+                dobj.decompress(piece)
+                if dobj.eof:
+                    break
+        except zstandard.ZstdError:
+            pass
+        blocks_start = _first_block(header, frame_start)
+        if blocks_start is None:  # the frame header itself is damaged
+            return frame_start, min(failed, frame_start + len(header))
+        position = blocks_start
+        while position < failed:
+            handle.seek(position)
+            raw = handle.read(3)
+            if len(raw) < 3:
+                break
+            value = int.from_bytes(raw, "little")
+            kind, size = (value >> 1) & 3, value >> 3
+            end = position + 3 + (1 if kind == 1 else size)
+            if kind == 3 or end >= failed or value & 1:  # reserved type, or the block holding the failure
+                return position, min(end, failed) if kind == 3 else end
+            position = end
+        return max(frame_start, failed - step), failed
+
+
+def _first_block(header: bytes, frame_start: int) -> int | None:
+    """File offset of a zstd frame's first block header, from its frame header; None if not a frame."""
+    if len(header) < 6 or header[:4] != b"\x28\xb5\x2f\xfd":
+        return None
+    descriptor = header[4]
+    single_segment = (descriptor >> 5) & 1
+    size = 5 + (0 if single_segment else 1) + (0, 1, 2, 4)[descriptor & 3]
+    size += (1 if single_segment else 0, 2, 4, 8)[descriptor >> 6]
+    return frame_start + size
 
 
 def iter_ndjson_chunks(

@@ -7,19 +7,42 @@ run on a distributed engine for all-Reddit dumps.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import duckdb
 
 from dataset_builder.config import BuildConfig
 from dataset_builder.signals import EDIT_MARKER
 from dataset_builder.sql import in_list, literal, one
 
-BOT_AUTHOR = r"(?i)^(automoderator|.*bot|bot[-_].*|.*[-_]bot[-_]?\d*)$"
-BOT_BODY = r"(?i)(i am a bot|i'm a bot|\^\^i'm \^\^a \^\^bot|this action was performed automatically)"
+# Bots: a maintained list of known Reddit bots (known_bots.txt), names of a clear bot shape (`…Bot`,
+# `…_bot`, `bot-…`, `…_bot_2`; not `robot` or `abbot`) and the phrases bots sign their comments with.
+BOT_AUTHOR = r"^(?i:auto_?moderator)$|(?i:(?:^|[-_])bot(?:[-_]?\d+)?)$|^(?i:bot[-_])|[a-z0-9]Bot\d*$"
+BOT_BODY = (
+    r"(?i)(\bi am an? (?:ro)?bot\b|\bi'?m an? (?:ro)?bot\b|\bi am an automated\b|\bbeep,? boop\b"
+    r"|this action was performed automatically|\bthis (?:is an )?automated (?:message|response|reply|comment)\b"
+    r"|\^\(?i'?m\)? \^\(?a\)? \^\(?bot)"
+)
+KNOWN_BOTS_FILE = Path(__file__).with_name("known_bots.txt")
+
+
+def known_bots() -> list[str]:
+    """Lower-case names of `known_bots.txt` (one a line; `#` starts a comment)."""
+    lines = KNOWN_BOTS_FILE.read_text(encoding="utf-8").splitlines()
+    return sorted({line.split("#", 1)[0].strip().lower() for line in lines} - {""})
+
+
+def _is_bot(author: str, text: str) -> str:
+    """SQL: the author is a known bot or has a bot's name, or the text carries a bot's signature."""
+    return (
+        f"(lower({author}) IN ({in_list(known_bots())}) OR regexp_matches({author}, {literal(BOT_AUTHOR)}) "
+        f"OR regexp_matches({text}, {literal(BOT_BODY)}))"
+    )
+
+
 SPAM_TITLE = (
     r"(?i)\b(survey|questionnaire|participants needed|research study|promo code|discount code|giveaway)\b"
 )
-DELETED = "'[deleted]'"
-REMOVED = "'[removed]'"
 
 
 def assemble(con: duckdb.DuckDBPyConnection, cfg: BuildConfig) -> None:
@@ -45,11 +68,10 @@ def assemble(con: duckdb.DuckDBPyConnection, cfg: BuildConfig) -> None:
         CREATE OR REPLACE TABLE post_status AS
         SELECT s.*, CASE
             WHEN {subreddit_filter} THEN 'subreddit_not_selected'
-            WHEN s.author IS NULL OR s.author = {DELETED} OR s.selftext = {DELETED}
-                 OR s.removed_by_category IN ('deleted', 'author') THEN 'deleted'
-            WHEN s.selftext = {REMOVED} OR s.removed_by_category IS NOT NULL THEN 'removed'
+            WHEN s.author IS NULL THEN 'deleted'
+            WHEN s.removal IS NOT NULL THEN s.removal
             WHEN s.over_18 THEN 'nsfw'
-            WHEN regexp_matches(s.author, {literal(BOT_AUTHOR)}) THEN 'bot'
+            WHEN {_is_bot("s.author", "s.title || ' ' || s.selftext")} THEN 'bot'
             WHEN s.distinguished = 'moderator' OR s.stickied THEN 'moderator'
             WHEN regexp_matches(s.title, {literal(SPAM_TITLE)}) THEN 'spam_or_survey'
             WHEN length(trim(s.selftext)) < {int(cfg.min_post_chars)} THEN 'too_short'
@@ -65,17 +87,17 @@ def assemble(con: duckdb.DuckDBPyConnection, cfg: BuildConfig) -> None:
         SELECT c.* EXCLUDE (body), p.author AS post_author, p.drop_reason AS post_drop,
                c.parent_id LIKE 't3_%' AS top_level,
                coalesce(c.is_submitter, lower(c.author) = lower(p.author), false) AS by_op,
-               (c.author IS NULL OR c.author = {DELETED} OR c.body = {DELETED}) AS is_deleted,
-               (c.body = {REMOVED}) AS is_removed,
+               (c.author IS NULL OR coalesce(c.removal = 'deleted', false)) AS is_deleted,
+               coalesce(c.removal IN ('removed', 'removed_by_reddit'), false) AS is_removed,
                CASE
                  WHEN {comment_filter} THEN 'subreddit_not_selected'
                  WHEN p.id IS NULL THEN 'orphan'
                  WHEN c.parent_id NOT LIKE 't3_%' THEN NULL
                  WHEN p.drop_reason IS NOT NULL THEN 'post_dropped'
-                 WHEN c.author IS NULL OR c.author = {DELETED} OR c.body = {DELETED} THEN 'deleted'
-                 WHEN c.body = {REMOVED} THEN 'removed'
+                 WHEN c.author IS NULL THEN 'deleted'
+                 WHEN c.removal IS NOT NULL THEN c.removal
                  WHEN coalesce(c.is_submitter, lower(c.author) = lower(p.author), false) THEN 'by_op'
-                 WHEN regexp_matches(c.author, {literal(BOT_AUTHOR)}) OR regexp_matches(c.body, {literal(BOT_BODY)}) THEN 'bot'
+                 WHEN {_is_bot("c.author", "c.body")} THEN 'bot'
                  WHEN c.distinguished = 'moderator' OR c.stickied THEN 'moderator'
                  WHEN length(trim(c.body)) < {int(cfg.min_comment_chars)} THEN 'too_short'
                  ELSE NULL END AS drop_reason

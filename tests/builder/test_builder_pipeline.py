@@ -16,10 +16,12 @@ from builder_rows import read_rows
 from dataset_builder.config import CONFIG_NAMES, BuildConfig
 from dataset_builder.export import FEATURES, arrow_schema
 from dataset_builder.pipeline import BuildError, build
+from dataset_builder.privacy import hashed_id
 from dataset_builder.splits import split_of
 from dataset_builder.synthetic import CRISIS_LINES
 
-KEY = b"test-key"
+KEY = b"test-key-0123456789"
+DEMO_KEY = b"redditess-test-key-not-secret"  # the key tests/conftest.py builds the demo with
 
 
 _rows = read_rows
@@ -51,7 +53,7 @@ def test_demo_build_counts_and_drops(demo_dataset: Path) -> None:
     assert manifest["synthetic"] is True
     assert set(manifest["configs"]) == set(CONFIG_NAMES)
     assert all(len(i["sha256"]) == 64 for i in manifest["inputs"])
-    assert manifest["pseudonym_key_fingerprint"].startswith("sha256:") and "test-key" not in json.dumps(
+    assert manifest["pseudonym_key_fingerprint"].startswith("scrypt:") and "test-key" not in json.dumps(
         manifest
     )
 
@@ -74,7 +76,11 @@ def test_latest_retrieved_duplicate_wins(demo_raw: Path, demo_dataset: Path) -> 
     versions = [json.loads(line) for line in text.splitlines() if '"syp0001"' in line]
     assert len(versions) == 2
     latest = max(versions, key=lambda r: r["retrieved_on"])
-    scores = {r["post_score"] for r in _rows(demo_dataset, "comments") if r["post_id"] == "syp0001"}
+    scores = {
+        r["post_score"]
+        for r in _rows(demo_dataset, "comments")
+        if r["post_id"] == hashed_id(DEMO_KEY, "t3", "syp0001")
+    }
     assert scores == {latest["score"]}
 
 
@@ -94,10 +100,11 @@ def test_load_dataset_by_folder_and_by_name(demo_dataset: Path, monkeypatch: pyt
 
 def test_splits_by_post_without_leakage(demo_dataset: Path) -> None:
     cfg = BuildConfig(seed=0)
+    raw_ids = {hashed_id(DEMO_KEY, "t3", f"syp{i:04d}"): f"syp{i:04d}" for i in range(10_000)}
     seen: dict[str, str] = {}
     for config in CONFIG_NAMES:
         for row in _rows(demo_dataset, config):
-            assert row["_split"] == split_of(cfg, row["post_id"])
+            assert row["_split"] == split_of(cfg, raw_ids[row["post_id"]])  # split of the raw id
             assert seen.setdefault(row["post_id"], row["_split"]) == row["_split"]
 
 
@@ -249,7 +256,7 @@ def test_label_rule_on_crafted_thread(tmp_path: Path) -> None:
         _c("c", "t3_p1", "helper_three", "Have you thought about a short walk every morning?", 1300, 5),
     ]
     out = tmp_path / "redditess"
-    build(BuildConfig(inputs=[_thread(tmp_path, comments)], out=out), key=KEY)
+    build(BuildConfig(inputs=[_thread(tmp_path, comments)], out=out, keep_reddit_ids=True), key=KEY)
     rows = {r["comment_id"]: r for r in _rows(out, "comments")}
     assert rows["a"]["label"] == 1 and rows["a"]["op_replied"] and rows["a"]["op_signal"] > 0.6
     assert rows["a"]["label_source"] == "op_signal+reception" and rows["a"]["label_confidence"] == 1.0
@@ -342,7 +349,7 @@ def test_truncated_dump_fails_and_writes_nothing(demo_raw: Path, tmp_path: Path)
         ],
         capture_output=True,
         text=True,
-        env={"REDDITESS_PSEUDONYM_KEY": "k", "CI": "1", "PATH": "/usr/bin:/bin"},
+        env={"REDDITESS_PSEUDONYM_KEY": "k-0123456789abcdef", "CI": "1", "PATH": "/usr/bin:/bin"},
     )
     assert result.returncode == 1
     assert (
@@ -353,7 +360,7 @@ def test_truncated_dump_fails_and_writes_nothing(demo_raw: Path, tmp_path: Path)
 
 
 def test_cli_build_and_stats(demo_raw: Path, tmp_path: Path) -> None:
-    env = {"REDDITESS_PSEUDONYM_KEY": "k", "CI": "1", "PATH": "/usr/bin:/bin"}
+    env = {"REDDITESS_PSEUDONYM_KEY": "k-0123456789abcdef", "CI": "1", "PATH": "/usr/bin:/bin"}
     out = tmp_path / "redditess"
     run = subprocess.run(
         [
@@ -401,7 +408,7 @@ def test_build_path_does_not_import_torch_or_transformers(demo_raw: Path, tmp_pa
         "from dataset_builder.pipeline import build; "
         # only the MiniLM intent check of improvement pairs imports torch (the default when installed)
         f"build(BuildConfig(inputs=[Path({str(demo_raw)!r})], out=Path({str(tmp_path / 'o')!r}), "
-        "similarity='lexical'), key=b'k'); "
+        "similarity='lexical'), key=b'k-0123456789abcdef'); "
         "bad = [m for m in ('torch', 'transformers', 'datasets') if m in sys.modules]; "
         "assert not bad, bad"
     )

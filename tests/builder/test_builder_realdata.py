@@ -14,6 +14,7 @@ from builder_rows import read_rows
 
 from dataset_builder.config import CONFIG_NAMES, BuildConfig
 from dataset_builder.pipeline import BuildError, build
+from dataset_builder.privacy import name_use_pattern
 from dataset_builder.splits import split_of
 
 pytestmark = pytest.mark.slow
@@ -40,7 +41,8 @@ def college(shared_data: Path) -> Path:
 @pytest.fixture(scope="module")
 def college_build(college: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict]:
     out = tmp_path_factory.mktemp("college") / "redditess"
-    manifest = build(BuildConfig(inputs=[college], out=out), key=KEY)
+    # Raw ids, so rows can be matched to the threads of the dumps (the hashed mode is tested apart).
+    manifest = build(BuildConfig(inputs=[college], out=out, keep_reddit_ids=True), key=KEY)
     return out, manifest
 
 
@@ -147,7 +149,17 @@ def test_no_split_leakage(college_build) -> None:
             assert row["_split"] == split_of(cfg, row["post_id"]), (config, row["post_id"])
 
 
+def _texts(row: dict, pseudonyms: bool = True) -> list[str]:
+    skip = ("post_id", "comment_id", "subreddit") + (() if pseudonyms else ("author",))
+    texts = [v for k, v in row.items() if isinstance(v, str) and k not in skip]
+    return texts + [
+        m["content"] for k in ("prompt", "chosen", "rejected", "messages") for m in row.get(k) or []
+    ]
+
+
 def test_no_raw_username_in_any_output(college_build, college_threads) -> None:
+    """No participant's name in any text: usernames with digits, `_` or `-` nowhere; names that are
+    plain words (`hope`, `tired`) may stay as words, but never where used as a name."""
     folder, manifest = college_build
     participants = college_threads["participants"]
     all_names = {n for names in participants.values() for n in names}
@@ -156,23 +168,85 @@ def test_no_raw_username_in_any_output(college_build, college_threads) -> None:
     for config in CONFIG_NAMES:
         for row in _rows(folder, config):
             names = {n for n in participants[row["post_id"]] if len(n) >= 3}
-            texts = [
-                v
-                for k, v in row.items()
-                if isinstance(v, str) and k not in ("post_id", "comment_id", "subreddit")
-            ]
-            texts += [
-                m["content"] for k in ("prompt", "chosen", "rejected", "messages") for m in row.get(k) or []
-            ]
-            for text in texts:
-                hit = names.intersection(TOKEN.findall(text.lower()))
-                if hit:
+            handles = {n for n in names if not n.isalpha()}
+            words = sorted(n for n in names if n.isalpha())
+            used_as_name = name_use_pattern(words) if words else None
+            for text in _texts(row):
+                hit = handles.intersection(TOKEN.findall(text.lower()))
+                if hit or (used_as_name and used_as_name.search(text)):
                     leaks.append((config, row["post_id"], len(hit)))
             assert "author" not in row or re.fullmatch(r"user_[0-9a-f]{12}", row["author"])
     assert not leaks, leaks[:5]
     assert manifest["counts"]["texts_with_participant_names_replaced"] > 0
     # The card and manifest name no username-like participant (names with digits, _ or -).
     assert not {t for t in TOKEN.findall(meta) if t in all_names and re.search(r"[0-9_-]", t)}
+
+
+EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}")
+# A URL names a host: `http://` alone (advice on writing links) and `@gmail.com` (a mail provider) do not.
+URL = re.compile(
+    r"(?i)(?:\b(?:https?|ftp)://|\bwww\.)[a-z0-9]|(?<![@.\w])[a-z0-9-]+\.(?:com|org|net|edu|gov|io)\b"
+)
+MENTION = re.compile(r"(?i)(?<![a-z0-9_])/?u/[a-z0-9_-]{3,}")
+DIGITS = re.compile(r"\d[\d ().+-]{7,}\d")
+
+
+def _phones(text: str) -> int:
+    """Personal phone numbers libphonenumber finds (valid US/GB numbers; toll-free lines are public)."""
+    import phonenumbers
+
+    if not DIGITS.search(text):
+        return 0
+    found = 0
+    for region in ("US", "GB"):
+        for match in phonenumbers.PhoneNumberMatcher(text, region, leniency=phonenumbers.Leniency.VALID):
+            found += phonenumbers.number_type(match.number) != phonenumbers.PhoneNumberType.TOLL_FREE
+    return found
+
+
+def test_no_email_phone_url_or_mention_in_any_text_column(college_build) -> None:
+    """Independent checks of every text column, and the manifest's count of each rule's hits."""
+    folder, manifest = college_build
+    replacements = manifest["scrub_replacements"]
+    for rule in ("markdown_unescaped", "email", "url", "phone", "user_mention", "participant_name"):
+        assert replacements[rule] > 0, rule
+    found = defaultdict(int)
+    for config in ("comments",):  # every text of every other config is a text of `comments`
+        for row in _rows(folder, config):
+            for text in _texts(row, pseudonyms=False):
+                found["email"] += bool(EMAIL.search(text))
+                found["url"] += bool(URL.search(text))
+                found["mention"] += bool(MENTION.search(text))
+                found["phone"] += _phones(text)
+    assert dict(found) == {"email": 0, "url": 0, "mention": 0, "phone": 0}
+
+
+def test_hashed_ids_keep_splits_and_joins(shared_data: Path, tmp_path: Path) -> None:
+    """The default mode hashes every id; a post keeps its split (assigned from the raw id), and pair
+    tables' ids point at rows of `comments`."""
+    from dataset_builder.privacy import hashed_id
+
+    small = [
+        shared_data / "reddit-college" / f"{s}_{k}.zst"
+        for s in ("CollegeAdvice", "CollegeMajors")
+        for k in ("submissions", "comments")
+    ]
+    raw = tmp_path / "raw"
+    build(BuildConfig(inputs=small, out=raw, keep_reddit_ids=True), key=KEY)
+    hashed = tmp_path / "hashed"
+    manifest = build(BuildConfig(inputs=small, out=hashed), key=KEY)
+    assert manifest["reddit_ids"] == "hashed" and "Reddit ids: hashed" in (hashed / "README.md").read_text()
+    raw_rows = {(r["post_id"], r["comment_id"]): r["_split"] for r in _rows(raw, "comments")}
+    expected = {
+        (hashed_id(KEY, "t3", p), hashed_id(KEY, "t1", c)): split for (p, c), split in raw_rows.items()
+    }
+    hashed_rows = {(r["post_id"], r["comment_id"]): r["_split"] for r in _rows(hashed, "comments")}
+    assert hashed_rows == expected
+    comment_ids = {c for _, c in hashed_rows}
+    for config, columns in (("preference", ("chosen_id", "rejected_id")), ("sft", ("comment_id",)),
+                            ("improvement", ("draft_id", "revision_id"))):  # fmt: skip
+        for row in _rows(hashed, config):
+            assert all(row[c] in comment_ids for c in columns), config
 
 
 def test_two_builds_are_byte_identical(shared_data: Path, tmp_path: Path) -> None:

@@ -66,7 +66,10 @@ def test_truncated_zst_names_file_and_offset(tmp_path: Path) -> None:
 def test_corrupt_zst_names_file(tmp_path: Path) -> None:
     bad = tmp_path / "RC_bad.zst"
     bad.write_bytes(b"this is not zstd data at all" * 10)
-    with pytest.raises(InputError, match=r"RC_bad\.zst: corrupt zstd data near byte 0"):
+    with pytest.raises(
+        InputError,
+        match=r"RC_bad\.zst: corrupt zstd data: decoding fails in the block at compressed bytes 0-",
+    ):
         list(iter_ndjson_chunks(discover([bad])[0]))
 
 
@@ -193,3 +196,140 @@ def test_unknown_json_layout(tmp_path: Path) -> None:
     path.write_text(json.dumps({"hello": 1}))
     with pytest.raises(InputError, match=r"odd\.json: unknown JSON layout"):
         read_api_json(path)
+
+
+def _realistic_zst(path: Path, n: int = 20_000, frames: int = 1) -> Path:
+    """Varied text (compresses like real dumps: many zstd blocks), so damage lands inside a block."""
+    import random
+
+    rng = random.Random(0)
+    words = "the of and to in is you that it he was for on are as with his they at be this have from".split()
+    lines = [
+        json.dumps(
+            {
+                "id": f"c{i}",
+                "link_id": "t3_p",
+                "parent_id": "t3_p",
+                "body": " ".join(rng.choices(words, k=40)),
+            }
+        )
+        for i in range(n)
+    ]
+    return _zst(path, lines, frames=frames)
+
+
+def _damage(path: Path, at: int, length: int = 200) -> Path:
+    data = bytearray(path.read_bytes())
+    data[at : at + length] = bytes(length)
+    path.write_bytes(bytes(data))
+    return path
+
+
+def _reported_range(message: str) -> tuple[int, int]:
+    import re
+
+    start, end = re.search(r"compressed bytes ([\d,]+)-([\d,]+)", message).groups()
+    return int(start.replace(",", "")), int(end.replace(",", ""))
+
+
+@pytest.mark.parametrize("at", [8_000, 50_000, 200_000])
+def test_corruption_reports_the_real_compressed_offset(tmp_path: Path, at: int) -> None:
+    path = _damage(_realistic_zst(tmp_path / "RC_big.zst"), at)
+    with pytest.raises(InputError, match=r"RC_big\.zst: corrupt zstd data") as info:
+        list(iter_ndjson_chunks(discover([path])[0]))
+    start, end = _reported_range(str(info.value))
+    # zstd detects damage when it decodes a whole block: the reported block holds or follows the damage,
+    # and lies well inside the file (not "near byte 0").
+    assert end > at and start > 0 and end - start < 200_000
+    assert "near byte 0" not in str(info.value)
+
+
+def test_corruption_in_a_later_frame_reports_its_offset(tmp_path: Path) -> None:
+    path = _realistic_zst(tmp_path / "RC_frames.zst", frames=3)
+    size = path.stat().st_size
+    _damage(path, size * 5 // 6)
+    with pytest.raises(InputError, match=r"frame that starts at byte (?!0\b)[\d,]+") as info:
+        list(iter_ndjson_chunks(discover([path])[0]))
+    start, end = _reported_range(str(info.value))
+    assert size * 2 // 3 < end and start < size
+
+
+def test_unreadable_inputs_fail_up_front(tmp_path: Path) -> None:
+    good = (
+        _zst(tmp_path / "in" / "RC_a.zst", [json.dumps({"id": "c"})])
+        if (tmp_path / "in").mkdir() is None
+        else None
+    )
+    dangling = tmp_path / "in" / "RC_gone.zst"
+    dangling.symlink_to(tmp_path / "nowhere.zst")
+    with pytest.raises(InputError, match=r"RC_gone\.zst: cannot read \(No such file or directory\)"):
+        discover([tmp_path / "in"])
+    dangling.unlink()
+    assert [f.path for f in discover([tmp_path / "in"])] == [good]
+
+
+def as_unprivileged(argv: list[str]) -> list[str]:
+    """`argv` run without the power to read what file permissions forbid: as is for a normal user; for
+    root, under `setpriv` without the DAC override capabilities (skips when setpriv is missing)."""
+    import os
+    import shutil
+
+    if os.geteuid() != 0:
+        return argv
+    if not shutil.which("setpriv"):
+        pytest.skip("root without setpriv: permissions cannot be enforced")
+    return ["setpriv", "--bounding-set=-dac_override,-dac_read_search", *argv]
+
+
+def test_unreadable_folder_and_file_fail_up_front(tmp_path: Path) -> None:
+    import os
+    import subprocess
+    import sys
+
+    inputs = tmp_path / "in"
+    (inputs / "locked").mkdir(parents=True)
+    _zst(inputs / "RC_ok.zst", [json.dumps({"id": "c"})])
+    _zst(inputs / "locked" / "RC_hidden.zst", [json.dumps({"id": "d"})])
+    secret = _zst(tmp_path / "RC_secret.zst", [json.dumps({"id": "e"})])
+    os.chmod(inputs / "locked", 0o000)
+    os.chmod(secret, 0o000)
+    script = (
+        "import sys\n"
+        "from pathlib import Path\n"
+        "from dataset_builder.sources import InputError, discover\n"
+        "for target in sys.argv[1:]:\n"
+        "    try:\n        discover([Path(target)])\n        print('no error')\n"
+        "    except InputError as exc:\n        print(exc)\n"
+    )
+    env = {"PYTHONPATH": str(Path(__file__).resolve().parents[2]), "PATH": "/usr/bin:/bin"}
+    try:
+        result = subprocess.run(
+            as_unprivileged([sys.executable, "-c", script, str(inputs), str(secret)]),
+            capture_output=True,
+            text=True,
+            env=env,
+        )
+    finally:
+        os.chmod(inputs / "locked", 0o755)
+        os.chmod(secret, 0o644)
+    assert result.stdout.splitlines() == [
+        f"{inputs / 'locked'}: cannot read folder (Permission denied)",
+        f"{secret}: cannot read (Permission denied)",
+    ], result.stderr
+
+
+def test_build_outputs_and_hidden_folders_are_never_inputs(tmp_path: Path) -> None:
+    inputs = tmp_path / "in"
+    inputs.mkdir()
+    keep = _zst(inputs / "RC_a.zst", [json.dumps({"id": "c"})])
+    earlier = inputs / "redditess"
+    (earlier / "data" / "comments").mkdir(parents=True)
+    (earlier / "manifest.json").write_text("{}")
+    (earlier / "data" / "notes.json").write_text("{}")
+    tmp_sibling = inputs / ".redditess.tmp-1234abcd" / ".work" / "staging"
+    tmp_sibling.mkdir(parents=True)
+    (tmp_sibling / "RC_part.jsonl").write_text('{"id": "x"}\n')
+    own = inputs / "out"
+    own.mkdir()
+    _zst(own / "RC_own.zst", [json.dumps({"id": "o"})])
+    assert [f.path for f in discover([inputs], exclude=[own])] == [keep]

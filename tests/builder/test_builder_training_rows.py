@@ -11,7 +11,7 @@ from builder_rows import read_rows
 from dataset_builder.config import BuildConfig
 from dataset_builder.pipeline import build
 
-KEY = b"test-key"
+KEY = b"test-key-0123456789"
 OP = "op_person"
 # Invented replies, all well over 100 characters unless a test says otherwise.
 WARM = (
