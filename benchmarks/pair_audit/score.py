@@ -93,7 +93,11 @@ def load_pair_judgments(path: str | Path) -> pd.DataFrame:
         line = i + 2  # the header is line 1
         if row["kind"] not in ("preference", "improvement"):
             raise ValueError(f"{path}:{line}: kind must be preference or improvement, got {row['kind']!r}")
-        if row["comment_1"] == row["comment_2"] or not row["comment_1"] or not row["comment_2"]:
+        if not row["comment_1"] or not row["comment_2"]:
+            raise ValueError(f"{path}:{line}: comment_1 and comment_2 must both be set")
+        # A `self_edit` improvement pair is one comment retrieved twice (draft = the earlier text), so its two
+        # keys are equal; every other pair names two different comments.
+        if row["comment_1"] == row["comment_2"] and row["kind"] == "preference":
             raise ValueError(f"{path}:{line}: comment_1 and comment_2 must be two different keys")
         pair = {row["comment_1"], row["comment_2"]}
         if row["kind"] == "preference":
