@@ -71,5 +71,6 @@ def build_rows(
     write_zst(raw / "RS_x.zst", posts)
     write_zst(raw / "RC_x.zst", comments)
     out = tmp / "redditess"
-    manifest = build(BuildConfig(inputs=[raw], out=out, **cfg), key=KEY)
+    # Rows are looked up by the invented Reddit ids: keep them (ids are hashed by default).
+    manifest = build(BuildConfig(inputs=[raw], out=out, **({"keep_reddit_ids": True} | cfg)), key=KEY)
     return {r["comment_id"]: r for r in read_rows(out, "comments")}, manifest

@@ -82,7 +82,10 @@ def _build(tmp: Path, posts: list[dict], comments: list[dict], **params) -> tupl
     _write(raw / "RC_x.zst", comments)
     out = tmp / "redditess"
     params.setdefault("similarity", "lexical")
-    manifest = build(BuildConfig(inputs=[raw], out=out, overwrite=True, **params), key=KEY)
+    # Rows are looked up by the invented Reddit ids: keep them (ids are hashed by default).
+    manifest = build(
+        BuildConfig(inputs=[raw], out=out, overwrite=True, **({"keep_reddit_ids": True} | params)), key=KEY
+    )
     return out, manifest
 
 
