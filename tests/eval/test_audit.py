@@ -609,7 +609,8 @@ def test_label_audit_export_on_reddit_college(
 
     out = tmp_path_factory.mktemp("college") / "redditess"
     build(
-        BuildConfig(inputs=[shared_data / "reddit-college"], out=out, version="0.0.0-audit", seed=0), key=b"k-0123456789abcdef"
+        BuildConfig(inputs=[shared_data / "reddit-college"], out=out, version="0.0.0-audit", seed=0),
+        key=b"k-0123456789abcdef",
     )
     export = tmp_path_factory.mktemp("college-audit") / "export"
     main(
