@@ -314,7 +314,7 @@ def build_dataset(raw: str | Path, out: Path, extra_args: list[str] | None = Non
         cmd.append("--keep-reddit-ids")
     cmd += extra_args or []
     env = os.environ | {
-        "REDDITESS_PSEUDONYM_KEY": os.environ.get("REDDITESS_PSEUDONYM_KEY", "label-audit-key")
+        "REDDITESS_PSEUDONYM_KEY": os.environ.get("REDDITESS_PSEUDONYM_KEY", "label-audit-key-not-secret")
     }
     logger.info("building %s into %s", raw, out)
     proc = subprocess.run(cmd, capture_output=True, text=True, env=env)

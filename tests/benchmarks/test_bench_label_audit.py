@@ -358,7 +358,9 @@ def test_committed_sample_matches_a_fresh_reddit_college_build(shared_data, tmp_
     # Every judged item is found in a fresh build of the audited dump, and strata.json's population sizes
     # are what sample.py computes on it: the committed judgments stay usable as the builder evolves.
     monkeypatch.setenv("REDDITESS_PSEUDONYM_KEY", "test-key-not-secret")
-    build_dir = score.build_dataset(shared_data / "reddit-college", tmp_path / "build")
+    build_dir = score.build_dataset(
+        shared_data / "reddit-college", tmp_path / "build", ["--similarity", "lexical"]
+    )
     judgments = score.load_judgments(AUDIT / "judgments.csv")
     strata = json.loads((AUDIT / "strata.json").read_text())
     build = score.load_build(build_dir)

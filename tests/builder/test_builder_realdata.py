@@ -232,9 +232,9 @@ def test_hashed_ids_keep_splits_and_joins(shared_data: Path, tmp_path: Path) -> 
         for k in ("submissions", "comments")
     ]
     raw = tmp_path / "raw"
-    build(BuildConfig(inputs=small, out=raw, keep_reddit_ids=True), key=KEY)
+    build(BuildConfig(inputs=small, out=raw, keep_reddit_ids=True, similarity="lexical"), key=KEY)
     hashed = tmp_path / "hashed"
-    manifest = build(BuildConfig(inputs=small, out=hashed), key=KEY)
+    manifest = build(BuildConfig(inputs=small, out=hashed, similarity="lexical"), key=KEY)
     assert manifest["reddit_ids"] == "hashed" and "Reddit ids: hashed" in (hashed / "README.md").read_text()
     raw_rows = {(r["post_id"], r["comment_id"]): r["_split"] for r in _rows(raw, "comments")}
     expected = {

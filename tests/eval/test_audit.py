@@ -609,7 +609,13 @@ def test_label_audit_export_on_reddit_college(
 
     out = tmp_path_factory.mktemp("college") / "redditess"
     build(
-        BuildConfig(inputs=[shared_data / "reddit-college"], out=out, version="0.0.0-audit", seed=0),
+        BuildConfig(
+            inputs=[shared_data / "reddit-college"],
+            out=out,
+            version="0.0.0-audit",
+            seed=0,
+            similarity="lexical",  # the audit reads labels only; the lexical pairs keep the build fast
+        ),
         key=b"k-0123456789abcdef",
     )
     export = tmp_path_factory.mktemp("college-audit") / "export"
