@@ -25,7 +25,7 @@ import tempfile
 import warnings
 from collections import defaultdict
 from collections.abc import Callable, Hashable, Iterator, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +33,7 @@ import numpy as np
 
 from eval.human import KEY_FILE, RATER_DIR
 from eval.io import format_rows, read_json
+from eval.runtime import RuntimeArguments
 
 __all__ = [
     "KEY_FILE",
@@ -50,6 +51,17 @@ __all__ = [
 ]
 
 NOTE_FIELD = "note"
+
+
+@dataclass
+class AuditIngestArguments(RuntimeArguments):
+    """What every audit's `ingest` takes: the export's key, the filled sheets, where to write."""
+
+    key: str = field(metadata={"help": "The key.json the audit's `export` wrote."})
+    sheets: list[str] = field(metadata={"help": "Filled CSV sheets (from the CSV or saved from the form)."})
+    output_dir: str = field(metadata={"help": "Receives metrics.json and report.md."})
+    n_resamples: int = field(default=2000, metadata={"help": "Bootstrap resamples (over posts)."})
+    seed: int = field(default=0)
 
 
 @dataclass(frozen=True)

@@ -30,6 +30,7 @@ import numpy as np
 from eval.audit import (
     KEY_FILE,
     RATER_DIR,
+    AuditIngestArguments,
     Block,
     Question,
     atomic_dir,
@@ -131,14 +132,8 @@ class LabelAuditExportArguments(RuntimeArguments):
 
 
 @dataclass
-class LabelAuditIngestArguments(RuntimeArguments):
+class LabelAuditIngestArguments(AuditIngestArguments):
     """Score filled label-audit sheets against the label."""
-
-    key: str = field(metadata={"help": "The key.json `label-audit export` wrote."})
-    sheets: list[str] = field(metadata={"help": "Filled CSV sheets (from the CSV or saved from the form)."})
-    output_dir: str = field(metadata={"help": "Receives metrics.json and report.md."})
-    n_resamples: int = field(default=2000, metadata={"help": "Bootstrap resamples (over posts)."})
-    seed: int = field(default=0)
 
 
 # ---------------------------------------------------------------------------------------------- export

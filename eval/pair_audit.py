@@ -28,6 +28,7 @@ import numpy as np
 from eval.audit import (
     KEY_FILE,
     RATER_DIR,
+    AuditIngestArguments,
     Block,
     Question,
     atomic_dir,
@@ -125,14 +126,8 @@ class PairAuditExportArguments(RuntimeArguments):
 
 
 @dataclass
-class PairAuditIngestArguments(RuntimeArguments):
+class PairAuditIngestArguments(AuditIngestArguments):
     """Score filled pair-audit sheets against the pairs' direction."""
-
-    key: str = field(metadata={"help": "The key.json `pair-audit export` wrote."})
-    sheets: list[str] = field(metadata={"help": "Filled CSV sheets (from the CSV or saved from the form)."})
-    output_dir: str = field(metadata={"help": "Receives metrics.json and report.md."})
-    n_resamples: int = field(default=2000, metadata={"help": "Bootstrap resamples (over posts)."})
-    seed: int = field(default=0)
 
 
 # ---------------------------------------------------------------------------------------------- export
