@@ -356,7 +356,9 @@ def test_input_builds_with_the_real_builder_then_scores(demo_raw, tmp_path, monk
 @pytest.mark.slow
 def test_committed_sample_matches_a_fresh_reddit_college_build(shared_data, tmp_path, monkeypatch):
     # Every judged item is found in a fresh build of the audited dump, and strata.json's population sizes
-    # are what sample.py computes on it: the committed judgments stay usable as the builder evolves.
+    # (drawn from the kit 0.1 build) are still within 1% of what sample.py computes on it: the committed
+    # judgments and their stratum weights stay usable as the builder evolves. Issue 11's bot and removal
+    # rules moved them by under 0.1%; a larger drift means the sample must be drawn again.
     monkeypatch.setenv("REDDITESS_PSEUDONYM_KEY", "test-key-not-secret")
     build_dir = score.build_dataset(
         shared_data / "reddit-college", tmp_path / "build", ["--similarity", "lexical"]
@@ -367,6 +369,8 @@ def test_committed_sample_matches_a_fresh_reddit_college_build(shared_data, tmp_
     assert set(judgments["item"]) <= set(build["item"])
     frame = sample.load_comments(build_dir, sample.COLUMNS)
     counts = sample.assign_strata(frame).value_counts().to_dict()
-    assert counts == strata["population"]
+    assert counts.keys() == strata["population"].keys()
+    for stratum, size in strata["population"].items():
+        assert counts[stratum] == pytest.approx(size, rel=0.01), stratum
     result = score.score(build, judgments, strata, n_boot=200)
     assert result["judged_items_in_build"] == len(judgments)
