@@ -55,10 +55,17 @@ def compute(con: duckdb.DuckDBPyConnection, cfg: BuildConfig) -> None:
         FROM clean_comments c SEMI JOIN ess e ON e.comment_id = c.comment_id""")
 
 
+def strip_sql(text: str) -> str:
+    """A SQL text expression without leading and trailing whitespace, newlines included (DuckDB's
+    `trim` removes spaces only, so a reply ending in a blank line would count its newlines)."""
+    return f"regexp_replace({text}, '^\\s+|\\s+$', '', 'g')"
+
+
 def reply_columns_sql(text: str, cfg: BuildConfig) -> str:
     """`reply_chars` (placeholders removed), `reply_words` and `reply_reason` (NULL: eligible) of a text."""
-    stripped = f"length(trim(regexp_replace({text}, {literal(PLACEHOLDERS)}, '', 'g')))"
-    total = f"length(trim({text}))"
+    without_placeholders = f"regexp_replace({text}, {literal(PLACEHOLDERS)}, '', 'g')"
+    stripped = f"length({strip_sql(without_placeholders)})"
+    total = f"length({strip_sql(text)})"
     return f"""{stripped} AS reply_chars, {words_sql(text)} AS reply_words,
         CASE WHEN {total} > 0 AND 1 - {stripped} / {total}::DOUBLE > {MAX_PLACEHOLDER_SHARE}
                  THEN 'mostly_placeholders'
@@ -68,7 +75,8 @@ def reply_columns_sql(text: str, cfg: BuildConfig) -> str:
 
 def words_sql(text: str) -> str:
     """Number of whitespace-separated words of a SQL text expression."""
-    return f"length(regexp_split_to_array(trim({text}), '\\s+')) * (length(trim({text})) > 0)::INT"
+    body = strip_sql(text)
+    return f"length(regexp_split_to_array({body}, '\\s+')) * (length({body}) > 0)::INT"
 
 
 def reason_counts(con: duckdb.DuckDBPyConnection, query: str) -> dict[str, int]:

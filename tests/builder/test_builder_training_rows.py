@@ -270,3 +270,19 @@ def test_length_balanced_votes_and_system_prompt_parameter(tmp_path: Path) -> No
     assert manifest["parameters"]["system_prompt"] == prompt
     card = (out / "README.md").read_text()
     assert prompt in card and "experimental" in card
+
+
+def test_reply_length_ignores_newlines_and_placeholders_at_the_ends() -> None:
+    """A reply of 99 characters plus a blank line and a link placeholder is too short (the real-data case);
+    one of exactly 100 characters is long enough; words are counted without the surrounding newlines."""
+    import duckdb
+
+    from dataset_builder.eligibility import reply_columns_sql
+
+    cfg = BuildConfig()
+    con = duckdb.connect()
+    short, exact = "x" * 99 + "\n\n[url]", "\n " + "y" * 100 + " \n\n"
+    rows = con.execute(
+        f"SELECT {reply_columns_sql('t', cfg)} FROM (VALUES (?), (?)) v(t)", [short, exact]
+    ).fetchall()
+    assert rows == [(99, 2, "reply_too_short"), (100, 1, None)]
