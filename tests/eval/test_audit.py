@@ -601,7 +601,9 @@ def test_form_saves_a_sheet_that_ingests(label_export: Path, tmp_path: Path) -> 
 def test_label_audit_export_on_reddit_college(
     shared_data: Path, tmp_path_factory: pytest.TempPathFactory
 ) -> None:
-    """On a real build the paper's design comes out whole: 141 posts x 4 comments, strata on target."""
+    """On a real build the paper's design comes out (nearly) whole: 141 posts of up to 4 comments, strata on
+    target. Label rule 2.0 labels fewer comments per post, so a rare stratum's floor may take a post with
+    fewer than 4 labeled comments: almost every post still gives 4."""
     from collections import Counter
 
     from dataset_builder.config import BuildConfig
@@ -635,9 +637,11 @@ def test_label_audit_export_on_reddit_college(
     )
     key = json.loads((export / "key.json").read_text())
     per_post = Counter(m["post_id"] for m in key["items"].values())
-    assert len(per_post) == 141 and set(per_post.values()) == {4} and len(key["items"]) == 564
+    assert len(per_post) == 141 and max(per_post.values()) == 4
+    assert sum(n == 4 for n in per_post.values()) >= 0.95 * 141 and len(key["items"]) >= 0.97 * 564
     for stratum, s in key["sampling"]["strata"].items():
-        assert abs(s["sample"] - s["target"]) <= 2, stratum
+        # the rare strata's floors are taken from the large ones: a few comments off their target
+        assert abs(s["sample"] - s["target"]) <= max(2, 0.03 * s["target"]), stratum
         assert s["sample"] >= min(5, s["population"]), stratum
     material = "".join(p.read_text() for p in (export / "for_raters").rglob("*") if p.is_file())
     assert not any(m["comment_id"] in material for m in key["items"].values())
