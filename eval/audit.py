@@ -31,7 +31,7 @@ from typing import Any
 
 import numpy as np
 
-from eval.human import KEY_FILE, RATER_DIR
+from eval.human import KEY_FILE, RATER_DIR, form_template
 from eval.io import format_rows, read_json
 from eval.runtime import RuntimeArguments
 
@@ -238,12 +238,6 @@ def _render_form(
     questions: Sequence[Question],
     columns: list[str],
 ) -> str:
-    import jinja2
-
-    env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(Path(__file__).resolve().parent / "templates"),
-        autoescape=jinja2.select_autoescape(["html", "jinja"]),
-    )
     data = {
         "export_id": export_id,
         "raters": list(raters),
@@ -256,7 +250,7 @@ def _render_form(
         ],
         "note": NOTE_FIELD,
     }
-    return env.get_template("audit_form.html.jinja").render(data=data, title=title, instructions=instructions)
+    return form_template("audit_form.html.jinja").render(data=data, title=title, instructions=instructions)
 
 
 # ---------------------------------------------------------------------------------------------- ingest

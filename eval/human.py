@@ -202,6 +202,18 @@ def _instructions(lo: int, hi: int) -> str:
     )
 
 
+def form_template(name: str) -> Any:
+    """The jinja2 template `name` of eval/templates/, HTML-autoescaped: the offline rating forms (this kit's
+    and the label and pair audits')."""
+    import jinja2
+
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(Path(__file__).resolve().parent / "templates"),
+        autoescape=jinja2.select_autoescape(["html", "jinja"]),
+    )
+    return env.get_template(name)
+
+
 def _render_form(
     export_id: str,
     raters: list[str],
@@ -210,12 +222,6 @@ def _render_form(
     lo: int,
     hi: int,
 ) -> str:
-    import jinja2
-
-    env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(Path(__file__).resolve().parent / "templates"),
-        autoescape=jinja2.select_autoescape(["html", "jinja"]),
-    )
     data = {
         "export_id": export_id,
         "raters": raters,
@@ -225,7 +231,7 @@ def _render_form(
         "dimensions": list(DIMENSIONS),
         "scale": [lo, hi],
     }
-    return env.get_template("human_form.html.jinja").render(data=data, instructions=_instructions(lo, hi))
+    return form_template("human_form.html.jinja").render(data=data, instructions=_instructions(lo, hi))
 
 
 # ---------------------------------------------------------------------------------------------- ingest

@@ -42,6 +42,9 @@ import pandas as pd
 import pyarrow.parquet as pq
 
 HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parents[1]))  # the kit's root, for eval.io when run as a script
+from eval.io import write_json  # noqa: E402
+
 LABEL_NAMES = ("not_effective", "effective")
 PAPER_AGREEMENT_EFFECTIVE = 0.9468
 TARGETS = {"precision_effective": 0.90, "precision_not_effective": 0.85, "share_labeled": 0.10}
@@ -352,11 +355,7 @@ def main(argv: list[str] | None = None) -> dict:
         result["dataset"] = str(args.dataset)
     print(format_table(result))
     if args.output:
-        out = Path(args.output)
-        out.parent.mkdir(parents=True, exist_ok=True)
-        tmp = out.with_name(out.name + ".tmp")
-        tmp.write_text(json.dumps(result, indent=2) + "\n")
-        os.replace(tmp, out)
+        write_json(args.output, result)
     return result
 
 

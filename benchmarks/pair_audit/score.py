@@ -37,7 +37,6 @@ from __future__ import annotations
 import argparse
 import glob
 import hashlib
-import json
 import logging
 import os
 import sys
@@ -50,6 +49,7 @@ import pandas as pd
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parents[1]))  # the kit's root, for eval.stats when run as a script
+from eval.io import write_json  # noqa: E402
 from eval.stats import bootstrap_over_clusters  # noqa: E402
 
 PAIR_COLUMNS = ["sample", "kind", "post", "comment_1", "comment_2", "better", "same_intent", "reason"]
@@ -421,11 +421,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         result["dataset"] = str(args.dataset)
     print(format_table(result))
     if args.output:
-        out = Path(args.output)
-        out.parent.mkdir(parents=True, exist_ok=True)
-        tmp = out.with_name(out.name + ".tmp")
-        tmp.write_text(json.dumps(result, indent=2) + "\n")
-        os.replace(tmp, out)
+        write_json(args.output, result)
     return result
 
 
