@@ -57,7 +57,7 @@ STOPWORDS = (
 _COMMENT_FACTS = f"""
     SELECT e.post_id, e.comment_id, e.comment_score, e.post_score, e.comment_created_utc, e.label,
            e.label_confidence, coalesce(contains(e.label_source, 'op_signal'), false) AS on_op_reply,
-           pe.post_reason, re.reply_reason, re.reply_chars, re.reply_words,
+           pe.post_reason, re.reply_reason, re.reply_chars, re.reply_words, re.engagement, re.is_pointer,
            coalesce(regexp_matches(regexp_replace(lower(c.op_reply_text), {literal(NOT_GRATITUDE)}, ' ', 'g'),
                                    {literal(GRATITUDE)}), false) AS op_thanked,
            lower(trim(c.comment_text)) AS norm_text
@@ -70,6 +70,10 @@ _COMMENT_FACTS = f"""
 def build_preference(con: duckdb.DuckDBPyConnection, cfg: BuildConfig) -> None:
     """Create `preference` (kept pairs) and `preference_candidates` (every candidate with its reason)."""
     con.execute(f"CREATE OR REPLACE TABLE comment_facts AS {_COMMENT_FACTS}")
+    ratio = float(cfg.min_chosen_length_ratio)
+    margin = int(cfg.min_engagement_margin)
+    pointers = "true" if cfg.drop_pointer_replies else "false"
+    labels = "true" if cfg.votes_agree_with_labels else "false"
     con.execute(f"""
         CREATE OR REPLACE TABLE vote_candidates AS
         WITH cand AS (
@@ -84,10 +88,13 @@ def build_preference(con: duckdb.DuckDBPyConnection, cfg: BuildConfig) -> None:
                    CASE WHEN a.post_reason IS NOT NULL THEN a.post_reason
                         WHEN a.reply_reason IS NOT NULL THEN 'chosen_' || a.reply_reason
                         WHEN b.reply_reason IS NOT NULL THEN 'rejected_' || b.reply_reason
-                        WHEN a.reply_chars < {float(cfg.min_chosen_length_ratio)} * b.reply_chars
-                             THEN 'chosen_much_shorter'
+                        WHEN {pointers} AND a.is_pointer THEN 'chosen_pointer_reply'
+                        WHEN a.reply_chars < {ratio} * b.reply_chars THEN 'chosen_much_shorter'
                         WHEN b.op_thanked THEN 'rejected_thanked_by_op'
+                        WHEN {labels} AND (coalesce(a.label = 0, false) OR coalesce(b.label = 1, false))
+                             THEN 'labels_contradict_votes'
                         WHEN a.norm_text = b.norm_text THEN 'same_text'
+                        WHEN {margin} > 0 AND a.engagement - b.engagement < {margin} THEN 'no_engagement_margin'
                         ELSE NULL END AS reason
             FROM cand a JOIN cand b ON a.post_id = b.post_id
             WHERE a.comment_created_utc > b.comment_created_utc
@@ -129,6 +136,9 @@ def build_preference(con: duckdb.DuckDBPyConnection, cfg: BuildConfig) -> None:
                         WHEN n.op_thanked THEN 'rejected_thanked_by_op'
                         WHEN n.comment_score > e.comment_score AND n.comment_score >= 2 * e.comment_score
                              THEN 'votes_contradict'
+                        WHEN {pointers} AND e.is_pointer THEN 'chosen_pointer_reply'
+                        WHEN e.reply_chars < {ratio} * n.reply_chars THEN 'chosen_much_shorter'
+                        WHEN {margin} > 0 AND e.engagement - n.engagement < {margin} THEN 'no_engagement_margin'
                         WHEN v.chosen_id IS NOT NULL THEN 'paired_by_votes'
                         WHEN e.norm_text = n.norm_text THEN 'same_text'
                         ELSE NULL END AS reason
@@ -157,7 +167,9 @@ def build_sft(con: duckdb.DuckDBPyConnection, cfg: BuildConfig) -> None:
         CREATE OR REPLACE TABLE sft_candidates AS
         WITH cand AS (
             SELECT comment_id, post_id, label_confidence, comment_score,
-                   coalesce(post_reason, reply_reason) AS reason
+                   coalesce(post_reason, reply_reason, CASE
+                       WHEN {"true" if cfg.drop_pointer_replies else "false"} AND is_pointer THEN 'pointer_reply'
+                       WHEN engagement < {int(cfg.sft_min_engagement)} THEN 'low_engagement' END) AS reason
             FROM comment_facts WHERE label = 1)
         SELECT comment_id, post_id, CASE WHEN reason IS NULL AND row_number() OVER (
                    PARTITION BY post_id, reason IS NULL ORDER BY label_confidence DESC,
@@ -226,6 +238,13 @@ def build_improvement(con: duckdb.DuckDBPyConnection, cfg: BuildConfig) -> dict[
                     WHEN d.comment_created_utc >= r.comment_created_utc THEN 'draft_after_revision'
                     WHEN least(d.reply_words, r.reply_words) < {words} THEN 'too_few_words'
                     WHEN d.norm_text = r.norm_text THEN 'same_text'
+                    WHEN r.reply_chars < {float(cfg.min_revision_length_ratio)} * d.reply_chars
+                         THEN 'revision_not_longer'
+                    WHEN {int(cfg.min_revision_engagement_gain)} > 0
+                         AND r.engagement - d.engagement < {int(cfg.min_revision_engagement_gain)}
+                         THEN 'no_engagement_gain'
+                    WHEN {"true" if cfg.drop_pointer_replies else "false"} AND r.is_pointer
+                         THEN 'revision_pointer_reply'
                     ELSE NULL END AS reason
         FROM cand d JOIN cand r ON d.post_id = r.post_id AND d.comment_id <> r.comment_id
         WHERE r.comment_score > d.comment_score AND r.comment_score >= {int(cfg.comment_min_score)}
