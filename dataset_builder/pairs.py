@@ -13,17 +13,29 @@ min_score_ratio, and at most max_pairs_per_post pairs per post (the largest rati
 `min_chosen_length_ratio` times as long as the rejected one, and `length_balanced_votes` keeps as many
 chosen-shorter as chosen-longer pairs. A comment the OP thanked is never the rejected side.
 
+Content margins (the second pair audit of reddit-college, benchmarks/pair_audit/README.md: votes were right in
+45% of pairs, mostly because they pit two equally sound replies or an entertaining reply against a warm one):
+the chosen reply carries at least `min_engagement_margin` more engagement markers (`eligibility.ENGAGEMENT`:
+words addressing the OP, guidance verbs) than the rejected one; with `votes_agree_with_labels`, a votes pair
+whose chosen reply is labeled not effective or whose rejected reply is labeled effective is dropped; with
+`drop_pointer_replies`, the chosen reply does not mainly point elsewhere (a link, another subreddit).
+
 `label` pairs: an effective and a not-effective comment of one post whose labels both rest on the OP's
 reply to that very comment (`op_signal` among the label's sources), dropped when the votes contradict
-them strongly (rejected scored at least twice the chosen) or when the OP thanked the rejected comment, and
+them strongly (rejected scored at least twice the chosen), when the OP thanked the rejected comment, when
+the chosen reply is thinner than the rejected one (shorter than `min_chosen_length_ratio` times it, or short
+of `min_engagement_margin` engagement markers: the OP thanked a me-too and pushed back on the guidance), and
 never repeating a votes pair.
 
-`sft`: effective comments, at most `max_sft_rows_per_post` per post (highest label confidence first).
+`sft`: effective comments with at least `sft_min_engagement` engagement markers that do not mainly point
+elsewhere, at most `max_sft_rows_per_post` per post (highest label confidence first).
 
 Improvement pairs resemble revisions: `similar_reply` pairs are a draft and a better-received reply to the
 same post written after it, both >= `min_improvement_words` words, that say the same thing (MiniLM cosine
-when the encoder is installed, word-set Jaccard otherwise); `self_edit` pairs are the earlier and later
-text of one comment retrieved twice (`revisions`).
+when the encoder is installed, word-set Jaccard otherwise), where the revision adds substance: it is at least
+`min_revision_length_ratio` times as long as the draft and carries `min_revision_engagement_gain` more
+engagement markers (two equally sound, or equally thin, replies are not a draft and a better revision);
+`self_edit` pairs are the earlier and later text of one comment retrieved twice (`revisions`).
 """
 
 from __future__ import annotations
