@@ -147,7 +147,9 @@ OWN_REQUEST = (
     r"what (should|can|do|would|will) i|help me|chance me|my chances|any (advice|tips|suggestions|help)|"
     r"(need|want|looking for|seeking|appreciate) (some |any |your )?(advice|help|tips|suggestions|guidance)|"
     r"advice (please|needed)|please help|help|how to|i('m| am|’m) (struggling|worried|scared|stressed|lost|"
-    r"desperate)|i feel like i|i('m| am|’m) not getting)\b"
+    r"desperate)|i feel like i|i('m| am|’m) not getting|"
+    # a recommendation for the author's own use ("what's the best GRE book I can buy?")
+    r"recommend\w*|i (can|could|should|need to) (buy|get|use|read|take|try|study|afford)|for me to)\b"
 )
 
 

@@ -215,6 +215,13 @@ CASES = [
         "discussion_prompt",
     ),  # fmt: skip
     ("Is anyone else thankful for online classes? How do I keep focus", BODY, True, "asks_for_help"),
+    (
+        "Sorry if this is the wrong place, but what\u2019s the best GRE book I can buy?",
+        "My professor says I should take the test seriously. " + BODY,
+        True,
+        "asks_question",
+    ),
+    ("What's the best study app you would recommend?", "Mine keeps crashing. " + BODY, True, "asks_question"),
     # neither
     (
         "My first day on campus",
