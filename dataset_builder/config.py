@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from dataset_builder.prompts import IMPROVE_SYSTEM_PROMPT, SYSTEM_PROMPT
+from redditess_core.prompts import IMPROVE_SYSTEM_PROMPT, SYSTEM_PROMPT
 
 LABEL_RULE_VERSION = "2.0"
 CONFIG_NAMES = ("effective_support", "comments", "preference", "sft", "improvement")

@@ -18,14 +18,8 @@ import pyarrow.parquet as pq
 
 from dataset_builder.config import CONFIG_NAMES, SPLITS
 from dataset_builder.labels import LABEL_NAMES
-from dataset_builder.prompts import (
-    IMPROVE_SYSTEM_PROMPT,
-    IMPROVE_TURN,
-    POST_TURN,
-    SYSTEM_PROMPT,
-    assistant_sql,
-    messages_sql,
-)
+from dataset_builder.prompts import assistant_sql, messages_sql
+from redditess_core.prompts import IMPROVE_SYSTEM_PROMPT, IMPROVE_TURN, POST_TURN, SYSTEM_PROMPT
 
 logger = logging.getLogger(__name__)
 

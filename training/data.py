@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from redditess_core.prompts import DRAFT_SEPARATOR, fold_system_turn, system_text
+
 logger = logging.getLogger(__name__)
 
 # Columns each config must have for training (the contract has more; extra columns are dropped).
@@ -130,22 +132,25 @@ def dataset_version(dataset_name: str) -> str | None:
         raise DatasetContractError(f"{manifest} is not a JSON object: {exc}") from exc
 
 
-def fold_system_turn(messages: list[dict[str, str]]) -> list[dict[str, str]]:
-    """Merge a leading system turn into the first user turn, for templates that reject the system role.
-
-    Mistral-7B-Instruct-v0.2's template raises on `system`; the RedditESS prompts start with one.
-    """
-    if not messages or messages[0].get("role") != "system":
-        return messages
-    system, rest = messages[0], list(messages[1:])
-    if rest and rest[0].get("role") == "user":
-        rest[0] = {"role": "user", "content": f"{system['content']}\n\n{rest[0]['content']}"}
-        return rest
-    return [{"role": "user", "content": system["content"]}, *rest]
-
-
 def _maybe_fold(messages: list[dict[str, str]], fold_system: bool) -> list[dict[str, str]]:
     return fold_system_turn(messages) if fold_system else messages
+
+
+def trained_system_prompt(ds: Any, contract: str | None) -> str | None:
+    """The system turn the rows of `ds` open with (`messages` of `sft`, `prompt` of the preference configs),
+    recorded in the run so eval and assist prompt the model with it; None when the rows have none, or several
+    (logged)."""
+    from collections import Counter
+
+    column = "messages" if contract == "sft" else "prompt"
+    found = Counter(system_text(turns) for turns in ds[column])
+    if len(found) != 1:
+        logger.warning(
+            "the training rows open with %d different system turns: none is recorded for eval and assist",
+            len(found),
+        )
+        return None
+    return next(iter(found))
 
 
 def to_sft_rows(ds: Any, contract: str, *, sft_format: str, fold_system: bool) -> Any:
@@ -232,7 +237,7 @@ def select_pair_sources(ds: Any, sources: Sequence[str] | None, *, where: str) -
 
 
 # The improvement prompt's user turn ends with the draft to revise: left truncation never reaches it.
-PROTECTED_MARKERS = ("\n\nDraft reply to revise:\n",)
+PROTECTED_MARKERS = (DRAFT_SEPARATOR,)
 _ELLIPSIS = "…"
 
 

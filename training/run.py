@@ -44,7 +44,8 @@ def setup_run(script_args: Any, training_args: Any) -> None:
     logging.basicConfig(
         format="%(asctime)s %(levelname)s %(name)s: %(message)s", level=level, stream=sys.stderr
     )
-    logging.getLogger("training").setLevel(level)
+    for name in ("training", "redditess_core"):
+        logging.getLogger(name).setLevel(level)
     transformers.utils.logging.set_verbosity(level)
     datasets.utils.logging.set_verbosity(level)
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import pytest
 import torch
 from transformers import TrainerCallback
 
@@ -178,14 +177,3 @@ def test_fallback_chat_template_when_tokenizer_has_none(tiny_models: dict[str, P
     out = tok.apply_chat_template(msgs, return_dict=True, return_assistant_tokens_mask=True)
     assert tok.decode(out["input_ids"]).endswith("hello" + tok.eos_token)
     assert sum(out["assistant_masks"]) > 0  # {% generation %} markers present
-
-
-@pytest.mark.parametrize("fold", [True, False])
-def test_fold_system_turn(fold: bool) -> None:
-    from training.data import fold_system_turn
-
-    msgs = [{"role": "system", "content": "S"}, {"role": "user", "content": "U"}]
-    folded = fold_system_turn(msgs) if fold else msgs
-    assert [m["role"] for m in folded] == (["user"] if fold else ["system", "user"])
-    if fold:
-        assert folded[0]["content"] == "S\n\nU"
