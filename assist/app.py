@@ -36,6 +36,7 @@ from assist.service import (  # noqa: E402
     InputError,
     Sampling,
 )
+from redditess_core.logs import LogLevelArguments  # noqa: E402
 
 logger = logging.getLogger(__name__)
 
@@ -49,7 +50,7 @@ NO_TEXT = "(the model produced no text)"
 
 
 @dataclass
-class ServeArgs:
+class ServeArgs(LogLevelArguments):
     gm: str | None = field(
         default=None,
         metadata={"help": "Generation Model adapter (Draft tab): Hub id or local run directory."},
@@ -259,6 +260,7 @@ def serve_main(argv: list[str]) -> int:
     logging.getLogger("httpx").setLevel(logging.WARNING)  # Gradio's own start-up probes: noise
     parser = HfArgumentParser(ServeArgs, prog="python -m assist serve")
     (args,) = parser.parse_args_into_dataclasses(args=argv)
+    args.configure_logging()
     if not args.gm and not args.im:
         parser.error("give --gm ADAPTER (Draft tab), --im ADAPTER (Improve tab), or both")
     auth = None

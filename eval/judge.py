@@ -204,7 +204,7 @@ class LLMJudge:
             return torch.stack([logp[:, ids_a].logsumexp(-1), logp[:, ids_b].logsumexp(-1)], dim=-1)
 
         self.tokenizer.padding_side = "right"
-        scores = run_batched(last_logits, self.tokenizer, feats, batch_size=self.batch_size)
+        scores = run_batched(last_logits, self.tokenizer, feats, batch_size=self.batch_size, desc="LLM judge")
         return (scores[:, 0] - scores[:, 1]).reshape(len(posts), len(self.dims))
 
 

@@ -56,35 +56,42 @@ def _recipe_path(argv: Sequence[str]) -> Path | None:
 def parse_recipe(dataclass_types: Sequence[type], argv: Sequence[str] | None = None) -> tuple[Any, ...]:
     """Parse `--config recipe.yaml [--key value ...]` into instances of `dataclass_types` (CLI wins over YAML).
 
-    `TrlParser` finds the recipe keys and flags that no dataclass accepts; they are reported here as a
-    RecipeError naming them and the recipe file, as are a missing or malformed recipe.
+    The recipe's keys are matched by `TrlParser.set_defaults_with_config` (what `parse_args_and_config` does)
+    before any dataclass is built, so an unknown key is reported first, as a RecipeError naming it and the
+    recipe file, and not hidden behind a dataclass's own validation error. A missing or malformed recipe and
+    unknown command-line flags are RecipeErrors too.
     """
     from trl import TrlParser
 
     args = list(sys.argv[1:] if argv is None else argv)
     path = _recipe_path(args)
-    if path is not None and not path.is_file():
-        raise RecipeError(f"recipe not found: {path}")
     parser = TrlParser(list(dataclass_types))
-    try:
-        *parsed, from_recipe, from_command_line = parser.parse_args_and_config(
-            args=args, return_remaining_strings=True, separate_remaining_strings=True
-        )
-    except yaml.YAMLError as exc:
-        raise RecipeError(f"recipe {path} is not valid YAML: {exc}") from exc
-    except ValueError as exc:
-        if path is not None and "YAML mapping" in str(exc):
-            raise RecipeError(f"recipe {path} must be a YAML mapping of argument names to values") from exc
-        raise
     owners = ", ".join(dc.__name__ for dc in dataclass_types)
-    if from_recipe:
-        keys = ", ".join(repr(k.removeprefix("--")) for k in from_recipe[::2])
-        raise RecipeError(
-            f"recipe {path}: unknown key(s) {keys} (not a field of {owners}); fix the spelling or remove them"
-        )
+    if path is not None:
+        recipe = _read_recipe(path)
+        recipe.pop("env", None)  # TrlParser exports it as environment variables
+        unknown = parser.set_defaults_with_config(**recipe)[::2]
+        if unknown:
+            keys = ", ".join(repr(k.removeprefix("--")) for k in unknown)
+            raise RecipeError(
+                f"recipe {path}: unknown key(s) {keys} (not a field of {owners}); fix the spelling or remove them"
+            )
+    *parsed, from_command_line = parser.parse_args_and_config(args=args, return_remaining_strings=True)
     if from_command_line:
         raise RecipeError(f"unknown command-line argument(s) {from_command_line} (not a field of {owners})")
     return tuple(parsed)
+
+
+def _read_recipe(path: Path) -> dict[str, Any]:
+    if not path.is_file():
+        raise RecipeError(f"recipe not found: {path}")
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        raise RecipeError(f"recipe {path} is not valid YAML: {exc}") from exc
+    if not isinstance(data, dict):
+        raise RecipeError(f"recipe {path} must be a YAML mapping of argument names to values")
+    return data
 
 
 def resolved_config(*parsed: Any) -> dict[str, Any]:
