@@ -167,23 +167,12 @@ def _restore_torch_threads():
     torch.set_num_threads(threads)
 
 
-# Mistral-7B-Instruct-v0.2's chat template (its tokenizer_config.json): no system role, strict user/assistant
-# alternation, `raise_exception` on anything else.
-MISTRAL_V02_TEMPLATE = (
-    "{{ bos_token }}{% for message in messages %}"
-    "{% if (message['role'] == 'user') != (loop.index0 % 2 == 0) %}"
-    "{{ raise_exception('Conversation roles must alternate user/assistant/user/assistant/...') }}{% endif %}"
-    "{% if message['role'] == 'user' %}{{ '[INST] ' + message['content'] + ' [/INST]' }}"
-    "{% elif message['role'] == 'assistant' %}{{ message['content'] + eos_token }}"
-    "{% else %}{{ raise_exception('Only user and assistant roles are supported!') }}{% endif %}{% endfor %}"
-)
-
-
 @pytest.fixture(scope="session")
 def tiny_mistral(tiny_models: dict[str, Path], tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The tiny causal LM with Mistral-7B-Instruct-v0.2's chat template (rejects a system turn)."""
     import shutil
 
+    from tiny_templates import MISTRAL_V02_TEMPLATE
     from transformers import AutoTokenizer
 
     out = tmp_path_factory.mktemp("tiny-mistral") / "tiny-mistral"

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import jinja2
 import pytest
+from tiny_templates import MISTRAL_V02_TEMPLATE
 from transformers import AutoTokenizer
 
 from redditess_core import prompts
@@ -21,7 +22,6 @@ from redditess_core.chat import (
     read_run_record,
     system_turn_support,
 )
-from tests.training.conftest import MISTRAL_V02_TEMPLATE
 
 # A template that renders user/assistant turns and silently skips any other role (the system text is lost).
 DROPPING_TEMPLATE = (

@@ -10,7 +10,6 @@ import pytest
 import torch
 from transformers import TrainerCallback
 
-from tests.training.conftest import SYSTEM
 from training import RECIPES_DIR, dpo
 from training.models import load_tokenizer
 
@@ -108,11 +107,9 @@ def test_dpo_starts_from_the_sft_adapter_and_trains_it(
     record = json.loads((out / "redditess_run.json").read_text())
     assert record["parent_adapter"] == str(gm_sft_run.resolve()) and record["stage"] == "gm-dpo"
     assert record["dpo_mode"] == "continue"
-    assert record["chat_format"] == {
-        "fold_system_turn": False,
-        "decided_by": "parent run",
-        "system_prompt": SYSTEM,
-    }
+    fmt = record["chat_format"]  # the tiny template has a system role; the mini rows' system turn is recorded
+    assert fmt["fold_system_turn"] is False and fmt["decided_by"] == "parent run"
+    assert fmt["system_prompt"].startswith("You are a supportive peer")
     assert record["dataset"] == {**record["dataset"], "config": "preference", "version": "0.0.1-mini"}
     assert (out / "eval_results.json").is_file() and (out / "tokenizer.json").is_file()
 

@@ -14,10 +14,10 @@ from pathlib import Path
 import pytest
 
 from redditess_core.prompts import SYSTEM_PROMPT, draft_messages
-from tests.conftest import DEMO_KEY
 
 pytestmark = pytest.mark.slow
 
+KEY = b"redditess-system-turn-test-key-not-secret"
 CUSTOM_SYSTEM = "You help peer supporters in a student community write short, kind and specific replies."
 
 
@@ -29,7 +29,7 @@ def custom_build(demo_raw: Path, tmp_path_factory: pytest.TempPathFactory) -> Pa
 
     out = tmp_path_factory.mktemp("custom-build") / "redditess"
     cfg = BuildConfig(inputs=[demo_raw], out=out, version="0.1.0-custom", seed=0, system_prompt=CUSTOM_SYSTEM)
-    build(cfg, key=DEMO_KEY)
+    build(cfg, key=KEY)
     assert json.loads((out / "manifest.json").read_text())["parameters"]["system_prompt"] == CUSTOM_SYSTEM
     return out
 
