@@ -139,15 +139,17 @@ def generate(
     temperature: float,
     top_p: float,
     seed: int,
+    task: str | None = None,
 ) -> str:
     """One reply to the conversation, rendered in the model's chat format (`loaded.chat_format`: the system
-    turn it was trained with, folded into the user turn when its template has no system role)."""
+    turn it was trained with, folded into the user turn when its template has no system role). `task` (`gm`
+    for a draft, `im` for a revision) keeps a model trained for the other task from swapping the system turn."""
     import torch
     from transformers import set_seed
 
     tok = loaded.tokenizer
     inputs = tok.apply_chat_template(
-        loaded.chat_format.conversation(messages),
+        loaded.chat_format.conversation(messages, task),
         add_generation_prompt=True,
         return_tensors="pt",
         return_dict=True,

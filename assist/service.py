@@ -28,6 +28,8 @@ logger = logging.getLogger(__name__)
 
 Mode = Literal["draft", "improve"]
 MODES: tuple[Mode, ...] = ("draft", "improve")
+# The prompts' task per mode (the Generation Model drafts, the Improvement Model revises).
+MODE_TASK = {"draft": "gm", "improve": "im"}
 # A Reddit post body is at most 40,000 characters; support posts are far shorter (the builder's corpora:
 # median a few hundred). Longer inputs would only be truncated by the models' context, so they are refused.
 MAX_POST_CHARS = 10_000
@@ -153,6 +155,7 @@ class AssistService:
                 temperature=sampling.temperature,
                 top_p=sampling.top_p,
                 seed=sampling.seed,
+                task=MODE_TASK[mode],
             )
         sources, categories = assess_categories(
             self.screen, {"post": parsed.text, "draft": human, "reply": text}

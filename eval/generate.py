@@ -143,7 +143,7 @@ def run_generate(args: GenerateArguments) -> Path:
     chat_format = chat_format_for(tokenizer, read_run_record(adapter or base), where=str(adapter or base))
     if args.system_prompt == "dataset":
         chat_format = replace(chat_format, system_prompt=None)
-    items = _as_asked(items, chat_format)
+    items = _as_asked(items, chat_format, args.task)
     meta = {
         "system": _default_name(args),
         "model": model_info(base),
@@ -167,7 +167,7 @@ def run_generate(args: GenerateArguments) -> Path:
     screen = CrisisScreen() if args.append_crisis_notice else None
     if todo:
         work.parent.mkdir(parents=True, exist_ok=True)
-        texts = [chat_format.render(tokenizer, it.prompt) for it in todo]
+        texts = [chat_format.render(tokenizer, it.prompt, task=args.task) for it in todo]
         tokenizer.truncation_side = "left"
         lengths = [len(ids) for ids in tokenizer(texts, add_special_tokens=False)["input_ids"]]
         prov = provenance(**meta)
@@ -217,9 +217,9 @@ def run_generate(args: GenerateArguments) -> Path:
     return out
 
 
-def _as_asked(items: list[PromptItem], chat_format: ChatFormat) -> list[PromptItem]:
+def _as_asked(items: list[PromptItem], chat_format: ChatFormat, task: str) -> list[PromptItem]:
     """The items with the system turn the model is asked with; logs how many rows it replaced."""
-    if chat_format.system_prompt is None:
+    if chat_format.system_prompt is None or chat_format.task not in (None, task):
         return items
     out = [replace(it, prompt=with_system_prompt(it.prompt, chat_format.system_prompt)) for it in items]
     changed = sum(a.prompt != b.prompt for a, b in zip(items, out, strict=True))

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import json
 import logging
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +26,8 @@ logger = logging.getLogger(__name__)
 # The run record training writes next to a model (training/run.py), and its key for the chat format.
 RUN_RECORD = "redditess_run.json"
 RECORD_KEY = "chat_format"
+# The task a model's prompts serve, by the data-contract config it trained on.
+CONFIG_TASK = {"sft": "gm", "preference": "gm", "improvement": "im"}
 
 _PROBE_SYSTEM = "redditess-system-probe"
 
@@ -42,21 +44,33 @@ class ChatFormat:
     decided_by: `template` (the tokenizer's template rejects or drops a system turn, or accepts it),
         `recipe` (forced by the recipe's `fold_system_turn`), `run record` (read back from training).
     system_prompt: the system turn the model was trained with (None: unknown; the prompts' own is kept).
+    task: what that system turn was for, `gm` (drafting: the `sft` / `preference` prompts) or `im` (revising:
+        `improvement`); None when unknown. The trained system turn replaces a prompt's only for the same task.
     """
 
     fold_system_turn: bool
     decided_by: str
     system_prompt: str | None = None
+    task: str | None = None
 
-    def conversation(self, messages: list[Message]) -> list[Message]:
-        """`messages` with the trained system turn (when known) and folded as the template needs."""
-        messages = with_system_prompt(messages, self.system_prompt)
+    def conversation(self, messages: list[Message], task: str | None = None) -> list[Message]:
+        """`messages` (a prompt for `task`, `gm` or `im`) with the trained system turn, when it is known and
+        was trained for the same task, and folded as the template needs."""
+        if self.task is None or task is None or task == self.task:
+            messages = with_system_prompt(messages, self.system_prompt)
         return fold_system_turn(messages) if self.fold_system_turn else messages
 
-    def render(self, tokenizer: Any, messages: list[Message], *, add_generation_prompt: bool = True) -> str:
+    def render(
+        self,
+        tokenizer: Any,
+        messages: list[Message],
+        *,
+        task: str | None = None,
+        add_generation_prompt: bool = True,
+    ) -> str:
         """The prompt text of `messages` in the tokenizer's chat template (special tokens included)."""
         return tokenizer.apply_chat_template(
-            self.conversation(messages), add_generation_prompt=add_generation_prompt, tokenize=False
+            self.conversation(messages, task), add_generation_prompt=add_generation_prompt, tokenize=False
         )
 
     def to_record(self) -> dict[str, Any]:
@@ -68,7 +82,9 @@ class ChatFormat:
         stored = (record or {}).get(RECORD_KEY)
         if not isinstance(stored, dict) or "fold_system_turn" not in stored:
             return None
-        return cls(bool(stored["fold_system_turn"]), "run record", stored.get("system_prompt"))
+        return cls(
+            bool(stored["fold_system_turn"]), "run record", stored.get("system_prompt"), stored.get("task")
+        )
 
 
 def system_turn_support(tokenizer: Any, chat_template: str | None = None) -> str:
@@ -101,6 +117,7 @@ def decide_chat_format(
     *,
     forced: bool | None = None,
     system_prompt: str | None = None,
+    task: str | None = None,
     chat_template: str | None = None,
 ) -> ChatFormat:
     """The system-turn decision for a model trained (or prompted) with `tokenizer`.
@@ -110,14 +127,14 @@ def decide_chat_format(
     """
     support = system_turn_support(tokenizer, chat_template)
     if forced is None:
-        fmt = ChatFormat(support != "accepts", "template", system_prompt)
+        fmt = ChatFormat(support != "accepts", "template", system_prompt, task)
     elif not forced and support != "accepts":
         raise ChatFormatError(
             f"fold_system_turn is false but the chat template {support} a system turn: set it to true or "
             "leave it unset (the kit then folds the system turn into the first user turn)"
         )
     else:
-        fmt = ChatFormat(bool(forced), "recipe", system_prompt)
+        fmt = ChatFormat(bool(forced), "recipe", system_prompt, task)
     logger.info(
         "system turn: %s (the chat template %s a system turn; decided by the %s)",
         "folded into the first user turn" if fmt.fold_system_turn else "kept",
@@ -158,7 +175,7 @@ def chat_format_for(tokenizer: Any, record: dict[str, Any] | None, *, where: str
                 where,
                 support,
             )
-            return ChatFormat(True, "template", recorded.system_prompt)
+            return replace(recorded, fold_system_turn=True, decided_by="template")
     logger.info(
         "%s: system turn %s (from the run record)", where, "folded" if recorded.fold_system_turn else "kept"
     )

@@ -34,7 +34,7 @@ from typing import Any
 
 from trl import DPOConfig, DPOTrainer, ModelConfig, get_peft_config, get_quantization_config
 
-from redditess_core.chat import RECORD_KEY, ChatFormat, decide_chat_format, read_run_record
+from redditess_core.chat import CONFIG_TASK, RECORD_KEY, ChatFormat, decide_chat_format, read_run_record
 from training.data import (
     TrainRowArguments,
     fit_to_length,
@@ -189,6 +189,7 @@ def main(
         tokenizer,
         forced=forced,
         system_prompt=trained_system_prompt(data[train_split], "preference"),
+        task=CONFIG_TASK.get(script_args.dataset_config or "preference"),
     )
     if inherited:
         chat_format = replace(chat_format, decided_by="parent run")

@@ -19,7 +19,7 @@ from typing import Any
 
 from trl import ModelConfig, SFTConfig, SFTTrainer, get_peft_config, get_quantization_config
 
-from redditess_core.chat import RECORD_KEY, decide_chat_format
+from redditess_core.chat import CONFIG_TASK, RECORD_KEY, decide_chat_format
 from training.data import (
     TrainRowArguments,
     fit_to_length,
@@ -94,6 +94,7 @@ def main(
         tokenizer,
         forced=script_args.fold_system_turn,
         system_prompt=trained_system_prompt(data[train_split], script_args.dataset_config),
+        task=CONFIG_TASK[script_args.dataset_config],
         chat_template=recipe_chat_template(training_args.chat_template_path),
     )
     rows, fitted = {}, {}

@@ -122,6 +122,12 @@ def test_conversation_applies_the_trained_system_turn_then_folds() -> None:
     judge = prompts.judge_messages("post", "a", "b", "empathy")  # no system turn: nothing to replace or fold
     assert fmt.conversation(judge) == judge
     assert ChatFormat(False, "template").conversation(CONVERSATION) == CONVERSATION
+    # The trained system turn replaces a prompt's only for the task it was trained for.
+    improve = prompts.improve_messages("Exams", "I cannot sleep.", "You will be fine.")
+    gm_model = ChatFormat(False, "run record", "Trained system turn.", task="gm")
+    assert gm_model.conversation(improve, "im") == improve
+    assert gm_model.conversation(CONVERSATION, "gm")[0]["content"] == "Trained system turn."
+    assert gm_model.conversation(improve)[0]["content"] == "Trained system turn."  # task unknown: replaced
 
 
 @pytest.mark.parametrize(

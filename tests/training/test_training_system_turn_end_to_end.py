@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from redditess_core.prompts import SYSTEM_PROMPT, draft_messages
+from redditess_core.prompts import IMPROVE_SYSTEM_PROMPT, SYSTEM_PROMPT, draft_messages, improve_messages
 
 pytestmark = pytest.mark.slow
 
@@ -57,6 +57,7 @@ def test_mistral_style_template_through_sft_dpo_generate_judge_assist(
         "fold_system_turn": True,
         "decided_by": "template",
         "system_prompt": CUSTOM_SYSTEM,
+        "task": "gm",
     }
     dpo.cli(recipe_argv("gm-dpo", **common, parent_run=sft_run, output_dir=dpo_run))
     dpo_record = json.loads((dpo_run / "redditess_run.json").read_text())
@@ -133,6 +134,9 @@ def test_mistral_style_template_through_sft_dpo_generate_judge_assist(
     asked = loaded.chat_format.conversation(draft_messages("Exams", "I cannot sleep."))
     assert asked == [{"role": "user", "content": f"{CUSTOM_SYSTEM}\n\nExams\n\nI cannot sleep."}]
     assert SYSTEM_PROMPT not in asked[0]["content"]
+    # A revision prompt keeps its own system turn: the recorded one was trained for drafting (gm).
+    revise = loaded.chat_format.conversation(improve_messages("Exams", "I cannot sleep.", "ok"), "im")
+    assert revise[0]["content"].startswith(IMPROVE_SYSTEM_PROMPT)
     post = tmp_path / "post.txt"
     post.write_text("Exams are coming\nI cannot sleep and I feel alone before every exam.\n")
     out = tmp_path / "draft.json"
