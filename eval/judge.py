@@ -230,7 +230,10 @@ def build_judge(args: JudgeArguments) -> tuple[Any, dict[str, Any]]:
         judge = PointwiseJudge(
             clf, reward=args.judge == "reward", batch_size=args.batch_size, max_length=args.max_length
         )
-    return judge, {"type": args.judge, "model": model_info(base), "adapter": model_info(adapter)}
+    info = {"type": args.judge, "model": model_info(base), "adapter": model_info(adapter)}
+    if isinstance(judge, LLMJudge):
+        info["chat_format"] = judge.chat_format.to_record()
+    return judge, info
 
 
 def judge_pairs(

@@ -126,6 +126,7 @@ def test_mistral_style_template_through_sft_dpo_generate_judge_assist(
     )
     summary = json.loads((judged / "judge.json").read_text())
     assert summary["judge"] == "llm" and summary["n"] == 3
+    assert summary["provenance"]["judge"]["chat_format"]["fold_system_turn"] is True
     assert len((judged / "verdicts.jsonl").read_text().splitlines()) == 3
 
     # assist draft: the adapter's run record gives the system turn and the fold.
