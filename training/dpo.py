@@ -10,14 +10,14 @@ Two modes, logged at the start of the run and recorded in redditess_run.json (`d
   base. The tokenizer is the base's.
 - `continue` (`parent_run` names the run directory of the previous stage; LLUMI chains SFT -> DPO1 -> DPO2,
   RedditESS SFT -> DPO):
-- Parent saved a LoRA adapter (the default): the policy is the base model (quantized as the recipe says)
-  plus that adapter, loaded trainable, and DPO keeps training the same adapter. TRL's DPOTrainer copies it
-  into a frozen `ref` adapter, so the reference policy is the SFT (or DPO1) policy, not the bare base model.
-  The recipe's `lora_*` values are then ignored: the parent adapter's shape is kept.
-- Parent saved full weights (SFT without LoRA): they are the new base; with `use_peft` a fresh LoRA goes on
-  top and the reference is that model with adapters disabled, i.e. again the parent policy.
-The tokenizer (and its chat template) is taken from the parent run, and so is the parent's system-turn
-decision (`fold_system_turn`, unless the recipe sets it), so every stage formats prompts alike.
+  - Parent saved a LoRA adapter (the default): the policy is the base model (quantized as the recipe says)
+    plus that adapter, loaded trainable, and DPO keeps training the same adapter. TRL's DPOTrainer copies
+    it into a frozen `ref` adapter, so the reference policy is the SFT (or DPO1) policy, not the bare base
+    model. The recipe's `lora_*` values are then ignored: the parent adapter's shape is kept.
+  - Parent saved full weights (SFT without LoRA): they are the new base; with `use_peft` a fresh LoRA goes
+    on top and the reference is that model with adapters disabled, i.e. again the parent policy.
+  The tokenizer (and its chat template) is taken from the parent run, and so is the parent's system-turn
+  decision (`fold_system_turn`, unless the recipe sets it), so every stage formats prompts alike.
 
 Data: GM on the `preference` config, IM on `improvement` (prompt, chosen revision, rejected draft); DPO2 on
 human-judged pairs in the `preference` format, a RedditESS-style folder or a single .jsonl/.parquet file.
