@@ -167,7 +167,7 @@ class Staging:
             source = (
                 f"read_parquet('{self.dir / kind}-*.parquet')"
                 if parts
-                else f"({normalize.empty_select(kind)})"
+                else f"({normalize.empty_select(kind)} LIMIT 0)"
             )
             self.con.execute(f"CREATE OR REPLACE VIEW raw_{kind} AS SELECT * FROM {source}")
 
