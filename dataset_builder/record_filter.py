@@ -94,10 +94,11 @@ class RecordFilter:
         without a newline counts as a line."""
         lines = line_array(chunk)
         offsets = np.frombuffer(lines.buffers()[1], np.int64)[: len(lines) + 1]
-        mask = pc.match_substring_regex(lines, self._names_regex)
-        escaped = pc.match_substring_regex(lines, ESCAPED_NAME_CHARACTER)
-        mask = pc.or_(mask, escaped)
-        return offsets, np.flatnonzero(mask.to_numpy(zero_copy_only=False))
+        mask = pc.or_(
+            pc.match_substring_regex(lines, self._names_regex),
+            pc.match_substring_regex(lines, ESCAPED_NAME_CHARACTER),
+        )
+        return offsets, pc.indices_nonzero(mask).to_numpy().astype(np.int64)
 
     @property
     def _names_regex(self) -> str:

@@ -278,3 +278,29 @@ def test_reddit_api_json_gets_the_exact_check(tmp_path: Path) -> None:
     (counts,) = report.files
     assert counts.lines_read is None and (counts.records_parsed, counts.records_kept) == (4, 2)
     assert counts.records_excluded == 2
+
+
+def test_bench_reader_workers_agree_on_a_small_month(tmp_path: Path) -> None:
+    """benchmarks/bench_reader.py's measurements run and agree with each other (not a timing test)."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(
+        "bench_reader", Path(__file__).resolve().parents[2] / "benchmarks" / "bench_reader.py"
+    )
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    rng = random.Random(5)
+    lines = [_tricky_line(i, rng) for i in range(400)]
+    lines = [line for line in lines if isinstance(json.loads(line).get("subreddit"), str)]
+    path = tmp_path / "RC_2021-12.zst"
+    path.write_bytes(zstandard.ZstdCompressor().compress(("\n".join(lines) + "\n").encode()))
+    floor = bench._timed(bench.worker_floor, [path])
+    assert floor["lines"] == len(lines) and floor["cpu_seconds"] >= 0
+    reference = bench.worker_reference([path], "gradschool")
+    ingested = bench.worker_ingest([path], "GradSchool", tmp_path / "w", True)
+    # the reference lower()s without stripping; the tricky padded values differ, so compare on the rest
+    padded = sum(
+        1 for line in lines if json.loads(line)["subreddit"] != json.loads(line)["subreddit"].strip()
+    )
+    assert abs(ingested["reader"]["records_kept"] - reference["kept"]) <= padded
+    assert ingested["staging_bytes"] > 0
