@@ -304,3 +304,34 @@ def test_bench_reader_workers_agree_on_a_small_month(tmp_path: Path) -> None:
     )
     assert abs(ingested["reader"]["records_kept"] - reference["kept"]) <= padded
     assert ingested["staging_bytes"] > 0
+
+
+def _reference_ids(paths: list[Path], keep) -> list[str]:
+    """Ids of the records `keep(record)` selects, by json.loads on every line (the slow procedure)."""
+    ids = []
+    for path in paths:
+        with open(path, "rb") as handle:
+            reader = zstandard.ZstdDecompressor(max_window_size=2**31).stream_reader(handle)
+            for line in reader.read().splitlines():
+                record = json.loads(line)
+                if keep(record):
+                    ids.append(str(record["id"]))
+    return sorted(ids)
+
+
+def test_real_dumps_filtered_like_the_reference(shared_data: Path, tmp_path: Path) -> None:
+    college = shared_data / "reddit-college"
+    comments = [college / "CollegeAdvice_comments.zst", college / "CollegeMajors_comments.zst"]
+    con, report = _ingest(tmp_path / "w", comments, RecordFilter(subreddits=("collegeadvice",)))
+    expected = _reference_ids(comments, lambda r: r["subreddit"].lower() == "collegeadvice")
+    assert _kept_ids(con, "comments") == expected and len(expected) > 500
+    majors = next(f for f in report.files if f.file == "CollegeMajors_comments.zst")
+    assert majors.records_kept == 0 and majors.lines_prefiltered_out > 0.95 * majors.lines_read
+
+    monthly = shared_data / "pushshift-monthly" / "RC_2006-01.zst"  # all-Reddit, original Pushshift file
+    since, until = parse_utc("2006-01-10"), parse_utc("2006-01-20")
+    con, report = _ingest(tmp_path / "m", [monthly], RecordFilter(("reddit.com",), since, until))
+    expected = _reference_ids(
+        [monthly], lambda r: r["subreddit"] == "reddit.com" and since <= int(r["created_utc"]) < until
+    )
+    assert _kept_ids(con, "comments") == expected and 0 < len(expected) < report.files[0].lines_read
