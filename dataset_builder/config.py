@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from dataset_builder.prompts import IMPROVE_SYSTEM_PROMPT, SYSTEM_PROMPT
-from dataset_builder.record_filter import parse_utc
+from dataset_builder.record_filter import RecordFilter
 
 LABEL_RULE_VERSION = "2.0"
 CONFIG_NAMES = ("effective_support", "comments", "preference", "sft", "improvement")
@@ -243,8 +243,11 @@ class BuildConfig:
             self.subreddits = sorted(
                 {s.strip().lower().removeprefix("r/") for s in self.subreddits if s.strip()}
             )
-        bounds = [parse_utc(d) if d else None for d in (self.since, self.until)]
-        if None not in bounds and bounds[0] >= bounds[1]:
+        record_filter = RecordFilter.from_config(self)  # checks the names and dates up front
+        if (
+            None not in (record_filter.since, record_filter.until)
+            and record_filter.since >= record_filter.until
+        ):
             raise ValueError(f"--since {self.since} must be before --until {self.until}")
         if not 0 <= self.validation_fraction + self.test_fraction < 1:
             raise ValueError("validation_fraction + test_fraction must be in [0, 1)")

@@ -69,6 +69,11 @@ class RecordFilter:
     until: int | None = None
     byte_prefilter: bool = True
 
+    def __post_init__(self) -> None:
+        odd = [name for name in self.subreddits if not name.isascii() or name != name.lower()]
+        if odd:
+            raise ValueError(f"subreddit names must be ASCII and lower-case here (Reddit's are ASCII): {odd}")
+
     @classmethod
     def from_config(cls, cfg: object) -> RecordFilter:
         """The filter of a `BuildConfig` (`subreddits`, `since`, `until`)."""

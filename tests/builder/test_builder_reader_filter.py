@@ -204,6 +204,8 @@ def test_parse_utc_and_config_bounds() -> None:
     record_filter = RecordFilter.from_config(cfg)
     assert record_filter == RecordFilter(("college", "gradschool"), DEC_2021, DEC_2021 + 31 * 86400)
     assert record_filter.describe()["since_utc"] == "2021-12-01T00:00:00Z"
+    with pytest.raises(ValueError, match="must be ASCII"):
+        BuildConfig(subreddits=["Ünicode"])
 
 
 def test_counts_and_line_numbers_under_a_filter(tmp_path: Path) -> None:
@@ -335,3 +337,16 @@ def test_real_dumps_filtered_like_the_reference(shared_data: Path, tmp_path: Pat
         [monthly], lambda r: r["subreddit"] == "reddit.com" and since <= int(r["created_utc"]) < until
     )
     assert _kept_ids(con, "comments") == expected and 0 < len(expected) < report.files[0].lines_read
+
+
+def test_cli_rejects_bad_dates_with_one_line(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    run = subprocess.run(
+        [sys.executable, "-m", "dataset_builder", "build", "--input", str(tmp_path), "--out", str(tmp_path / "o"),
+         "--since", "2022-01-01", "--until", "Dec 2021"],
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert run.returncode == 2 and "error: not a UTC date: 'Dec 2021'" in run.stderr
+    assert "Traceback" not in run.stderr
