@@ -199,12 +199,11 @@ def ingest(
             "%s: %s lines read, %s pre-filtered out, %s parsed; %s records kept, %s excluded by the "
             "filter, %s rejected",
             source.path.name,
-            *(f"{v:,}" if v is not None else "-" for v in (counts.lines_read, counts.lines_prefiltered_out)),
-            f"{counts.lines_parsed:,}" if counts.lines_parsed is not None else "-",
-            f"{counts.records_kept:,}",
-            f"{counts.records_excluded:,}",
-            f"{counts.records_rejected:,}",
-        )
+            *("-" if value is None else f"{value:,}" for value in (
+                counts.lines_read, counts.lines_prefiltered_out, counts.lines_parsed,
+                counts.records_kept, counts.records_excluded, counts.records_rejected,
+            )),
+        )  # fmt: skip
     staging.create_views()
     return report
 
