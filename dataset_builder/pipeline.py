@@ -25,6 +25,7 @@ from dataset_builder import eligibility, labels, pairs, privacy, revisions, sign
 from dataset_builder.config import LABEL_RULE_VERSION, BuildConfig
 from dataset_builder.export import row_queries, write_configs, write_json
 from dataset_builder.ingest import ingest, sha256_file
+from dataset_builder.record_filter import RecordFilter
 from dataset_builder.sources import InputError, discover
 from dataset_builder.splits import split_sql
 from dataset_builder.stats import compute_stats
@@ -196,7 +197,7 @@ def _run(
         clock = now
         logger.info("%-10s %.2fs", name, timings[name])
 
-    report = ingest(con, files, workdir)
+    report = ingest(con, files, workdir, RecordFilter.from_config(cfg))
     lap("ingest")
     if report.rows["submissions"] == 0:
         raise BuildError(
@@ -270,6 +271,7 @@ def _run(
         "reddit_ids": "raw" if cfg.keep_reddit_ids else "hashed",
         "scrub_replacements": scrub_counts,
         "inputs": [_describe(f) for f in files],
+        "reader": report.reader_summary(),
         "counts": counts,
         "drops": drops,
         "support_seeking": support.summary(con),

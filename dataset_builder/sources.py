@@ -302,7 +302,8 @@ def iter_ndjson_chunks(
         if len(buffer) >= chunk_bytes:
             cut = buffer.rfind(b"\n") + 1
             if cut:
-                chunk = bytes(buffer[:cut])
+                with memoryview(buffer) as view:
+                    chunk = bytes(view[:cut])  # one copy (slicing the bytearray would make two)
                 del buffer[:cut]
                 yield line_no, chunk, offset
                 line_no += chunk.count(b"\n")

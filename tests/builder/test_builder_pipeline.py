@@ -388,7 +388,15 @@ def test_cli_build_and_stats(demo_raw: Path, tmp_path: Path) -> None:
     assert manifest["version"] == "1.2.3" and manifest["parameters"]["seed"] == 7
     assert manifest["parameters"]["subreddits"] == ["anxiety", "depression"]
     assert set(manifest["stats"]["subreddits"]) == {"anxiety", "depression"}
-    assert manifest["drops"]["submission"]["subreddit_not_selected"] > 0
+    # other subreddits are skipped by the reader (issue 13): counted there, never staged
+    reader = manifest["reader"]["totals"]
+    assert (
+        reader["lines_prefiltered_out"] > 0
+        and reader["lines_read"] == reader["lines_prefiltered_out"] + reader["lines_parsed"]
+    )
+    assert (
+        reader["records_kept"] == manifest["counts"]["submissions_read"] + manifest["counts"]["comments_read"]
+    )
     stats = subprocess.run(
         [sys.executable, "-m", "dataset_builder", "stats", str(out)], capture_output=True, text=True, env=env
     )
