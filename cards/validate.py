@@ -86,8 +86,27 @@ def _check_card_yaml(readme: Path, report: Report, required: tuple[str, ...]) ->
     missing = [k for k in required if not data.get(k)]
     if missing:
         report.errors.append(f"{readme.name}: required metadata missing: {', '.join(missing)}")
+    if report.kind == "dataset":
+        _check_license_link(readme, data, report)
     _check_text(readme.name, text, report)
     return data
+
+
+def _check_license_link(readme: Path, data: dict, report: Report) -> None:
+    """`license: other` needs `license_link` (a URL, or a file of the folder that exists)."""
+    if data.get("license") != "other":
+        return
+    link = data.get("license_link")
+    if not link:
+        report.errors.append(
+            f"{readme.name}: license is `other` but license_link is missing (re-render the card: "
+            "python -m cards render-dataset DIR writes LICENSE.md and links it)"
+        )
+    elif "://" not in str(link) and not (readme.parent / str(link).split("#")[0]).is_file():
+        report.errors.append(
+            f"{readme.name}: license_link {link!r} is not a file of the folder (python -m cards render-dataset "
+            "DIR writes it)"
+        )
 
 
 def _check_text(name: str, text: str, report: Report) -> None:
