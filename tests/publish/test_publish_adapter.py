@@ -178,6 +178,32 @@ def test_publishing_refuses_a_base_model_that_is_not_a_hub_id(
     assert hub.state.requests == []
 
 
+def test_validate_checks_the_published_base_model(hub, adapter_run: Path, tmp_path: Path) -> None:
+    args = ["-m", "publish", "adapter", str(adapter_run), "--repo", "lab/gm", "--base-model", "org/base"]
+    out = run(
+        [*args, "--dry-run", "--dry-run-dir", str(tmp_path / "dry")], client_env(hub.endpoint, tmp_path)
+    )
+    assert out.returncode == 0, out.stderr
+    tree = tmp_path / "dry" / "tree"
+    assert validate_folder(tree).ok
+    config = json.loads((tree / "adapter_config.json").read_text())
+    (tree / "adapter_config.json").write_text(json.dumps({**config, "base_model_name_or_path": "tiny-llama"}))
+    assert any("differs from the card's base_model" in e for e in validate_folder(tree).errors)
+    readme = (tree / "README.md").read_text()
+    (tree / "README.md").write_text(readme.replace("base_model: org/base", "base_model: /opt/models/base", 1))
+    assert any("base_model 'base' is a local path" in e for e in validate_folder(tree).errors)
+
+
+def test_publish_log_level(hub, adapter_run: Path, tmp_path: Path) -> None:
+    args = ["-m", "publish", "adapter", str(adapter_run), "--repo", "lab/gm", "--base-model", "org/base"]
+    args += ["--dry-run", "--dry-run-dir", str(tmp_path / "dry")]
+    env = client_env(hub.endpoint, tmp_path)
+    default = run(args, env)
+    assert default.returncode == 0 and "INFO publish.adapter: base model org/base" in default.stderr
+    quiet = run([*args, "--log_level", "warning"], env)
+    assert quiet.returncode == 0 and "INFO" not in quiet.stderr, quiet.stderr
+
+
 def test_publishing_refuses_a_base_model_missing_from_the_hub(hub, adapter_run: Path, tmp_path: Path) -> None:
     args = [
         "-m",
