@@ -57,6 +57,12 @@ _REDDITESS = """@misc{alghamdi2025redditess,
 }"""
 
 _TESTS = "`tests/eval/test_eval_metrics.py`"
+# The post-reply metrics: a reply is scored against the post it answers.
+_REPLIES_TO_POSTS = (
+    MetricInput("predictions", "list of str", "replies."),
+    MetricInput("references", "list of str", "the posts they answer."),
+)
+_REPLY_POST_FEATURES = ({"predictions": "string", "references": "string"},)
 
 SPECS: dict[str, MetricSpec] = {
     spec.name: spec
@@ -256,11 +262,8 @@ SPECS: dict[str, MetricSpec] = {
             name="style_matching",
             title="Style Matching",
             description="Language style matching (stylistic accommodation) between each post and its reply.",
-            inputs=(
-                MetricInput("predictions", "list of str", "replies."),
-                MetricInput("references", "list of str", "the posts they answer."),
-            ),
-            features=({"predictions": "string", "references": "string"},),
+            inputs=_REPLIES_TO_POSTS,
+            features=_REPLY_POST_FEATURES,
             outputs="`style_matching` (mean) and `style_matching_per_text`, each in [0, 1]: the mean over nine "
             "function-word categories (personal and impersonal pronouns, articles, prepositions, auxiliary "
             "verbs, high-frequency adverbs, conjunctions, negations, quantifiers) of "
@@ -284,8 +287,7 @@ SPECS: dict[str, MetricSpec] = {
             title="Semantic Similarity",
             description="Post-reply semantic similarity with the all-MiniLM-L6-v2 sentence encoder, offline.",
             inputs=(
-                MetricInput("predictions", "list of str", "replies."),
-                MetricInput("references", "list of str", "the posts they answer."),
+                *_REPLIES_TO_POSTS,
                 MetricInput(
                     "encoder_path",
                     "str",
@@ -295,7 +297,7 @@ SPECS: dict[str, MetricSpec] = {
                     optional=True,
                 ),
             ),
-            features=({"predictions": "string", "references": "string"},),
+            features=_REPLY_POST_FEATURES,
             outputs="`semantic_similarity` (mean cosine of mean-pooled, L2-normalised embeddings), "
             "`semantic_similarity_per_text`, `encoder`.",
             example='metric.compute(predictions=["I am here for you"], references=["I feel so alone"])',
