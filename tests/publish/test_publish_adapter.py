@@ -7,6 +7,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+import yaml
 from hub_client import client_env, push_folder, run, run_python
 from huggingface_hub import ModelCard
 
@@ -192,6 +193,19 @@ def test_validate_checks_the_published_base_model(hub, adapter_run: Path, tmp_pa
     readme = (tree / "README.md").read_text()
     (tree / "README.md").write_text(readme.replace("base_model: org/base", "base_model: /opt/models/base", 1))
     assert any("base_model 'base' is a local path" in e for e in validate_folder(tree).errors)
+
+
+def test_quick_start_prompt_follows_the_runs_system_turn_policy(adapter_run: Path, tmp_path: Path) -> None:
+    from publish.adapter import example_messages
+
+    run_dir = _run_copy(adapter_run, tmp_path)
+    assert [m["role"] for m in example_messages(run_dir, {"stage": "gm-dpo"})] == ["system", "user"]
+    folded = example_messages(run_dir, {"stage": "im-sft", "fold_system_turn": True})
+    assert [m["role"] for m in folded] == ["user"] and "Draft reply to revise" in folded[0]["content"]
+    config = yaml.safe_load((run_dir / "redditess_config.yaml").read_text())
+    (run_dir / "redditess_config.yaml").write_text(yaml.safe_dump({**config, "fold_system_turn": True}))
+    assert [m["role"] for m in example_messages(run_dir, {"stage": "gm-sft"})] == ["user"]
+    assert example_messages(run_dir, {"stage": "classifier"}) is None
 
 
 def test_publish_log_level(hub, adapter_run: Path, tmp_path: Path) -> None:
