@@ -101,6 +101,35 @@ GATED_FIELDS: dict[str, Any] = {
 BASE_TAGS = ["mental-health", "social-support", "peer-support", "reddit", "preference", "dpo", "sft"]
 
 
+DEFAULT_LICENSE_NAME = "redditess-research-use"
+LICENSE_FILE = "LICENSE.md"
+
+
+def license_link(manifest: Mapping[str, Any]) -> str | None:
+    """`license_link` of the card: the manifest's own (a URL or a file of the folder), else for
+    `license: other` the `LICENSE.md` that `write_dataset_card` writes beside the card (the Hub shows
+    `license_name` as a link to it; without one, an `other` license names terms nobody can read)."""
+    if manifest.get("license_link"):
+        return str(manifest["license_link"])
+    return LICENSE_FILE if (manifest.get("license") or "other") == "other" else None
+
+
+def render_license(manifest: Mapping[str, Any]) -> str:
+    """The text of `LICENSE.md`: the research-use terms the access gate asks every user to accept."""
+    name = manifest.get("license_name") or DEFAULT_LICENSE_NAME
+    pretty = manifest.get("pretty_name") or "RedditESS"
+    version = manifest.get("version") or "unknown"
+    return (
+        f"# {pretty} {version}: terms of use (`{name}`)\n\n"
+        "The text in this dataset belongs to its Reddit authors and is subject to Reddit's terms. The dataset "
+        "is shared for research only, under these terms, which every user accepts when requesting access:\n\n"
+        f"{GATED_PROMPT}\n\n"
+        "You may publish aggregate results, models trained on the data (with their own cards and safety "
+        "screening) and short excerpts needed to explain a finding, never an author's identity. You may not "
+        "redistribute the data or any part of it that could re-identify an author.\n"
+    )
+
+
 class ManifestError(ValueError):
     """A manifest is missing a field the card needs; the message names the field."""
 
@@ -199,7 +228,9 @@ def build_card_data(manifest: Mapping[str, Any]) -> DatasetCardData:
     tags = list(BASE_TAGS) + (["synthetic"] if manifest.get("synthetic") else [])
     extra: dict[str, Any] = {}
     if license_id == "other":
-        extra["license_name"] = manifest.get("license_name") or "redditess-research-use"
+        extra["license_name"] = manifest.get("license_name") or DEFAULT_LICENSE_NAME
+    if link := license_link(manifest):
+        extra["license_link"] = link
     if infos := dataset_info(manifest):
         extra["dataset_info"] = infos
     return DatasetCardData(
@@ -451,13 +482,20 @@ def render_dataset_card(manifest: Mapping[str, Any]) -> str:
     return str(card)
 
 
-def write_dataset_card(manifest: Mapping[str, Any], folder: str | os.PathLike[str]) -> Path:
-    """Render and write `folder/README.md` atomically (temp file, then rename)."""
-    folder = Path(folder)
-    text = render_dataset_card(manifest)
-    fd, tmp = tempfile.mkstemp(prefix=".README.", suffix=".md", dir=folder)
+def _write_atomic(target: Path, text: str) -> None:
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.stem}.", suffix=target.suffix, dir=target.parent)
     with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
         f.write(text)
-    target = folder / "README.md"
     os.replace(tmp, target)
+
+
+def write_dataset_card(manifest: Mapping[str, Any], folder: str | os.PathLike[str]) -> Path:
+    """Render and write `folder/README.md` atomically (temp file, then rename), and `folder/LICENSE.md` when
+    the card links to it (`license: other` without a `license_link` of its own). Returns the card's path."""
+    folder = Path(folder)
+    text = render_dataset_card(manifest)
+    if license_link(manifest) == LICENSE_FILE:
+        _write_atomic(folder / LICENSE_FILE, render_license(manifest))
+    target = folder / "README.md"
+    _write_atomic(target, text)
     return target

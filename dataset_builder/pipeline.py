@@ -366,9 +366,9 @@ def _assemble_rows(con: duckdb.DuckDBPyConnection, cfg: BuildConfig) -> None:
 
 
 def _write_card(folder: Path, manifest: dict[str, Any]) -> None:
-    from cards.dataset_card import render_dataset_card
+    from cards.dataset_card import write_dataset_card
 
-    (folder / "README.md").write_text(render_dataset_card(manifest), encoding="utf-8")
+    write_dataset_card(manifest, folder)  # README.md, and LICENSE.md when the card links to it
 
 
 def _describe(source: Any) -> dict[str, Any]:
