@@ -53,20 +53,22 @@ EXAMPLE_DRAFT = "Sorry you feel that way. Maybe join a club?"
 
 
 def example_messages(run_dir: Path, record: dict[str, Any]) -> list[dict[str, str]] | None:
-    """The kit's chat prompt for the card's example post, as this stage was trained on it (the system turn
-    folded into the user turn when the run's `fold_system_turn` was set); None for a classifier."""
-    from dataset_builder.prompts import draft_messages, improve_messages
-    from training.data import fold_system_turn
+    """The kit's chat prompt for the card's example post, as this stage was trained on it: the run record's
+    chat format (`redditess_core.chat`: the trained system turn, folded into the user turn when the run folded
+    it), or the resolved config's `fold_system_turn` for runs recorded before the chat format existed; None for
+    a classifier."""
+    from redditess_core.chat import ChatFormat
+    from redditess_core.prompts import draft_messages, fold_system_turn, improve_messages
 
     stage = str(record.get("stage") or "")
     if stage.startswith("classifier"):
         return None
     title, body = EXAMPLE_POST
-    messages = (
-        improve_messages(title, body, EXAMPLE_DRAFT)
-        if stage.startswith("im")
-        else draft_messages(title, body)
-    )
+    task = "im" if stage.startswith("im") else "gm"
+    messages = improve_messages(title, body, EXAMPLE_DRAFT) if task == "im" else draft_messages(title, body)
+    recorded = ChatFormat.from_record(record)
+    if recorded is not None:
+        return recorded.conversation(messages, task)
     config_path = run_dir / RESOLVED_CONFIG
     config = yaml.safe_load(config_path.read_text(encoding="utf-8")) if config_path.is_file() else {}
     fold = record.get("fold_system_turn", (config or {}).get("fold_system_turn", False))
