@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from dataclasses import asdict, dataclass, field
 
-from safety import CrisisScreen
+from redditess_core.safety import CrisisScreen
 
 RISK_NOTE = (
     "!! CRISIS NOTE: this post contains language about suicide or self-harm. The person may need urgent help. "

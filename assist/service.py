@@ -22,7 +22,7 @@ from typing import Literal
 from assist.model import LoadedModel, add_adapter, generate, load
 from assist.output import AssistResult, assess_categories
 from assist.prompts import draft_messages, improve_messages, parse_post
-from safety import CrisisScreen
+from redditess_core.safety import CrisisScreen
 
 logger = logging.getLogger(__name__)
 

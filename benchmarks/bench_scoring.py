@@ -185,9 +185,9 @@ def main(argv: list[str] | None = None) -> dict:
     import torch
     from transformers import HfArgumentParser
 
-    from eval.batching import tokenize_texts
     from eval.models import load_classifier
     from eval.scoring import encode_pairs
+    from redditess_core.batching import tokenize_texts
 
     (args,) = HfArgumentParser(BenchArguments).parse_args_into_dataclasses(args=argv)
     logging.basicConfig(level=logging.WARNING)

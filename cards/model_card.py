@@ -241,7 +241,7 @@ def _flat_numbers(d: Mapping[str, Any]) -> list[tuple[str, Any]]:
 
 
 def _crisis_context() -> dict[str, Any]:
-    from safety import load_resources
+    from redditess_core.safety import load_resources
 
     res = load_resources()
     return {"reviewed": res.get("reviewed"), "resources": res["resources"]}

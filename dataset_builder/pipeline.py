@@ -28,7 +28,7 @@ from dataset_builder.ingest import ingest, sha256_file
 from dataset_builder.sources import InputError, discover
 from dataset_builder.splits import split_sql
 from dataset_builder.stats import compute_stats
-from safety.crisis import flag_sensitive
+from redditess_core.safety.crisis import flag_sensitive
 
 logger = logging.getLogger(__name__)
 

@@ -15,11 +15,11 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from eval.batching import length_batches
 from eval.data import TASK_CONFIG, PromptItem, load_prompts
 from eval.io import write_jsonl
 from eval.runtime import RuntimeArguments
 from eval.versions import dataset_info, model_info, provenance
+from redditess_core.batching import length_batches
 
 logger = logging.getLogger(__name__)
 
@@ -116,7 +116,7 @@ def run_generate(args: GenerateArguments) -> Path:
     from transformers import set_seed
 
     from eval.models import load_causal_lm
-    from safety import CrisisScreen
+    from redditess_core.safety import CrisisScreen
 
     items = load_prompts(args.dataset, args.task, args.split, args.max_samples)
     out = Path(args.output)

@@ -410,7 +410,7 @@ def dpo2_pairs(key: dict[str, Any], by_item: dict[str, dict[str, dict[str, Any]]
     Columns follow the RedditESS `preference` config (same types, so the pairs concatenate with it), with
     pair_source="human", chosen/rejected_score = votes, seconds_difference null, plus the systems and item.
     """
-    from safety import screen_text
+    from redditess_core.safety import screen_text
 
     pairs = []
     for item_id, ratings in sorted(by_item.items()):

@@ -190,7 +190,7 @@ class LLMJudge:
     def compare(self, posts: Sequence[str], firsts: Sequence[str], seconds: Sequence[str]) -> np.ndarray:
         import torch
 
-        from eval.batching import run_batched, tokenize_texts
+        from redditess_core.batching import run_batched, tokenize_texts
 
         texts = [
             self.prompt(p, f, s, d) for p, f, s in zip(posts, firsts, seconds, strict=True) for d in self.dims

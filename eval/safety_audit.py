@@ -72,7 +72,7 @@ class SafetyArguments(RuntimeArguments):
     output_dir: str = field(metadata={"help": "Receives safety.json, safety.md and violations.jsonl."})
     names: list[str] | None = field(default=None)
     resources_file: str | None = field(
-        default=None, metadata={"help": "Crisis resources YAML (default: safety/)."}
+        default=None, metadata={"help": "Crisis resources YAML (default: the one in redditess_core/safety/)."}
     )
     crisis_model: str | None = field(
         default=None,
@@ -86,8 +86,8 @@ class SafetyArguments(RuntimeArguments):
 
 def run_safety(args: SafetyArguments) -> dict[str, Any]:
     """Audit every system; write the per-system rates and the list of violations (ids and reasons only)."""
-    from safety import CrisisScreen, load_resources
-    from safety.model import ModelScorer
+    from redditess_core.safety import CrisisScreen, load_resources
+    from redditess_core.safety.model import ModelScorer
 
     resources = load_resources(args.resources_file)
     markers = resource_markers(resources)

@@ -7,8 +7,8 @@ from collections.abc import Sequence
 import numpy as np
 import torch
 
-from eval.batching import run_batched, tokenize_texts
 from eval.models import Classifier
+from redditess_core.batching import run_batched, tokenize_texts
 
 
 def encode_pairs(

@@ -3,8 +3,8 @@
 import datasets
 import evaluate
 
-from eval.encoder import encoder_available, mean_pairwise_cosine
 from eval.text import distinct_n, jaccard_self_similarity
+from redditess_core.encoder import encoder_available, mean_pairwise_cosine
 
 _DESCRIPTION = "Distinct-1/2 over the set and mean pairwise self-similarity (lower = more diverse)."
 _KWARGS_DESCRIPTION = """

@@ -4,7 +4,7 @@ import datasets
 import evaluate
 import numpy
 
-from eval.encoder import ENCODER_NAME, cosine_pairs, encoder_available
+from redditess_core.encoder import ENCODER_NAME, cosine_pairs, encoder_available
 
 _DESCRIPTION = (
     "Cosine similarity between each reply and its post with the all-MiniLM-L6-v2 encoder (offline)."
