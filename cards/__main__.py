@@ -11,6 +11,7 @@ from pathlib import Path
 
 from cards.dataset_card import ManifestError, write_dataset_card
 from cards.validate import validate_folder
+from redditess_core.contract import MANIFEST_FILE
 
 USAGE = """usage: python -m cards validate PATH [PATH ...] | python -m cards render-dataset DIR
 
@@ -30,7 +31,7 @@ def main(argv: list[str] | None = None) -> int:
     if argv[0] == "render-dataset":
         folder = Path(argv[1])
         try:
-            manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+            manifest = json.loads((folder / MANIFEST_FILE).read_text(encoding="utf-8"))
             print(write_dataset_card(manifest, folder))
         except (OSError, json.JSONDecodeError, ManifestError) as err:
             print(f"cards: {err}", file=sys.stderr)

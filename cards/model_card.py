@@ -19,10 +19,9 @@ import yaml
 from huggingface_hub import EvalResult, ModelCard, ModelCardData
 
 from cards.markdown import flatten, table
+from redditess_core.contract import RESOLVED_CONFIG, RUN_RECORD
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
-RUN_RECORD = "redditess_run.json"
-RESOLVED_CONFIG = "redditess_config.yaml"
 
 # Hyperparameters worth a line in the card (the full resolved config is uploaded beside it).
 KEY_HYPERPARAMETERS = (

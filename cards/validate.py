@@ -19,6 +19,8 @@ from pathlib import Path
 import yaml
 from huggingface_hub import DatasetCard, ModelCard
 
+from redditess_core.contract import MANIFEST_FILE
+
 DATASET_REQUIRED = (
     "license",
     "language",
@@ -139,7 +141,7 @@ def _check_manifest(
 
     from cards.dataset_card import ManifestError, loadable_configs
 
-    path = folder / "manifest.json"
+    path = folder / MANIFEST_FILE
     if not path.is_file():
         report.errors.append("manifest.json is missing")
         return

@@ -14,8 +14,6 @@ from typing import Any
 from dataset_builder.prompts import IMPROVE_SYSTEM_PROMPT, SYSTEM_PROMPT
 
 LABEL_RULE_VERSION = "2.0"
-CONFIG_NAMES = ("effective_support", "comments", "preference", "sft", "improvement")
-SPLITS = ("train", "validation", "test")
 
 
 @dataclass

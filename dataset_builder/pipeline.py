@@ -28,6 +28,7 @@ from dataset_builder.ingest import ingest, sha256_file
 from dataset_builder.sources import InputError, discover
 from dataset_builder.splits import split_sql
 from dataset_builder.stats import compute_stats
+from redditess_core.contract import MANIFEST_FILE
 from redditess_core.safety.crisis import flag_sensitive
 
 logger = logging.getLogger(__name__)
@@ -77,7 +78,7 @@ def build(cfg: BuildConfig, key: bytes | None = None, key_file: Path | None = No
         (staging / OWNER_FILE).unlink()
         staging.chmod(0o755)  # private while it held raw text; a normal folder once complete
         manifest["build_seconds"] = round(time.perf_counter() - started, 2)
-        write_json(staging / "manifest.json", manifest)
+        write_json(staging / MANIFEST_FILE, manifest)
         _replace(staging, out)
     except BaseException as exc:
         shutil.rmtree(staging, ignore_errors=True)

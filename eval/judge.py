@@ -266,7 +266,7 @@ def human_pairs(dataset: str, split: str, max_posts: int | None, seed: int) -> l
     import random
 
     from eval.data import load_split
-    from training.classifier import pair_texts
+    from redditess_core.classifier import pair_texts
 
     ds = load_split(dataset, "effective_support", split)
     names = list(getattr(ds.features["label"], "names", ("not_effective", "effective")))

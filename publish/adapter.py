@@ -14,10 +14,11 @@ from typing import Any
 
 import yaml
 
-from cards.model_card import RESOLVED_CONFIG, RUN_RECORD, ModelCardInputs, render_model_card, scrub_paths
+from cards.model_card import ModelCardInputs, render_model_card, scrub_paths
 from cards.validate import validate_adapter_folder
 from publish.dataset import FolderInvalid
 from publish.plan import PlannedFile, UploadPlan
+from redditess_core.contract import RESOLVED_CONFIG, RUN_RECORD
 
 REQUIRED = ("adapter_config.json", "adapter_model.safetensors")
 TOKENIZER_FILES = (
