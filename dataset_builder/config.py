@@ -18,7 +18,7 @@ LABEL_RULE_VERSION = "2.0"
 
 @dataclass
 class BuildConfig:
-    """Parameters of one RedditESS build (see DESIGN.md, "Labeling and pairing")."""
+    """Parameters of one RedditESS build (README.md "How comments are labeled"; each field's `--help`)."""
 
     inputs: list[Path] = field(
         default_factory=list,

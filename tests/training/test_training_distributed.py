@@ -57,7 +57,8 @@ def test_two_cpu_ranks_shard_sft_and_exit(
     tiny_models: dict[str, Path], mini_dataset: Path, tmp_path: Path, recipe_argv
 ) -> None:
     out = tmp_path / "gm-sft-ddp"
-    # The flags of DESIGN.md; `--save_strategy epoch` is the setting seen to hang stock scripts after saving.
+    # The 2-rank CPU launch of training/README.md ("Launch configs"); `--save_strategy epoch` is the setting seen
+    # to hang stock scripts after saving.
     launcher = [
         "--multi_gpu",
         "--num_processes",
