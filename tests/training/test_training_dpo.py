@@ -11,6 +11,8 @@ from transformers import TrainerCallback
 from training import dpo
 from training.models import load_tokenizer
 
+DEMO_VERSION = "0.1.0-test"  # tests/conftest.py builds `demo_dataset` (the `mini_dataset` here) with it
+
 PROBE = "My depression makes it hard to get out of bed."
 
 
@@ -104,7 +106,7 @@ def test_dpo_starts_from_the_sft_adapter_and_trains_it(
 
     record = json.loads((out / "redditess_run.json").read_text())
     assert record["parent_adapter"] == str(gm_sft_run.resolve()) and record["stage"] == "gm-dpo"
-    assert record["dataset"] == {**record["dataset"], "config": "preference", "version": "0.0.1-mini"}
+    assert record["dataset"] == {**record["dataset"], "config": "preference", "version": DEMO_VERSION}
     assert (out / "eval_results.json").is_file() and (out / "tokenizer.json").is_file()
 
 

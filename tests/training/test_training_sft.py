@@ -12,6 +12,8 @@ from transformers import TrainerCallback
 from training import sft
 from training.models import is_4bit_linear, load_tokenizer
 
+DEMO_VERSION = "0.1.0-test"  # tests/conftest.py builds `demo_dataset` (the `mini_dataset` here) with it
+
 PROBE = "I have been feeling anxious and alone."
 
 
@@ -98,7 +100,7 @@ def test_gm_sft_qlora_learns_and_reloads(
     ):
         assert (out / name).is_file(), name
     record = json.loads((out / "redditess_run.json").read_text())
-    assert record["stage"] == "gm-sft" and record["dataset"]["version"] == "0.0.1-mini"
+    assert record["stage"] == "gm-sft" and record["dataset"]["version"] == DEMO_VERSION
     assert record["dataset"]["config"] == "sft" and record["base_model"] == str(llama)
     assert record["parent_adapter"] is None and record["world_size"] == 1
 
@@ -147,7 +149,9 @@ def test_im_sft_trains_on_improvement_prompt_to_chosen(
     )
     record = json.loads((out / "redditess_run.json").read_text())
     assert record["stage"] == "im-sft" and record["dataset"]["config"] == "improvement"
-    assert json.loads((out / "eval_results.json").read_text())["eval_samples"] == 6
+    manifest = json.loads((mini_dataset / "manifest.json").read_text())
+    validation = manifest["configs"]["improvement"]["splits"]["validation"]["num_rows"]
+    assert json.loads((out / "eval_results.json").read_text())["eval_samples"] == validation
 
 
 def test_completion_rows_end_with_eos_under_the_chat_template(
