@@ -1,7 +1,7 @@
 """What the user sees: the crisis note and resources first for a high-risk post, then the draft, and
 always, last, a one-line pointer to the crisis resources.
 
-The note does not depend on the model: it is decided by `safety.CrisisScreen` on the post (and on the
+The note does not depend on the model: it is decided by `redditess_core.safety.CrisisScreen` on the post (and on the
 human draft and the generated text), so an empty, off-topic or harmful generation cannot remove it.
 """
 

@@ -6,7 +6,7 @@ adapter (mode `draft`) and/or the Improvement Model adapter (mode `improve`); wh
 the same base model it is held in memory once, with the two adapters switched per request.
 
 Order of a request (`AssistService.run`): check the inputs (empty / oversize -> `InputError`), screen the
-post and the human draft with `safety.CrisisScreen`, generate, screen the generated reply too, and return
+post and the human draft with `redditess_core.safety.CrisisScreen`, generate, screen the generated reply too, and return
 an `assist.output.AssistResult` whose crisis note and resources are decided by the screen, never by the
 model. Texts are never logged: log lines carry the mode, lengths and the risk flag only.
 """

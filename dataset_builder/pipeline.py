@@ -294,7 +294,7 @@ def _privacy(con: duckdb.DuckDBPyConnection, key: bytes) -> dict[str, int]:
         UNION
         SELECT post_id, lower(author) FROM kept_posts""")
     privacy.create_pseudonyms(con, key, "SELECT DISTINCT author FROM top_comments ORDER BY author")
-    # is_sensitive: the crisis screen (safety.screen) over each text column at once, before scrubbing.
+    # is_sensitive: the crisis screen (redditess_core.safety.screen) over each text column at once, before scrubbing.
     flag_sensitive(con, "SELECT post_id, concat_ws('\n', title, selftext) FROM kept_posts", "sensitive_posts")
     flag_sensitive(con, "SELECT comment_id, body FROM top_comments", "sensitive_comments")
     scrubber = privacy.Scrubber()
