@@ -61,7 +61,7 @@ def test_gm_sft_qlora_learns_and_reloads(
     llama = tiny_models["tiny-llama"]
     out = tmp_path / "gm-sft"
     probe, final = FourBitProbe(), FinalLogits(load_tokenizer(str(llama)))
-    # One fixed batch: 8 training rows, batch size 8, so every step sees the same examples.
+    # One fixed batch: 4 training rows of the demo build, batch size 4, so every step sees the same examples.
     argv = recipe_argv(
         "gm-sft",
         model_name_or_path=llama,
@@ -71,8 +71,8 @@ def test_gm_sft_qlora_learns_and_reloads(
         logging_steps=1,
         eval_strategy="no",
         save_strategy="no",
-        per_device_train_batch_size=8,
-        dataset_train_split="train[:8]",
+        per_device_train_batch_size=4,
+        dataset_train_split="train[:4]",
         learning_rate=1e-2,
     )
     sft.main(*sft.parse_recipe(sft.DATACLASSES, argv), callbacks=[probe, final])
