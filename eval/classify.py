@@ -161,9 +161,7 @@ def run_classifier(args: ClassifierArguments) -> dict[str, Any]:
     subs = np.array([r.get("subreddit") or "unknown" for r in rows])
     sources = np.array([r.get("label_source") or "unknown" for r in rows])
     out = Path(args.output_dir)
-    confusion_matrix_png(
-        cm.tolist(), ["not_effective", "effective"], out / "confusion_matrix.png", f"{args.split} split"
-    )
+    confusion_matrix_png(cm.tolist(), list(LABEL_NAMES), out / "confusion_matrix.png", f"{args.split} split")
     if len(set(refs.tolist())) == 2:
         curves = {"model": probs, "tfidf_logreg": baseline_scores["tfidf_logreg"]}
         pr = {k: precision_recall_curve(refs, v)[:2] for k, v in curves.items()}
@@ -182,7 +180,7 @@ def run_classifier(args: ClassifierArguments) -> dict[str, Any]:
         "metrics": {**overall, "average_precision": overall.get("pr_auc", float("nan"))},
         "pr_auc_no_skill": float(refs.mean()),
         "baselines": baselines,
-        "confusion_matrix": {"labels": ["not_effective", "effective"], "rows_true_cols_pred": cm.tolist()},
+        "confusion_matrix": {"labels": list(LABEL_NAMES), "rows_true_cols_pred": cm.tolist()},
         "per_subreddit": _breakdown(subs, preds, refs, probs, args.min_subreddit_n),
         "per_label_source": _breakdown(sources, preds, refs, probs, args.min_subreddit_n),
         "provenance": provenance(

@@ -267,9 +267,10 @@ def human_pairs(dataset: str, split: str, max_posts: int | None, seed: int) -> l
 
     from eval.data import load_split
     from redditess_core.classifier import pair_texts
+    from redditess_core.contract import LABEL_NAMES
 
     ds = load_split(dataset, "effective_support", split)
-    names = list(getattr(ds.features["label"], "names", ("not_effective", "effective")))
+    names = list(getattr(ds.features["label"], "names", LABEL_NAMES))
     pos = names.index("effective")
     by_post: dict[str, dict[int, list[dict[str, Any]]]] = {}
     for r in ds:
