@@ -2,7 +2,7 @@
 
 One definition of each, imported by the builder (what it writes), training and eval (what they read), the
 cards (what they describe), publishing and assist. The names are fixed by the dataset's published contract
-(the README's "Dataset" section and the dataset card); columns may be added, never renamed.
+(README.md, "Configs (the data contract)", and the dataset card); columns may be added, never renamed.
 
 Features are kept in the serialized form `datasets` stores in parquet metadata (key "huggingface"), so the
 builder writes them without importing `datasets` (about 1 s of start-up); `features(config)` gives the
