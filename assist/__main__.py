@@ -27,7 +27,7 @@ from assist.prompts import read_draft, read_post
 from redditess_core.logs import LogLevelArguments
 
 if TYPE_CHECKING:
-    from safety import CrisisScreen
+    from redditess_core.safety import CrisisScreen
 
 logger = logging.getLogger("assist")
 
@@ -97,8 +97,8 @@ def run(mode: str, args: AssistArgs) -> AssistResult:
 
 def crisis_screen(args: AssistArgs | ScreenArgs) -> CrisisScreen:
     """The rule-based screen, plus the model scorer when --crisis_model is given."""
-    from safety import CrisisScreen
-    from safety.model import ModelScorer
+    from redditess_core.safety import CrisisScreen
+    from redditess_core.safety.model import ModelScorer
 
     model = None
     if args.crisis_model:

@@ -6,7 +6,7 @@
 - **Draft**: `Post` -> `Draft reply` -> `Draft` (the Generation Model's reply);
 - **Improve**: `Post` + `Your reply` -> `Improve reply` -> `Improved reply`, beside a word diff of the changes.
 
-Every request runs the crisis screen first (the same `safety.CrisisScreen` as the command line): a high-risk
+Every request runs the crisis screen first (the same `redditess_core.safety.CrisisScreen` as the command line): a high-risk
 post shows the crisis note and resources above the draft. Privacy: Gradio analytics and run history are
 off, no text is logged, nothing is written to disk (no flagging, no file components), and the server binds
 to loopback unless told otherwise. Gradio's API routes exist only with `--api`. Requests queue with a

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from cards.dataset_card import ManifestError, write_dataset_card
 from cards.validate import validate_folder
+from redditess_core.contract import MANIFEST_FILE
 
 logger = logging.getLogger("cards")
 LOG_LEVELS = ("debug", "info", "warning", "error", "critical")
@@ -49,7 +50,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "render-dataset":
         folder = Path(args.folder)
         try:
-            manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+            manifest = json.loads((folder / MANIFEST_FILE).read_text(encoding="utf-8"))
             print(write_dataset_card(manifest, folder))
         except (OSError, json.JSONDecodeError, ManifestError) as err:
             print(f"cards: {err}", file=sys.stderr)

@@ -17,20 +17,7 @@ from typing import Any
 from huggingface_hub import DatasetCard, DatasetCardData
 
 from cards.markdown import flatten, size_category, table
-
-SPLIT_ORDER = ("train", "validation", "test")
-
-CONFIG_DESCRIPTIONS = {
-    "effective_support": "One row per labeled top-level comment: post, comment, signals, `label` "
-    "(`not_effective` / `effective`), confidence. For classifiers.",
-    "comments": "Every kept top-level comment with the same columns; `label` is null where no signal decided.",
-    "preference": "Conversational chosen / rejected replies to one post (`votes` pairs after SHP, "
-    "`label` pairs effective vs not effective). For DPO of a Generation Model.",
-    "sft": "System + post + an effective reply as `messages`. For supervised fine-tuning.",
-    "improvement": "**Experimental.** A draft reply and its revision: a better-received reply to the same post, "
-    "written after the draft, that says the same thing (`similar_reply`), or the earlier and later text of "
-    "one edited comment (`self_edit`). For an Improvement Model that revises a human draft.",
-}
+from redditess_core.contract import CONFIG_DESCRIPTIONS, SPLITS
 
 # Parameter keys are grouped for the card by the first rule whose words occur in the key.
 _PARAM_GROUPS: list[tuple[str, tuple[str, ...]]] = [
@@ -141,8 +128,8 @@ def _require(manifest: Mapping[str, Any], key: str) -> Any:
 
 
 def _ordered_splits(splits: Mapping[str, Any]) -> list[str]:
-    known = [s for s in SPLIT_ORDER if s in splits]
-    return known + sorted(s for s in splits if s not in SPLIT_ORDER)
+    known = [s for s in SPLITS if s in splits]
+    return known + sorted(s for s in splits if s not in SPLITS)
 
 
 def loadable_configs(manifest: Mapping[str, Any]) -> list[dict[str, Any]]:
@@ -265,7 +252,7 @@ def _group_parameters(parameters: Mapping[str, Any]) -> list[tuple[str, str]]:
 
 def _figures(manifest: Mapping[str, Any]) -> dict[str, str]:
     configs = manifest["configs"]
-    splits = [s for s in SPLIT_ORDER]
+    splits = [s for s in SPLITS]
     for cfg in configs.values():
         splits += [s for s in _ordered_splits(cfg.get("splits") or {}) if s not in splits]
     count_rows = []

@@ -27,10 +27,9 @@ from huggingface_hub.utils import HFValidationError, validate_repo_id
 
 from cards.eval_results import task_metrics
 from cards.markdown import flatten, table
+from redditess_core.contract import RESOLVED_CONFIG, RUN_RECORD
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
-RUN_RECORD = "redditess_run.json"
-RESOLVED_CONFIG = "redditess_config.yaml"
 
 # Hyperparameters worth a line in the card (the full resolved config is uploaded beside it).
 KEY_HYPERPARAMETERS = (
@@ -354,7 +353,7 @@ def _flat_numbers(d: Mapping[str, Any]) -> list[tuple[str, Any]]:
 
 
 def _crisis_context() -> dict[str, Any]:
-    from safety import load_resources
+    from redditess_core.safety import load_resources
 
     res = load_resources()
     return {"reviewed": res.get("reviewed"), "resources": res["resources"]}

@@ -21,6 +21,8 @@ import yaml
 from huggingface_hub import DatasetCard, ModelCard
 from tqdm.auto import tqdm
 
+from redditess_core.contract import MANIFEST_FILE
+
 logger = logging.getLogger(__name__)
 
 DATASET_REQUIRED = (
@@ -162,7 +164,7 @@ def _check_manifest(
 
     from cards.dataset_card import ManifestError, loadable_configs
 
-    path = folder / "manifest.json"
+    path = folder / MANIFEST_FILE
     if not path.is_file():
         report.errors.append("manifest.json is missing")
         return

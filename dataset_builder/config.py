@@ -15,13 +15,11 @@ from dataset_builder.record_filter import RecordFilter
 from redditess_core.prompts import IMPROVE_SYSTEM_PROMPT, SYSTEM_PROMPT
 
 LABEL_RULE_VERSION = "2.0"
-CONFIG_NAMES = ("effective_support", "comments", "preference", "sft", "improvement")
-SPLITS = ("train", "validation", "test")
 
 
 @dataclass
 class BuildConfig:
-    """Parameters of one RedditESS build (see DESIGN.md, "Labeling and pairing")."""
+    """Parameters of one RedditESS build (README.md "How comments are labeled"; each field's `--help`)."""
 
     inputs: list[Path] = field(
         default_factory=list,

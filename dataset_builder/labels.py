@@ -27,8 +27,6 @@ import duckdb
 
 from dataset_builder.config import BuildConfig
 
-LABEL_NAMES = ("not_effective", "effective")
-
 
 def vote_sql(cfg: BuildConfig) -> str:
     """SQL expressions for the votes and their strengths over a `comment_signals` row aliased `s`."""

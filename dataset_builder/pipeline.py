@@ -29,7 +29,8 @@ from dataset_builder.record_filter import RecordFilter
 from dataset_builder.sources import InputError, discover
 from dataset_builder.splits import split_sql
 from dataset_builder.stats import compute_stats
-from safety.crisis import flag_sensitive
+from redditess_core.contract import MANIFEST_FILE
+from redditess_core.safety.crisis import flag_sensitive
 
 logger = logging.getLogger(__name__)
 
@@ -78,7 +79,7 @@ def build(cfg: BuildConfig, key: bytes | None = None, key_file: Path | None = No
         (staging / OWNER_FILE).unlink()
         staging.chmod(0o755)  # private while it held raw text; a normal folder once complete
         manifest["build_seconds"] = round(time.perf_counter() - started, 2)
-        write_json(staging / "manifest.json", manifest)
+        write_json(staging / MANIFEST_FILE, manifest)
         _replace(staging, out)
     except BaseException as exc:
         shutil.rmtree(staging, ignore_errors=True)
@@ -295,7 +296,7 @@ def _privacy(con: duckdb.DuckDBPyConnection, key: bytes) -> dict[str, int]:
         UNION
         SELECT post_id, lower(author) FROM kept_posts""")
     privacy.create_pseudonyms(con, key, "SELECT DISTINCT author FROM top_comments ORDER BY author")
-    # is_sensitive: the crisis screen (safety.screen) over each text column at once, before scrubbing.
+    # is_sensitive: the crisis screen (redditess_core.safety.screen) over each text column at once, before scrubbing.
     flag_sensitive(con, "SELECT post_id, concat_ws('\n', title, selftext) FROM kept_posts", "sensitive_posts")
     flag_sensitive(con, "SELECT comment_id, body FROM top_comments", "sensitive_comments")
     scrubber = privacy.Scrubber()

@@ -25,6 +25,8 @@ from typing import Any
 
 import zstandard
 
+from redditess_core.contract import MANIFEST_FILE
+
 ZSTD_MAX_WINDOW = 2**31
 READ_BYTES = 1 << 22
 CHUNK_BYTES = 1 << 24
@@ -149,7 +151,7 @@ def _walk(folder: Path, excluded: list[Path]) -> list[Path]:
 
 def is_build_output(folder: Path) -> bool:
     """A RedditESS folder written by this builder (its files are never inputs)."""
-    return (folder / "manifest.json").is_file() and (folder / "data").is_dir()
+    return (folder / MANIFEST_FILE).is_file() and (folder / "data").is_dir()
 
 
 def _unreachable(path: Path) -> bool:

@@ -8,8 +8,8 @@ from typing import Any
 
 import duckdb
 
-from dataset_builder.config import CONFIG_NAMES, SPLITS
 from dataset_builder.sql import one
+from redditess_core.contract import CONFIG_NAMES, SPLITS
 
 
 def _files(folder: Path, config: str, split: str | None = None) -> list[str]:

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from redditess_core.loading import load_split
 from redditess_core.prompts import last_user_text, split_improve_turn
 
 TASKS = ("gm", "im")
@@ -30,26 +31,6 @@ class PromptItem:
     reference: str | None = None
     draft: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
-
-
-def load_split(dataset: str | Path, config: str, split: str) -> Any:
-    """`load_dataset(folder, config, split=split)` with errors that name the folder, config and split."""
-    from datasets import get_dataset_config_names, load_dataset
-
-    from training.data import local_cache_dir  # keyed on the files: a rebuilt folder never loads stale rows
-
-    folder = Path(dataset)
-    if not folder.is_dir():
-        raise FileNotFoundError(f"RedditESS folder not found: {folder}")
-    configs = get_dataset_config_names(str(folder))
-    if config not in configs:
-        raise ValueError(f"{folder}: no config {config!r} (available: {configs})")
-    loaded = load_dataset(str(folder), config, cache_dir=str(local_cache_dir(folder)))
-    if split not in loaded:
-        raise ValueError(
-            f"{folder} [{config}]: no split {split!r} (available: {sorted(loaded)}; empty splits are omitted)"
-        )
-    return loaded[split]
 
 
 def load_prompts(

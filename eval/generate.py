@@ -21,11 +21,11 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from eval.batching import length_batches
 from eval.data import TASK_CONFIG, PromptItem, load_prompts
 from eval.io import write_jsonl
 from eval.runtime import RuntimeArguments
 from eval.versions import dataset_info, model_info, provenance
+from redditess_core.batching import length_batches
 from redditess_core.chat import ChatFormat, chat_format_for, read_run_record
 from redditess_core.prompts import with_system_prompt
 
@@ -132,7 +132,7 @@ def run_generate(args: GenerateArguments) -> Path:
     from transformers import set_seed
 
     from eval.models import load_causal_lm
-    from safety import CrisisScreen
+    from redditess_core.safety import CrisisScreen
 
     if args.system_prompt not in ("model", "dataset"):
         raise ValueError(f"--system_prompt must be `model` or `dataset`, got {args.system_prompt!r}")

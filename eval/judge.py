@@ -188,7 +188,7 @@ class LLMJudge:
     def compare(self, posts: Sequence[str], firsts: Sequence[str], seconds: Sequence[str]) -> np.ndarray:
         import torch
 
-        from eval.batching import run_batched, tokenize_texts
+        from redditess_core.batching import run_batched, tokenize_texts
 
         texts = [
             self.prompt(p, f, s, d) for p, f, s in zip(posts, firsts, seconds, strict=True) for d in self.dims
@@ -270,10 +270,11 @@ def human_pairs(dataset: str, split: str, max_posts: int | None, seed: int) -> l
     import random
 
     from eval.data import load_split
-    from training.classifier import pair_texts
+    from redditess_core.classifier import pair_texts
+    from redditess_core.contract import LABEL_NAMES
 
     ds = load_split(dataset, "effective_support", split)
-    names = list(getattr(ds.features["label"], "names", ("not_effective", "effective")))
+    names = list(getattr(ds.features["label"], "names", LABEL_NAMES))
     pos = names.index("effective")
     by_post: dict[str, dict[int, list[dict[str, Any]]]] = {}
     for r in ds:

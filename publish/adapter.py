@@ -17,8 +17,6 @@ import yaml
 
 from cards.model_card import (
     EXAMPLE_POST,
-    RESOLVED_CONFIG,
-    RUN_RECORD,
     ModelCardInputs,
     render_model_card,
     resolve_base_model,
@@ -27,6 +25,7 @@ from cards.model_card import (
 from cards.validate import validate_adapter_folder
 from publish.dataset import FolderInvalid
 from publish.plan import PlannedFile, UploadPlan
+from redditess_core.contract import RESOLVED_CONFIG, RUN_RECORD
 
 logger = logging.getLogger(__name__)
 

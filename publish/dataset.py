@@ -9,6 +9,7 @@ from pathlib import Path
 
 from cards.validate import validate_dataset_folder
 from publish.plan import PlannedFile, UploadPlan
+from redditess_core.contract import MANIFEST_FILE
 
 logger = logging.getLogger(__name__)
 
@@ -36,7 +37,7 @@ def plan_dataset(
     report = validate_dataset_folder(folder)
     if not report.ok:
         raise FolderInvalid(report.render())
-    manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+    manifest = json.loads((folder / MANIFEST_FILE).read_text(encoding="utf-8"))
     version = str(manifest["version"])
     return UploadPlan(
         repo_id=repo_id,

@@ -25,10 +25,9 @@ from typing import Any
 
 import yaml
 
-logger = logging.getLogger(__name__)
+from redditess_core.contract import RESOLVED_CONFIG, RUN_RECORD
 
-RUN_RECORD = "redditess_run.json"
-RESOLVED_CONFIG = "redditess_config.yaml"
+logger = logging.getLogger(__name__)
 
 
 def setup_run(script_args: Any, training_args: Any) -> None:

@@ -13,12 +13,12 @@ import pytest
 import zstandard
 from builder_rows import read_rows
 
-from dataset_builder.config import CONFIG_NAMES, BuildConfig
-from dataset_builder.export import FEATURES, arrow_schema
+from dataset_builder.config import BuildConfig
 from dataset_builder.pipeline import BuildError, build
 from dataset_builder.privacy import hashed_id
 from dataset_builder.splits import split_of
 from dataset_builder.synthetic import CRISIS_LINES
+from redditess_core.contract import CONFIG_NAMES, FEATURES, arrow_schema
 
 KEY = b"test-key-0123456789"
 DEMO_KEY = b"redditess-test-key-not-secret"  # the key tests/conftest.py builds the demo with

@@ -13,7 +13,7 @@ from assist.__main__ import AssistArgs
 from assist.__main__ import run as assist_run
 from assist.output import RISK_NOTE, AssistResult, assess
 from assist.prompts import Post, draft_messages, improve_messages, read_post
-from safety import CrisisScreen
+from redditess_core.safety import CrisisScreen
 
 CALM = "Exams are crushing me\n\nI have three exams next week and I cannot sleep. How do you all cope?\n"
 CRISIS = "I can't do this anymore\n\nHonestly I want to die. I keep thinking about ending my life tonight.\n"

@@ -10,8 +10,11 @@ import pytest
 import torch
 from transformers import TrainerCallback
 
+from redditess_core.prompts import SYSTEM_PROMPT
 from training import RECIPES_DIR, dpo
 from training.models import load_tokenizer
+
+DEMO_VERSION = "0.1.0-test"  # tests/conftest.py builds `demo_dataset` (the `mini_dataset` here) with it
 
 PROBE = "My depression makes it hard to get out of bed."
 
@@ -107,10 +110,10 @@ def test_dpo_starts_from_the_sft_adapter_and_trains_it(
     record = json.loads((out / "redditess_run.json").read_text())
     assert record["parent_adapter"] == str(gm_sft_run.resolve()) and record["stage"] == "gm-dpo"
     assert record["dpo_mode"] == "continue"
-    fmt = record["chat_format"]  # the tiny template has a system role; the mini rows' system turn is recorded
+    fmt = record["chat_format"]  # the tiny template has a system role; the demo rows' system turn is recorded
     assert fmt["fold_system_turn"] is False and fmt["decided_by"] == "parent run"
-    assert fmt["system_prompt"].startswith("You are a supportive peer")
-    assert record["dataset"] == {**record["dataset"], "config": "preference", "version": "0.0.1-mini"}
+    assert fmt["system_prompt"] == SYSTEM_PROMPT  # the builder's default, which the demo build keeps
+    assert record["dataset"] == {**record["dataset"], "config": "preference", "version": DEMO_VERSION}
     assert (out / "eval_results.json").is_file() and (out / "tokenizer.json").is_file()
 
 

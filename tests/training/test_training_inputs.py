@@ -13,6 +13,8 @@ from training.data import DatasetContractError, dataset_version
 from training.models import ModelNotAvailableError, resolve_model_path
 from training.recipe import RecipeError
 
+DEMO_VERSION = "0.1.0-test"  # tests/conftest.py builds `demo_dataset` (the `mini_dataset` here) with it
+
 
 def test_unknown_recipe_key_is_named(tmp_path: Path) -> None:
     recipe = tmp_path / "typo.yaml"
@@ -165,7 +167,7 @@ def test_missing_local_folder_is_reported(tmp_path: Path) -> None:
 
 
 def test_dataset_version_comes_from_manifest(mini_dataset: Path) -> None:
-    assert dataset_version(str(mini_dataset)) == "0.0.1-mini"
+    assert dataset_version(str(mini_dataset)) == DEMO_VERSION
 
 
 def test_sft_refuses_a_non_sft_config(

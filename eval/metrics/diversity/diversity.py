@@ -4,9 +4,9 @@ Stands alone for `evaluate.load("eval/metrics/diversity")`; description, inputs 
 `diversity` row of `eval/metrics/specs.py`.
 """
 
-from eval.encoder import encoder_available, mean_pairwise_cosine
 from eval.metrics.base import KitMetric
 from eval.text import distinct_n, jaccard_self_similarity
+from redditess_core.encoder import encoder_available, mean_pairwise_cosine
 
 
 class Diversity(KitMetric):

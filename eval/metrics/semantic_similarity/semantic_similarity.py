@@ -6,8 +6,8 @@ the `semantic_similarity` row of `eval/metrics/specs.py`.
 
 import numpy
 
-from eval.encoder import ENCODER_NAME, cosine_pairs, encoder_available
 from eval.metrics.base import KitMetric
+from redditess_core.encoder import ENCODER_NAME, cosine_pairs, encoder_available
 
 
 class SemanticSimilarity(KitMetric):
