@@ -173,6 +173,28 @@ class BuildConfig:
         metadata={"help": "Posts with more kept top-level comments (megathreads) feed no training config."},
     )
     max_sft_rows_per_post: int = field(default=5, metadata={"help": "At most this many sft rows per post."})
+    sft_min_engagement: int = field(
+        default=2,
+        metadata={
+            "help": "An sft reply needs at least this many engagement markers (words addressing the OP or giving "
+            "guidance: you/your, should, try, recommend, make sure, talk to, ...; eligibility.ENGAGEMENT): a "
+            "me-too or a story about oneself teaches no support."
+        },
+    )
+    drop_pointer_replies: bool = field(
+        default=True,
+        metadata={
+            "help": "Drop sft replies (and the chosen side of preference pairs, the revision of improvement "
+            "pairs) that mainly point elsewhere: a link or another subreddit in a reply with fewer than "
+            "pointer_reply_chars other characters. A crisis line or counselling referral is kept."
+        },
+    )
+    pointer_reply_chars: int = field(
+        default=300,
+        metadata={
+            "help": "A reply with a link or an r/ pointer needs this many characters besides the link."
+        },
+    )
     system_prompt: str = field(
         default=SYSTEM_PROMPT,
         metadata={"help": "System turn of the `preference` and `sft` prompts (name your community's kind)."},
@@ -191,10 +213,26 @@ class BuildConfig:
         default=5, metadata={"help": "At most this many label pairs per post."}
     )
     min_chosen_length_ratio: float = field(
-        default=0.5,
+        default=0.75,
         metadata={
-            "help": "A votes pair needs len(chosen) >= this x len(rejected): votes reward one-liners and jokes "
-            "over fuller replies."
+            "help": "A votes or label pair needs len(chosen) >= this x len(rejected): votes reward one-liners and "
+            "jokes over fuller replies, and an effective label can sit on a thinner reply than the guidance it "
+            "is preferred to."
+        },
+    )
+    min_engagement_margin: int = field(
+        default=2,
+        metadata={
+            "help": "A votes or label pair needs the chosen reply to carry at least this many more engagement "
+            "markers (words addressing the OP or giving guidance; eligibility.ENGAGEMENT) than the rejected "
+            "one: two equally sound replies, or a joke up-voted over a warm reply, teach nothing. 0 disables."
+        },
+    )
+    votes_agree_with_labels: bool = field(
+        default=True,
+        metadata={
+            "help": "Drop votes pairs whose labels contradict the votes (chosen labeled not effective, or "
+            "rejected labeled effective)."
         },
     )
     length_balanced_votes: bool = field(
@@ -225,6 +263,20 @@ class BuildConfig:
         default=30, metadata={"help": "Only the top-scored N comments of a post are compared."}
     )
     max_improvement_pairs_per_post: int = field(default=3, metadata={"help": "At most this many per post."})
+    min_revision_length_ratio: float = field(
+        default=1.5,
+        metadata={
+            "help": "A similar_reply pair needs len(revision) >= this x len(draft): the revision must add "
+            "something (a reason, a step); two equally sound or equally thin replies are not a revision."
+        },
+    )
+    min_revision_engagement_gain: int = field(
+        default=2,
+        metadata={
+            "help": "A similar_reply pair needs the revision to carry at least this many more engagement markers "
+            "than the draft (it addresses the OP or gives guidance more). 0 disables."
+        },
+    )
     # splits
     validation_fraction: float = field(default=0.05, metadata={"help": "Share of posts in validation."})
     test_fraction: float = field(default=0.05, metadata={"help": "Share of posts in test."})

@@ -9,9 +9,19 @@ model to write, so they only take what is worth imitating (issue 16's audit of r
 - replies: at least `min_reply_chars` characters once the privacy placeholders (`[url]`, `[email]`,
   `[phone]`, `[user]`) are removed, and not mostly placeholders (a link-only reply becomes `[url]`).
 
+Two content measures feed the pair and sft rules (`pairs`), read by the pair audit's failure kinds (benchmarks/
+pair_audit/README.md: the better reply of a pair is the one that engages the OP and gives the asked-for guidance;
+the thin side is a me-too, a joke, a one-liner or a pointer elsewhere):
+
+- `engagement`: how many engagement markers a reply carries (`ENGAGEMENT`: words addressing the OP, "you",
+  "your", and guidance verbs, "should", "try", "recommend", "make sure", "talk to", "reach out", "if you", ...);
+- `is_pointer`: the reply mainly points elsewhere, a link (`[url]` once scrubbed) or another subreddit (`r/name`)
+  with fewer than `pointer_reply_chars` other characters, unless it names a crisis line or counselling
+  (`CARE_REFERRAL`: a hotline referral inside a short supportive reply is support).
+
 Creates `post_eligibility(post_id, post_reason)` and `reply_eligibility(comment_id, post_id, reply_chars,
-reply_words, reply_reason)` where a NULL reason means eligible; the first failing rule names the reason,
-so the counts of every reason add up.
+reply_words, engagement, is_pointer, reply_reason)` where a NULL reason means eligible; the first failing rule
+names the reason, so the counts of every reason add up.
 """
 
 from __future__ import annotations
@@ -22,6 +32,15 @@ from dataset_builder.config import BuildConfig
 from dataset_builder.sql import literal
 
 PLACEHOLDERS = r"\[(url|email|phone|user)\]"
+ENGAGEMENT = (
+    r"\b(you|your|you're|you’re|yours|yourself|u|should|recommend|suggest|make sure|try|talk to|reach out|"
+    r"consider|i'd|i’d|i would|email|ask|if you|look into|check|focus)\b"
+)
+POINTER = r"\[url\]|https?://\S+|www\.\S+|(^|[^a-z0-9_])/?r/[a-z0-9_]+"
+CARE_REFERRAL = (
+    r"\b(hotline|helpline|crisis|lifeline|988|samaritans|suicide|counsel(l)?ing|counsel(l)?or|therap(y|ist)|"
+    r"psychiatrist|mental health services)\b"
+)
 # A reply is "mostly placeholders" when they make up more than this share of its characters.
 MAX_PLACEHOLDER_SHARE = 0.5
 
@@ -62,11 +81,19 @@ def strip_sql(text: str) -> str:
 
 
 def reply_columns_sql(text: str, cfg: BuildConfig) -> str:
-    """`reply_chars` (placeholders removed), `reply_words` and `reply_reason` (NULL: eligible) of a text."""
+    """`reply_chars` (placeholders removed), `reply_words`, `engagement`, `is_pointer` and `reply_reason` (NULL:
+    eligible) of a text."""
     without_placeholders = f"regexp_replace({text}, {literal(PLACEHOLDERS)}, '', 'g')"
     stripped = f"length({strip_sql(without_placeholders)})"
     total = f"length({strip_sql(text)})"
+    low = f"lower(coalesce({text}, ''))"
+    without_pointers = f"regexp_replace({low}, {literal(POINTER)}, ' ', 'g')"
+    pointer = (
+        f"(regexp_matches({low}, {literal(POINTER)}) AND NOT regexp_matches({low}, {literal(CARE_REFERRAL)}) "
+        f"AND length({strip_sql(without_pointers)}) < {int(cfg.pointer_reply_chars)})"
+    )
     return f"""{stripped} AS reply_chars, {words_sql(text)} AS reply_words,
+        length(regexp_extract_all({low}, {literal(ENGAGEMENT)})) AS engagement, {pointer} AS is_pointer,
         CASE WHEN {total} > 0 AND 1 - {stripped} / {total}::DOUBLE > {MAX_PLACEHOLDER_SHARE}
                  THEN 'mostly_placeholders'
              WHEN {stripped} < {int(cfg.min_reply_chars)} THEN 'reply_too_short'

@@ -13,17 +13,29 @@ min_score_ratio, and at most max_pairs_per_post pairs per post (the largest rati
 `min_chosen_length_ratio` times as long as the rejected one, and `length_balanced_votes` keeps as many
 chosen-shorter as chosen-longer pairs. A comment the OP thanked is never the rejected side.
 
+Content margins (the second pair audit of reddit-college, benchmarks/pair_audit/README.md: votes were right in
+45% of pairs, mostly because they pit two equally sound replies or an entertaining reply against a warm one):
+the chosen reply carries at least `min_engagement_margin` more engagement markers (`eligibility.ENGAGEMENT`:
+words addressing the OP, guidance verbs) than the rejected one; with `votes_agree_with_labels`, a votes pair
+whose chosen reply is labeled not effective or whose rejected reply is labeled effective is dropped; with
+`drop_pointer_replies`, the chosen reply does not mainly point elsewhere (a link, another subreddit).
+
 `label` pairs: an effective and a not-effective comment of one post whose labels both rest on the OP's
 reply to that very comment (`op_signal` among the label's sources), dropped when the votes contradict
-them strongly (rejected scored at least twice the chosen) or when the OP thanked the rejected comment, and
+them strongly (rejected scored at least twice the chosen), when the OP thanked the rejected comment, when
+the chosen reply is thinner than the rejected one (shorter than `min_chosen_length_ratio` times it, or short
+of `min_engagement_margin` engagement markers: the OP thanked a me-too and pushed back on the guidance), and
 never repeating a votes pair.
 
-`sft`: effective comments, at most `max_sft_rows_per_post` per post (highest label confidence first).
+`sft`: effective comments with at least `sft_min_engagement` engagement markers that do not mainly point
+elsewhere, at most `max_sft_rows_per_post` per post (highest label confidence first).
 
 Improvement pairs resemble revisions: `similar_reply` pairs are a draft and a better-received reply to the
 same post written after it, both >= `min_improvement_words` words, that say the same thing (MiniLM cosine
-when the encoder is installed, word-set Jaccard otherwise); `self_edit` pairs are the earlier and later
-text of one comment retrieved twice (`revisions`).
+when the encoder is installed, word-set Jaccard otherwise), where the revision adds substance: it is at least
+`min_revision_length_ratio` times as long as the draft and carries `min_revision_engagement_gain` more
+engagement markers (two equally sound, or equally thin, replies are not a draft and a better revision);
+`self_edit` pairs are the earlier and later text of one comment retrieved twice (`revisions`).
 """
 
 from __future__ import annotations
@@ -57,7 +69,7 @@ STOPWORDS = (
 _COMMENT_FACTS = f"""
     SELECT e.post_id, e.comment_id, e.comment_score, e.post_score, e.comment_created_utc, e.label,
            e.label_confidence, coalesce(contains(e.label_source, 'op_signal'), false) AS on_op_reply,
-           pe.post_reason, re.reply_reason, re.reply_chars, re.reply_words,
+           pe.post_reason, re.reply_reason, re.reply_chars, re.reply_words, re.engagement, re.is_pointer,
            coalesce(regexp_matches(regexp_replace(lower(c.op_reply_text), {literal(NOT_GRATITUDE)}, ' ', 'g'),
                                    {literal(GRATITUDE)}), false) AS op_thanked,
            lower(trim(c.comment_text)) AS norm_text
@@ -70,6 +82,10 @@ _COMMENT_FACTS = f"""
 def build_preference(con: duckdb.DuckDBPyConnection, cfg: BuildConfig) -> None:
     """Create `preference` (kept pairs) and `preference_candidates` (every candidate with its reason)."""
     con.execute(f"CREATE OR REPLACE TABLE comment_facts AS {_COMMENT_FACTS}")
+    ratio = float(cfg.min_chosen_length_ratio)
+    margin = int(cfg.min_engagement_margin)
+    pointers = "true" if cfg.drop_pointer_replies else "false"
+    labels = "true" if cfg.votes_agree_with_labels else "false"
     con.execute(f"""
         CREATE OR REPLACE TABLE vote_candidates AS
         WITH cand AS (
@@ -84,10 +100,13 @@ def build_preference(con: duckdb.DuckDBPyConnection, cfg: BuildConfig) -> None:
                    CASE WHEN a.post_reason IS NOT NULL THEN a.post_reason
                         WHEN a.reply_reason IS NOT NULL THEN 'chosen_' || a.reply_reason
                         WHEN b.reply_reason IS NOT NULL THEN 'rejected_' || b.reply_reason
-                        WHEN a.reply_chars < {float(cfg.min_chosen_length_ratio)} * b.reply_chars
-                             THEN 'chosen_much_shorter'
+                        WHEN {pointers} AND a.is_pointer THEN 'chosen_pointer_reply'
+                        WHEN a.reply_chars < {ratio} * b.reply_chars THEN 'chosen_much_shorter'
                         WHEN b.op_thanked THEN 'rejected_thanked_by_op'
+                        WHEN {labels} AND (coalesce(a.label = 0, false) OR coalesce(b.label = 1, false))
+                             THEN 'labels_contradict_votes'
                         WHEN a.norm_text = b.norm_text THEN 'same_text'
+                        WHEN {margin} > 0 AND a.engagement - b.engagement < {margin} THEN 'no_engagement_margin'
                         ELSE NULL END AS reason
             FROM cand a JOIN cand b ON a.post_id = b.post_id
             WHERE a.comment_created_utc > b.comment_created_utc
@@ -129,6 +148,9 @@ def build_preference(con: duckdb.DuckDBPyConnection, cfg: BuildConfig) -> None:
                         WHEN n.op_thanked THEN 'rejected_thanked_by_op'
                         WHEN n.comment_score > e.comment_score AND n.comment_score >= 2 * e.comment_score
                              THEN 'votes_contradict'
+                        WHEN {pointers} AND e.is_pointer THEN 'chosen_pointer_reply'
+                        WHEN e.reply_chars < {ratio} * n.reply_chars THEN 'chosen_much_shorter'
+                        WHEN {margin} > 0 AND e.engagement - n.engagement < {margin} THEN 'no_engagement_margin'
                         WHEN v.chosen_id IS NOT NULL THEN 'paired_by_votes'
                         WHEN e.norm_text = n.norm_text THEN 'same_text'
                         ELSE NULL END AS reason
@@ -157,7 +179,9 @@ def build_sft(con: duckdb.DuckDBPyConnection, cfg: BuildConfig) -> None:
         CREATE OR REPLACE TABLE sft_candidates AS
         WITH cand AS (
             SELECT comment_id, post_id, label_confidence, comment_score,
-                   coalesce(post_reason, reply_reason) AS reason
+                   coalesce(post_reason, reply_reason, CASE
+                       WHEN {"true" if cfg.drop_pointer_replies else "false"} AND is_pointer THEN 'pointer_reply'
+                       WHEN engagement < {int(cfg.sft_min_engagement)} THEN 'low_engagement' END) AS reason
             FROM comment_facts WHERE label = 1)
         SELECT comment_id, post_id, CASE WHEN reason IS NULL AND row_number() OVER (
                    PARTITION BY post_id, reason IS NULL ORDER BY label_confidence DESC,
@@ -226,6 +250,13 @@ def build_improvement(con: duckdb.DuckDBPyConnection, cfg: BuildConfig) -> dict[
                     WHEN d.comment_created_utc >= r.comment_created_utc THEN 'draft_after_revision'
                     WHEN least(d.reply_words, r.reply_words) < {words} THEN 'too_few_words'
                     WHEN d.norm_text = r.norm_text THEN 'same_text'
+                    WHEN r.reply_chars < {float(cfg.min_revision_length_ratio)} * d.reply_chars
+                         THEN 'revision_not_longer'
+                    WHEN {int(cfg.min_revision_engagement_gain)} > 0
+                         AND r.engagement - d.engagement < {int(cfg.min_revision_engagement_gain)}
+                         THEN 'no_engagement_gain'
+                    WHEN {"true" if cfg.drop_pointer_replies else "false"} AND r.is_pointer
+                         THEN 'revision_pointer_reply'
                     ELSE NULL END AS reason
         FROM cand d JOIN cand r ON d.post_id = r.post_id AND d.comment_id <> r.comment_id
         WHERE r.comment_score > d.comment_score AND r.comment_score >= {int(cfg.comment_min_score)}

@@ -13,22 +13,31 @@ Not support-seeking (format markers, whatever else the text says):
   4. `share_prompt`: a prompt for the community to share ("share your ...", "what's your favorite ...") (title).
   5. `announcement`: PSA, announcement, AMA, [meta]/mod post, "Reminder:" (title).
   6. `meme`: meme, shitpost, circlejerk, starter pack (title: "not a shitpost" in a text says nothing).
+  7. `discussion_prompt` (issue 16): an opinion or discussion prompt to the community ("would you rather",
+     "what do you guys think of ...", "do you think schools should ...", "unpopular opinion", "is it just me
+     or", "what's the weirdest ...", "what kind of people does X attract") in title or text, unless the author
+     also makes a first-person request ("should I", "how do I", "what should I do", "chance me", "any advice").
 Support-seeking:
-  7. `asks_for_help`: an explicit request for help, advice, reassurance, information or opinions anywhere in
+  8. `asks_for_help`: an explicit request for help, advice, reassurance, information or opinions anywhere in
      title or text ("any advice", "what should I do", "need help", "should I", "how do I", "is it normal",
      "thoughts?", "not sure whether", "can someone", "chance me").
 Not support-seeking (when no explicit request was found):
-  8. `celebration`: a title announcing an acceptance, admission, defense, graduation, offer, publication,
+  9. `celebration`: a title announcing an acceptance, admission, defense, graduation, offer, publication,
      congratulations or other good news, without a question mark.
-  9. `guide_or_resource`: a title offering tips, a guide, resources, lessons learned, "things I wish I had
+  10. `guide_or_resource`: a title offering tips, a guide, resources, lessons learned, "things I wish I had
      known", without a question mark or "rant"/"vent", whose text shares ("wanted to share", "here are my",
      "hope this helps") or asks nothing.
 Support-seeking:
-  10. `expresses_distress`: the author says how they feel or that they struggle ("I feel", "I'm struggling",
-      anxious, overwhelmed, burned out, lonely, scared, guilty, having a hard time, venting / rant).
-  11. `asks_question`: any other question (a `?` in the title or text).
+  11. `expresses_distress`: the author says how *they* feel or that *they* struggle: a distress word ("I feel",
+      struggling, anxious, overwhelmed, burned out, lonely, scared, failing, hate, rant/vent, ...) in a sentence
+      that also speaks of the author (I, me, my; issue 16: "professors who hate students" in an opinion piece
+      is not the author's distress), or a title the author marks as a vent or rant.
+  12. `asks_question`: a question (a `?` in the title or text) by an author who speaks of their own situation
+      (a first-person word: I, me, my; issue 16).
 Not support-seeking:
-  12. `no_request_or_distress`: none of the above (a story, an opinion, a statement, news).
+  13. `impersonal_question` (issue 16): a question that never mentions the author (a trivia or general
+      question to the community).
+  14. `no_request_or_distress`: none of the above (a story, an opinion, a statement, news).
 
 Comments on posts that do not seek support stay in `comments` with a null label when
 `label_only_support_seeking` is set (the default); the manifest counts them. All of it is SQL (RE2 regular
@@ -87,7 +96,7 @@ GUIDE = (
     r"(incoming|new|future|prospective|anyone|those|all|freshmen|juniors|seniors)|how i (got|went|made|did|managed)|"
     r"a list of|master ?list|my experience with|review of|(free|useful|helpful) (tool|website|app|resource))"
 )
-DISTRESS = (
+DISTRESS_WORDS = (
     r"\b(i feel|i felt|(i'?m|i am|been|keep|still) feeling|feel(ing)? (so )?(low|down|sad|awful|terrible|bad|empty|"
     r"stuck|worthless|useless|numb|like a failure|like giving up)|sad|struggl\w*|anxious|anxiety|depress\w*|stress(ed|ful)?|overwhelm\w*|"
     r"burn(ed|t)? ?out|exhausted|lonely|alone|isolated|scared|afraid|terrified|worried|worry|panic\w*|"
@@ -95,6 +104,36 @@ DISTRESS = (
     r"do this|take it)|failing|failed|rejected|vent|venting|rant|ranting|breaking down|falling apart|"
     r"give up|giving up|imposter|impostor|insecure|ashamed|embarrassed|heartbroken|devastated|upset|frustrat\w*|"
     r"guilt\w*|drop(ping)? out|hate|sucks|(having|have|had) (a )?(trouble|hard time|difficult time|rough time)|regret\w*|desperate|suicid\w*|mental health|therapy|therapist)\b"
+)
+# A first-person word (the author's own situation); apostrophes straight or curly.
+FIRST_PERSON = r"\b(i|i'm|i’m|im|i've|i’ve|i'd|i’d|i'll|i’ll|me|my|mine|myself)\b"
+# Distress about the author: a distress word in a sentence (no . ! ? or newline between) with a first-person word.
+DISTRESS = (
+    r"\bi (feel|felt)\b|\b(i'?m|i am|i’m) (so |still |always )?feeling\b|"
+    f"{FIRST_PERSON}[^.!?\n]*{DISTRESS_WORDS}|{DISTRESS_WORDS}[^.!?\n]*{FIRST_PERSON}"
+)
+# Opinion and discussion prompts to the community (issue 16).
+DISCUSSION = (
+    r"\b(would you rather|unpopular opinion|hot take|change my (view|mind)|cmv|let'?s (talk|discuss)|"
+    r"is it just me or|am i the only one (who|that) (thinks|finds|likes|loves|hates|enjoys)|"
+    r"what (do|does) (you|u|y'?all|you guys|you all|everyone|people|redditors|this sub|reddit) (guys |all )?"
+    r"(think|feel) (of|about|is|are|of the|about the)|"
+    r"(do|does) (you|u|y'?all|anyone|everyone|people) (guys |all |else )?(think|agree|believe) (that )?(schools|"
+    r"colleges|universities|professors|students|we|people|there|everyone|society)|"
+    r"(what|which|who)('s| is| are|'re| was| were) (the|your|some of the|some) (strangest|weirdest|funniest|"
+    r"craziest|best|worst|easiest|hardest|dumbest|coolest|biggest|most|least|favou?rite)|"
+    r"what (type|kind|sort)s? of (people|students|person|professors|cranks|crazies)|"
+    r"how (common|commonly|often) (is|are|do|does)|why (do|does|are|is) (so many|people|everyone|schools|"
+    r"colleges|universities|professors|students|some people)|"
+    r"should (schools|colleges|universities|professors|students|we|people|everyone|there) )"
+)
+# A first-person request for help or advice: overrides a discussion marker (issue 16).
+OWN_REQUEST = (
+    r"\b((should|can|could|do|will|would|am|did|shall|must) i|how (do|can|should|would|will) i|"
+    r"what (should|can|do|would|will) i|help me|chance me|my chances|any (advice|tips|suggestions|help)|"
+    r"(need|want|looking for|seeking|appreciate) (some |any |your )?(advice|help|tips|suggestions|guidance)|"
+    r"advice (please|needed)|please help|help|how to|i('m| am|’m) (struggling|worried|scared|stressed|lost|"
+    r"desperate)|i feel like i|i('m| am|’m) not getting)\b"
 )
 
 
@@ -120,12 +159,14 @@ def support_sql(cfg: BuildConfig, title: str = "title", text: str = "selftext") 
         WHEN {m(low_title, SHARE_PROMPT)} THEN 'share_prompt'
         WHEN {m(low_title, ANNOUNCEMENT)} THEN 'announcement'
         WHEN {m(low_title, MEME)} THEN 'meme'
+        WHEN {m(whole, DISCUSSION)} AND NOT {m(whole, OWN_REQUEST)} THEN 'discussion_prompt'
         WHEN {m(whole, HELP_REQUEST)} THEN 'asks_for_help'
         WHEN {m(low_title, CELEBRATION)} AND NOT {title_asks} THEN 'celebration'
         WHEN {m(low_title, GUIDE)} AND NOT {title_asks} AND NOT {m(low_title, VENT)}
              AND ({m(low_text, SHARING)} OR strpos({low_text}, '?') = 0) THEN 'guide_or_resource'
-        WHEN {m(whole, DISTRESS)} THEN 'expresses_distress'
-        WHEN strpos({whole}, '?') > 0 THEN 'asks_question'
+        WHEN {m(whole, DISTRESS)} OR {m(low_title, VENT)} THEN 'expresses_distress'
+        WHEN strpos({whole}, '?') > 0 AND {m(whole, FIRST_PERSON)} THEN 'asks_question'
+        WHEN strpos({whole}, '?') > 0 THEN 'impersonal_question'
         ELSE 'no_request_or_distress' END"""
     return reason
 

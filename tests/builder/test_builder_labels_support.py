@@ -77,7 +77,56 @@ CASES = [
         "expresses_distress",
     ),
     ("Need to vent", "Sorry, this is a rant. " + BODY, True, "expresses_distress"),
-    ("Deadline for transcripts", "When do transcripts have to be in by? " + BODY, True, "asks_question"),
+    ("Deadline for my transcripts", "When do they have to be in by? " + BODY, True, "asks_question"),
+    ("Transcript deadline", "My school sends them late; when are they due? " + BODY, True, "asks_question"),
+    # issue 16: a question that never mentions the author is not a request for support
+    (
+        "Deadline for transcripts",
+        "When do transcripts have to be in by? " + BODY,
+        False,
+        "impersonal_question",
+    ),
+    (
+        "How many colleges is everyone applying to?",
+        "Is anyone applying to just one?",
+        False,
+        "impersonal_question",
+    ),
+    # issue 16: opinion and discussion prompts, unless the author also asks for help with their own case
+    ("Would you rather have finals in May or December?", BODY, False, "discussion_prompt"),
+    ("Cranks", "What kind of people does your discipline attract? " + BODY, False, "discussion_prompt"),
+    (
+        "Unpopular opinion: citation styles are all the same",
+        "I think so anyway. " + BODY,
+        False,
+        "discussion_prompt",
+    ),
+    (
+        "Big state schools",
+        "What do you guys think about big state schools? I like them. " + BODY,
+        False,
+        "discussion_prompt",
+    ),
+    ("Is it just me or are 8am classes pointless", "I think they are. " + BODY, False, "discussion_prompt"),
+    (
+        "What's the weirdest thing a professor told you?",
+        "Mine said I was a robot. " + BODY,
+        False,
+        "discussion_prompt",
+    ),
+    ("Do you think colleges should drop the SAT?", "I do. " + BODY, False, "discussion_prompt"),
+    (
+        "What do you guys think about big state schools?",
+        "I got into two and should I pick the bigger one? " + BODY,
+        True,
+        "asks_for_help",
+    ),
+    (
+        "Is it just me or",
+        "I feel like I am not getting in anywhere and I am scared. " + BODY,
+        True,
+        "expresses_distress",
+    ),
     # variants: the order of the rules matters
     ("Got accepted to two programs, which one?", BODY, True, "asks_for_help"),
     (
@@ -110,6 +159,31 @@ CASES = [
         "I wanted to share what worked for me. Do you ever wonder why? " + BODY,
         False,
         "guide_or_resource",
+    ),
+    # issue 16: distress words count only about the author
+    (
+        "Professors who hate students",
+        "Some professors hate their students and it sucks. " + BODY,
+        False,
+        "no_request_or_distress",
+    ),
+    (
+        "This sub is toxic",
+        "People here are depressed and stressed. Just an observation. " + BODY,
+        False,
+        "no_request_or_distress",
+    ),
+    (
+        "Second semester",
+        "My classes are fine. Honestly I hate my schedule though. " + BODY,
+        True,
+        "expresses_distress",
+    ),
+    (
+        "Second semester",
+        "Nothing new. Failing everything, it is all on me now. " + BODY,
+        True,
+        "expresses_distress",
     ),
     # neither
     (

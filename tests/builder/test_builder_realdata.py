@@ -140,6 +140,52 @@ def test_training_rows_hold_their_rules_on_every_row(college_build) -> None:
     assert drops["sft"]["kept"] == len(sft) and drops["sft"]["per_post_cap"] > 0
     assert drops["improvement_similar_reply"]["draft_after_revision"] > 0
     assert manifest["stats"]["chosen_longer_share"]["votes"] > 0
+    _content_margins_hold(folder, manifest, comments, sft, improvement)
+
+
+def _content_margins_hold(folder, manifest, comments, sft, improvement) -> None:
+    """The second audit round's rules, re-checked in Python on every row: support-seeking posts only, the
+    engagement margins, the chosen/revision length ratios, votes agreeing with labels, no pointer replies."""
+    from dataset_builder.eligibility import CARE_REFERRAL, ENGAGEMENT, POINTER
+
+    cfg = BuildConfig()
+    engagement, pointer, care = re.compile(ENGAGEMENT), re.compile(POINTER), re.compile(CARE_REFERRAL)
+    placeholders = re.compile(r"\[(url|email|phone|user)\]")
+
+    def eng(cid: str) -> int:
+        return len(engagement.findall(comments[cid]["comment_text"].lower()))
+
+    def chars(cid: str) -> int:
+        return len(placeholders.sub("", comments[cid]["comment_text"]).strip())
+
+    def is_pointer(cid: str) -> bool:
+        low = comments[cid]["comment_text"].lower()
+        rest = pointer.sub(" ", low).strip()
+        return bool(pointer.search(low)) and not care.search(low) and len(rest) < cfg.pointer_reply_chars
+
+    preference = _rows(folder, "preference")
+    assert preference and {p["pair_source"] for p in preference} == {"votes", "label"}
+    for p in preference:
+        chosen, rejected = p["chosen_id"], p["rejected_id"]
+        assert comments[chosen]["seeks_support"] is True
+        assert chars(chosen) >= cfg.min_chosen_length_ratio * chars(rejected)
+        assert eng(chosen) - eng(rejected) >= cfg.min_engagement_margin, p["post_id"]
+        assert not is_pointer(chosen)
+        if p["pair_source"] == "votes":
+            assert comments[chosen]["label"] != 0 and comments[rejected]["label"] != 1
+    for r in sft:
+        assert comments[r["comment_id"]]["seeks_support"] is True
+        assert eng(r["comment_id"]) >= cfg.sft_min_engagement and not is_pointer(r["comment_id"])
+    for r in improvement:
+        if r["pair_source"] == "similar_reply":
+            draft, revision = r["draft_id"], r["revision_id"]
+            assert chars(revision) >= cfg.min_revision_length_ratio * chars(draft)
+            assert eng(revision) - eng(draft) >= cfg.min_revision_engagement_gain
+    drops = manifest["training_rows"]["drops"]
+    assert drops["preference_votes"]["no_engagement_margin"] > 0 and drops["sft"]["low_engagement"] > 0
+    assert drops["improvement_similar_reply"]["revision_not_longer"] > 0
+    reasons = manifest["support_seeking"]["posts_by_reason"]
+    assert reasons["discussion_prompt"] > 0 and reasons["impersonal_question"] > 0
 
 
 def test_no_split_leakage(college_build) -> None:

@@ -75,6 +75,17 @@ def _reply(cid: str, to: str, body: str, created: int, pid: str = "p1") -> dict:
     return _c(cid, body, created, 1, parent=f"t1_{to}", pid=pid, author=OP)
 
 
+# The content rules of the second audit round (engagement margins, revision gain), switched off by tests of the
+# other rules so each test isolates its own rule; the content rules have their own tests below.
+NO_CONTENT_RULES = {
+    "min_engagement_margin": 0,
+    "votes_agree_with_labels": False,
+    "sft_min_engagement": 0,
+    "min_revision_length_ratio": 1.0,
+    "min_revision_engagement_gain": 0,
+}
+
+
 def _build(tmp: Path, posts: list[dict], comments: list[dict], **params) -> tuple[Path, dict]:
     raw = tmp / "raw"
     raw.mkdir(exist_ok=True)
@@ -102,7 +113,9 @@ def test_votes_pair_needs_a_chosen_reply_at_least_half_as_long(tmp_path: Path) -
         _c("mid", medium, 1300, 30),  # later, higher score, >= 100 chars but < half the long one
         _c("ok", WARM_3, 1400, 20),  # later, higher score, long enough
     ]
-    out, manifest = _build(tmp_path, [_post()], comments)
+    out, manifest = _build(
+        tmp_path, [_post()], comments, **NO_CONTENT_RULES | {"min_chosen_length_ratio": 0.5}
+    )
     pairs = _pairs(out)
     assert ("ok", "long") in pairs and pairs[("ok", "long")]["pair_source"] == "votes"
     assert ("joke", "long") not in pairs and ("mid", "long") not in pairs
@@ -110,7 +123,7 @@ def test_votes_pair_needs_a_chosen_reply_at_least_half_as_long(tmp_path: Path) -
     assert votes["chosen_reply_too_short"] >= 1 and votes["chosen_much_shorter"] == 1
     assert 0.0 <= manifest["stats"]["chosen_longer_share"]["votes"] <= 1.0
     # the ratio is a parameter
-    out, _ = _build(tmp_path, [_post()], comments, min_chosen_length_ratio=0.2)
+    out, _ = _build(tmp_path, [_post()], comments, **NO_CONTENT_RULES | {"min_chosen_length_ratio": 0.2})
     assert ("mid", "long") in _pairs(out)
 
 
@@ -147,7 +160,7 @@ def test_label_pairs_rest_on_the_ops_reply_to_each_comment(tmp_path: Path) -> No
         _c("c4", WARM_3, 1120, 2, pid="p4"), _c("d4", WARM_4, 1130, 1, pid="p4"),
         _c("b4", WARM_2, 1050, 4, pid="p4"), _reply("b4r", "b4", DISAGREE, 1160, pid="p4"),
     ]  # fmt: skip
-    out, manifest = _build(tmp_path, posts, comments)
+    out, manifest = _build(tmp_path, posts, comments, **NO_CONTENT_RULES)
     labels = {r["comment_id"]: r for r in read_rows(out, "comments")}
     assert (labels["a3"]["label"], labels["b3"]["label"]) == (1, 0)
     label_pairs = {k for k, r in _pairs(out).items() if r["pair_source"] == "label"}
@@ -216,7 +229,7 @@ def test_improvement_pairs_resemble_revisions(tmp_path: Path) -> None:
         _c("late", draft + " Good luck.", 1300, 1),  # written after the revision: never its draft
         _c("short", short, 1050, 1),  # under 20 words
     ]
-    out, manifest = _build(tmp_path, [_post()], comments)
+    out, manifest = _build(tmp_path, [_post()], comments, **NO_CONTENT_RULES)
     pairs = _pairs(out, "improvement")
     assert set(pairs) == {("draft", "rev")}
     row = pairs[("draft", "rev")]
@@ -260,7 +273,14 @@ def test_length_balanced_votes_and_system_prompt_parameter(tmp_path: Path) -> No
     posts.append(_post("p9"))  # one more chosen-longer pair: balancing drops one chosen-longer pair
     comments += [_c("r9", WARM, 1100, 3, pid="p9"), _c("c9", WARM + " " + WARM_3, 1200, 30, pid="p9")]
     prompt = "You help peer supporters in an online community of college students."
-    out, manifest = _build(tmp_path, posts, comments, length_balanced_votes=True, system_prompt=prompt)
+    out, manifest = _build(
+        tmp_path,
+        posts,
+        comments,
+        length_balanced_votes=True,
+        system_prompt=prompt,
+        **NO_CONTENT_RULES | {"min_chosen_length_ratio": 0.5},
+    )
     rows = read_rows(out, "preference")
     longer = [len(r["chosen"][0]["content"]) > len(r["rejected"][0]["content"]) for r in rows]
     assert len(rows) == 6 and sum(longer) == 3
@@ -285,4 +305,142 @@ def test_reply_length_ignores_newlines_and_placeholders_at_the_ends() -> None:
     rows = con.execute(
         f"SELECT {reply_columns_sql('t', cfg)} FROM (VALUES (?), (?)) v(t)", [short, exact]
     ).fetchall()
-    assert rows == [(99, 2, "reply_too_short"), (100, 1, None)]
+    assert [(r[0], r[1], r[-1]) for r in rows] == [(99, 2, "reply_too_short"), (100, 1, None)]
+
+
+# Second audit round (benchmarks/pair_audit/README.md, "What the failures point to"): content margins.
+SIDE_RANT = (
+    "lmao this is literally the dining hall every single semester, the food here has been terrible since the "
+    "nineties and nobody cares at all. Honestly the whole meal plan is a scam and I will die on this hill."
+)
+ME_TOO = (
+    "Same thing happened to me last year. I also failed my first midterm and felt awful for weeks, it was a "
+    "really rough time for me honestly. It took me most of that semester to feel normal again after it."
+)
+GUIDANCE = (
+    "Email your professor today and ask for a meeting during office hours. If you explain what happened, most "
+    "will let you make up the quiz; you should also check the syllabus for a drop policy."
+)
+GUIDANCE_2 = (
+    "Try going to the tutoring center this week and bring your last exam. Make sure you ask them to go through "
+    "the problems you missed; if you keep doing that before each test you will see it add up."
+)
+
+
+def test_votes_need_an_engagement_margin(tmp_path: Path) -> None:
+    """Votes reward the entertaining reply (a side rant, a me-too) over the one that engages the OP; two
+    equally engaged replies are a coin flip. A votes pair needs the chosen reply to carry clearly more
+    engagement markers (words addressing the OP, guidance) than the rejected one."""
+    posts = [_post(p) for p in ("p1", "p2", "p3", "p4")]
+    comments = [
+        _c("warm1", GUIDANCE, 1100, 3, pid="p1"), _c("rant1", SIDE_RANT, 1200, 40, pid="p1"),  # rant up-voted
+        _c("warm2", GUIDANCE, 1100, 3, pid="p2"), _c("metoo2", ME_TOO, 1200, 40, pid="p2"),  # me-too up-voted
+        _c("a3", GUIDANCE, 1100, 3, pid="p3"), _c("b3", GUIDANCE_2, 1200, 40, pid="p3"),  # two sound answers
+        _c("metoo4", ME_TOO, 1100, 3, pid="p4"), _c("warm4", GUIDANCE, 1200, 40, pid="p4"),  # a clear margin
+    ]  # fmt: skip
+    out, manifest = _build(tmp_path, posts, comments)
+    assert set(_pairs(out)) == {("warm4", "metoo4")}
+    assert manifest["training_rows"]["drops"]["preference_votes"]["no_engagement_margin"] == 3
+    assert manifest["parameters"]["min_engagement_margin"] == 2
+    out, _ = _build(tmp_path, posts, comments, min_engagement_margin=0)  # the margin is a parameter
+    assert ("rant1", "warm1") in _pairs(out) and ("b3", "a3") in _pairs(out)
+
+
+def test_votes_pairs_never_contradict_the_labels(tmp_path: Path) -> None:
+    """The up-voted reply the OP rejected ("that is wrong and it hurts") is not the chosen side."""
+    comments = [
+        _c("a", ME_TOO, 1100, 3),
+        _c("b", GUIDANCE, 1200, 40),
+        _reply("br", "b", DISAGREE, 1250),
+    ]
+    out, manifest = _build(tmp_path, [_post()], comments)
+    labels = {r["comment_id"]: r["label"] for r in read_rows(out, "comments")}
+    assert labels["b"] == 0 and ("b", "a") not in _pairs(out)
+    assert manifest["training_rows"]["drops"]["preference_votes"]["labels_contradict_votes"] == 1
+    out, _ = _build(tmp_path, [_post()], comments, votes_agree_with_labels=False)
+    assert ("b", "a") in _pairs(out)
+
+
+def test_label_pairs_need_a_chosen_reply_not_thinner_than_the_rejected(tmp_path: Path) -> None:
+    """The OP thanked a me-too and pushed back on the concrete guidance: the label pair would teach that
+    guidance is worse. The chosen side must not be much shorter nor carry less engagement."""
+    posts = [_post("p1"), _post("p2")]
+    comments = [
+        _c("metoo1", ME_TOO, 1100, 5, pid="p1"), _reply("metoo1r", "metoo1", THANKS, 1150, pid="p1"),
+        _c("guide1", GUIDANCE, 1050, 4, pid="p1"), _reply("guide1r", "guide1", DISAGREE, 1160, pid="p1"),
+        _c("guide2", GUIDANCE, 1100, 5, pid="p2"), _reply("guide2r", "guide2", THANKS, 1150, pid="p2"),
+        _c("metoo2", ME_TOO, 1050, 4, pid="p2"), _reply("metoo2r", "metoo2", DISAGREE, 1160, pid="p2"),
+    ]  # fmt: skip
+    out, manifest = _build(tmp_path, posts, comments)
+    label_pairs = {k for k, r in _pairs(out).items() if r["pair_source"] == "label"}
+    assert label_pairs == {("guide2", "metoo2")}
+    drops = manifest["training_rows"]["drops"]["preference_label"]
+    assert drops.get("chosen_much_shorter", 0) + drops.get("no_engagement_margin", 0) == 1
+
+
+def test_sft_drops_pointer_and_me_too_replies_and_keeps_a_crisis_line(tmp_path: Path) -> None:
+    """`sft` replies that mainly point elsewhere (a link, another subreddit) or only tell the writer's own
+    story teach no support; a short supportive reply naming a crisis line does."""
+    link = (
+        "This guide helped me a lot when I was in the same spot last spring, worth a read before the exam next "
+        "week: "
+        "https://example.org/a/guide/to/exam/stress"
+    )
+    redirect = (
+        "You might get better answers over on r/GradAdmissions, people there know much more about this than "
+        "anyone here."
+    )
+    hotline = (
+        "Please call or text 988 tonight if it gets worse, they are there for you 24/7, and you deserve that "
+        "support: https://example.org/crisis-line"
+    )
+    bodies = {"link": link, "redirect": redirect, "hotline": hotline, "metoo": ME_TOO, "guide": GUIDANCE}
+    comments = []
+    for i, (cid, body) in enumerate(bodies.items()):
+        comments += [_c(cid, body, 1100 + i, 5), _reply(f"{cid}r", cid, THANKS, 1200 + i)]
+    out, manifest = _build(tmp_path, [_post()], comments)
+    assert {r["comment_id"] for r in read_rows(out, "sft")} == {"hotline", "guide"}, manifest["training_rows"]
+    drops = manifest["training_rows"]["drops"]["sft"]
+    assert drops["pointer_reply"] == 2 and drops["low_engagement"] == 1, drops
+    out, _ = _build(tmp_path, [_post()], comments, drop_pointer_replies=False, sft_min_engagement=0)
+    assert len(read_rows(out, "sft")) == 5
+
+
+def test_improvement_revision_must_add_substance(tmp_path: Path) -> None:
+    """Two equally sound (or equally thin) replies that say the same thing are not a draft and a better
+    revision: the revision must be longer by `min_revision_length_ratio` and engage the OP more."""
+    draft = (
+        "Talk to the counseling center about the stress, it can help more than you expect and it is free for "
+        "students."
+    )
+    fuller = (
+        "Talk to the counseling center about the stress, it can help more than you expect and it is free for "
+        "students. You can book the first session online, and if you tell them you are struggling with exams "
+        "they will usually see you within the week; try to write down what worries you before you go."
+    )
+    same_length = (
+        "Talk to the counseling center about the stress; it helped more than I expected and it costs nothing "
+        "for students."
+    )
+    posts = [_post("p1"), _post("p2")]
+    comments = [
+        _c("d1", draft, 1100, 1, pid="p1"), _c("r1", fuller, 1200, 20, pid="p1"),
+        _c("d2", draft, 1100, 1, pid="p2"), _c("r2", same_length, 1200, 20, pid="p2"),
+    ]  # fmt: skip
+    out, manifest = _build(tmp_path, posts, comments)
+    assert set(_pairs(out, "improvement")) == {("d1", "r1")}
+    drops = manifest["training_rows"]["drops"]["improvement_similar_reply"]
+    assert drops["revision_not_longer"] == 1
+    out, _ = _build(tmp_path, posts, comments, min_revision_length_ratio=1.0, min_revision_engagement_gain=0)
+    assert ("d2", "r2") in _pairs(out, "improvement")
+
+
+def test_vote_pairs_on_a_discussion_post_are_not_support(tmp_path: Path) -> None:
+    """A discussion prompt ("would you rather ...") draws sound replies but asks for no support."""
+    post = _post(
+        title="Would you rather have finals in May or December?", selftext="Curious what people pick here."
+    )
+    comments = [_c("metoo", ME_TOO, 1100, 3), _c("guide", GUIDANCE, 1200, 40)]
+    out, manifest = _build(tmp_path, [post], comments)
+    assert _pairs(out) == {}
+    assert manifest["training_rows"]["drops"]["preference_votes"]["not_support_seeking"] == 1
