@@ -30,6 +30,7 @@ pairs from `render(..., dialect="spark")` and materializes each as it sees fit.
 from __future__ import annotations
 
 import functools
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -176,3 +177,63 @@ def transpile_file(path: Path, dialect: str = "spark") -> list[str]:
         write=dialect,
         unsupported_level=ErrorLevel.RAISE,
     )
+
+
+_UNSIGNED = {
+    exp.DataType.Type.UTINYINT,
+    exp.DataType.Type.USMALLINT,
+    exp.DataType.Type.UMEDIUMINT,
+    exp.DataType.Type.UINT,
+    exp.DataType.Type.UBIGINT,
+    exp.DataType.Type.UINT128,
+    exp.DataType.Type.UINT256,
+}
+_LEN_CALL = re.compile(r"\blen\s*\(", re.IGNORECASE)
+_COMMENT = re.compile(r"--[^\n]*")
+
+
+def portability_problems(text: str) -> list[str]:
+    """Constructs of a step's DuckDB SQL that Spark rejects or reads differently, though sqlglot may
+    transpile them without complaint (measured with sqlglot 30.30). Empty when the text is in the subset."""
+    problems = []
+    if _LEN_CALL.search(_COMMENT.sub("", text)):
+        problems.append(
+            "len(): becomes LENGTH on Spark, which fails on lists; use length() or array_length()"
+        )
+    for statement in sqlglot.parse(text, read=SOURCE_DIALECT):
+        if statement is None:
+            continue
+        for node in statement.walk():
+            problems += _node_problems(node)
+    return problems
+
+
+def _node_problems(node: exp.Expression) -> list[str]:
+    if isinstance(node, exp.RegexpReplace) and node.args.get("modifiers") != exp.Literal.string("g"):
+        return [
+            f"{node.sql(SOURCE_DIALECT)}: regexp_replace replaces every match in Spark, only the first in "
+            "DuckDB without 'g', and sqlglot drops other flags; pass exactly 'g' (case: inline (?i))"
+        ]
+    if isinstance(node, exp.DataType) and node.this in _UNSIGNED:
+        return [f"{node.sql(SOURCE_DIALECT)}: unsigned integer types do not exist in Spark"]
+    if isinstance(node, exp.Literal) and node.is_string and node.this.lower().startswith("0x"):
+        return [f"'{node.this}': hex strings cast to integers only in DuckDB (read digits with instr())"]
+    if isinstance(node, exp.Literal) and not node.is_string and re.search(r"[.eE]", node.this):
+        parent = node.parent
+        to_double = isinstance(parent, exp.Cast) and parent.to.this == exp.DataType.Type.DOUBLE
+        if not to_double:
+            return [
+                f"{node.this}: a bare fractional number is DECIMAL in both engines and DECIMAL arithmetic "
+                "differs; write CAST(<number> AS DOUBLE) or bind it as a float parameter"
+            ]
+    if isinstance(node, exp.Star) and any(
+        node.args.get(k) for k in ("except_", "except", "replace", "rename")
+    ):
+        return ["* EXCLUDE / REPLACE / RENAME: DuckDB only; list the columns"]
+    if isinstance(node, exp.Join) and str(node.args.get("kind", "")).upper() in ("SEMI", "ANTI"):
+        return ["SEMI / ANTI JOIN: write EXISTS / NOT EXISTS or IN"]
+    if isinstance(node, (exp.Array, exp.Struct)):
+        return [f"{node.sql(SOURCE_DIALECT)[:40]}: list and struct literals differ between engines"]
+    if isinstance(node, exp.Qualify):
+        return ["QUALIFY: Spark has none; filter a window column in an outer query"]
+    return []
