@@ -234,6 +234,14 @@ def _node_problems(node: exp.Expression) -> list[str]:
         return ["SEMI / ANTI JOIN: write EXISTS / NOT EXISTS or IN"]
     if isinstance(node, (exp.Array, exp.Struct)):
         return [f"{node.sql(SOURCE_DIALECT)[:40]}: list and struct literals differ between engines"]
+    if isinstance(
+        node, (exp.Quantile, exp.PercentileCont, exp.PercentileDisc, exp.Median, exp.ApproxQuantile)
+    ):
+        return [
+            f"{node.sql(SOURCE_DIALECT)[:40]}: quantile functions map to Spark functions with other semantics "
+            "(WITHIN GROUP becomes PERCENTILE_APPROX, DuckDB's discrete quantile() becomes the continuous "
+            "PERCENTILE); interpolate between ranks from row_number() (see sql/stats.sql)"
+        ]
     if isinstance(node, exp.Qualify):
         return ["QUALIFY: Spark has none; filter a window column in an outer query"]
     return []

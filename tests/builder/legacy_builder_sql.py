@@ -1,12 +1,16 @@
-"""The builder's SQL before the portable steps (commit cb68bd4: DuckDB f-strings in threads.py, labels.py
-and splits.py), kept verbatim as the oracle `test_builder_sql_portable` compares the `.sql` steps with: on
-the same staged input and parameters, both must give the same tables."""
+"""The builder's SQL before the portable steps (commit cb68bd4: DuckDB f-strings in threads.py, labels.py,
+splits.py and stats.py), kept verbatim as the oracle `test_builder_sql_portable` compares the `.sql` steps
+with: on the same staged input and parameters, both must give the same tables."""
 
 from __future__ import annotations
 
+from itertools import pairwise
+from pathlib import Path
+from typing import Any
+
 import duckdb
 
-from dataset_builder.config import BuildConfig
+from dataset_builder.config import CONFIG_NAMES, SPLITS, BuildConfig
 from dataset_builder.signals import EDIT_MARKER
 from dataset_builder.sql import in_list, literal, one
 from dataset_builder.threads import BOT_AUTHOR, BOT_BODY, SPAM_TITLE, known_bots
@@ -231,3 +235,125 @@ def split_sql(cfg: BuildConfig, column: str = "post_id") -> str:
         f"CASE WHEN {u} < {cfg.test_fraction} THEN 'test' "
         f"WHEN {u} < {cfg.test_fraction + cfg.validation_fraction} THEN 'validation' ELSE 'train' END"
     )
+
+
+def _files(folder: Path, config: str, split: str | None = None) -> list[str]:
+    pattern = f"{split}-*.parquet" if split else "*.parquet"
+    return sorted(str(p) for p in (folder / "data" / config).glob(pattern))
+
+
+def stats_compute(folder: Path) -> dict[str, Any]:
+    con = duckdb.connect()
+    stats: dict[str, Any] = {"rows": {}, "label_balance": {}, "pairs_per_post": {}, "pair_sources": {}}
+    for config in CONFIG_NAMES:
+        stats["rows"][config] = {}
+        for split in SPLITS:
+            files = _files(folder, config, split)
+            stats["rows"][config][split] = (
+                one(con, "SELECT count(*) FROM read_parquet(?)", [files])[0] if files else 0
+            )
+    for split in SPLITS:
+        files = _files(folder, "effective_support", split)
+        if files:
+            counts = dict(
+                con.execute("SELECT label, count(*) FROM read_parquet(?) GROUP BY 1", [files]).fetchall()
+            )
+            stats["label_balance"][split] = {"not_effective": counts.get(0, 0), "effective": counts.get(1, 0)}
+    if files := _files(folder, "effective_support"):
+        stats["label_confidence"] = confidence_distribution(con, files)
+        stats["label_sources"] = dict(
+            con.execute(
+                "SELECT label_source || ' -> ' || CASE label WHEN 1 THEN 'effective' ELSE 'not_effective' END, "
+                "count(*) FROM read_parquet(?) GROUP BY 1 ORDER BY 2 DESC, 1",
+                [files],
+            ).fetchall()
+        )
+    for config in ("preference", "improvement", "sft"):
+        files = _files(folder, config)
+        if files:
+            mean, top, posts = one(
+                con,
+                "SELECT avg(n), max(n), count(*) FROM (SELECT post_id, count(*) n FROM read_parquet(?) GROUP BY 1)",
+                [files],
+            )
+            stats["pairs_per_post"][config] = {
+                "mean": round(float(mean), 3),
+                "max": int(top),
+                "posts": int(posts),
+            }
+    if files := _files(folder, "preference"):
+        stats["pair_sources"] = dict(
+            con.execute(
+                "SELECT pair_source, count(*) FROM read_parquet(?) GROUP BY 1 ORDER BY 1", [files]
+            ).fetchall()
+        )
+    if files := _files(folder, "preference"):
+        # Share of pairs whose chosen reply is longer (characters): votes favour length or its opposite.
+        stats["chosen_longer_share"] = {
+            source: round(float(share), 4)
+            for source, share in con.execute(
+                "SELECT pair_source, avg((length(chosen[1].content) > length(rejected[1].content))::INT) "
+                "FROM read_parquet(?) GROUP BY 1 ORDER BY 1",
+                [files],
+            ).fetchall()
+        }
+    if files := _files(folder, "improvement"):
+        stats["improvement_sources"] = dict(
+            con.execute(
+                "SELECT pair_source, count(*) FROM read_parquet(?) GROUP BY 1 ORDER BY 1", [files]
+            ).fetchall()
+        )
+    if files := _files(folder, "comments"):
+        stats["subreddits"] = dict(
+            con.execute(
+                "SELECT subreddit, count(*) FROM read_parquet(?) GROUP BY 1 ORDER BY 2 DESC, 1", [files]
+            ).fetchall()
+        )
+        (
+            stats["sensitive_rows"],
+            stats["unlabeled_comments"],
+            stats["comments_on_posts_not_seeking_support"],
+        ) = one(
+            con,
+            "SELECT count(*) FILTER (WHERE is_sensitive), count(*) FILTER (WHERE label IS NULL), "
+            "count(*) FILTER (WHERE NOT seeks_support) FROM read_parquet(?)",
+            [files],
+        )
+    return stats
+
+
+CONFIDENCE_BINS = (0.0, 0.2, 0.4, 0.6, 0.8, 1.0)
+
+
+def confidence_distribution(con: duckdb.DuckDBPyConnection, files: list[str]) -> dict[str, dict[str, Any]]:
+    """`label_confidence` per label: n, mean, quantiles and counts in CONFIDENCE_BINS (the last bin closed)."""
+    result: dict[str, dict[str, Any]] = {}
+    edges = CONFIDENCE_BINS
+    bins = ", ".join(
+        f"count(*) FILTER (WHERE label_confidence >= {lo} AND label_confidence "
+        f"{'<=' if hi == edges[-1] else '<'} {hi})"
+        for lo, hi in pairwise(edges)
+    )
+    for value, name in ((1, "effective"), (0, "not_effective")):
+        row = one(
+            con,
+            "SELECT count(*), avg(label_confidence), "
+            "quantile_cont(label_confidence, [0.1, 0.25, 0.5, 0.75, 0.9]), "
+            f"{bins} FROM read_parquet(?) WHERE label = ?",
+            [files, value],
+        )
+        n, mean, quantiles, counts = row[0], row[1], row[2], row[3:]
+        if not n:
+            continue
+        result[name] = {
+            "n": int(n),
+            "mean": round(float(mean), 4),
+            **{
+                k: round(float(q), 4)
+                for k, q in zip(("p10", "p25", "median", "p75", "p90"), quantiles, strict=True)
+            },
+            "bins": {
+                f"{lo:.1f}-{hi:.1f}": int(c) for (lo, hi), c in zip(pairwise(edges), counts, strict=True)
+            },
+        }
+    return result

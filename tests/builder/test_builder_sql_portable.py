@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import random
+import shutil
 from pathlib import Path
 
 import duckdb
@@ -22,17 +23,25 @@ import sqlglot
 from sqlglot import exp
 from sqlglot.errors import ErrorLevel
 
-from dataset_builder import labels, signals, splits, steps, support, threads
+from dataset_builder import labels, signals, splits, stats, steps, support, threads
 from dataset_builder.config import BuildConfig
 from dataset_builder.ingest import ingest
 from dataset_builder.sources import discover
 from dataset_builder.synthetic import write_sample
 
-DECLARED = [splits.SPLITS, labels.LABELS, *threads.DEDUP.values(), threads.THREADS, threads.THREAD_COUNTS]
+DECLARED = [
+    stats.STATS,
+    splits.SPLITS,
+    labels.LABELS,
+    *threads.DEDUP.values(),
+    threads.THREADS,
+    threads.THREAD_COUNTS,
+]
 SQL_FILES = sorted(steps.SQL_DIR.glob("*.sql"))
 _CFG = BuildConfig(inputs=[Path(".")])
 PARAMS = {
     "splits": splits.params(_CFG),
+    "stats": stats.params(),
     "labels": labels.params(_CFG),
     "threads": threads.params(BuildConfig(inputs=[Path(".")], subreddits=["anxiety"])),
 }
@@ -100,6 +109,10 @@ def test_sql_file_avoids_the_known_traps(path: Path) -> None:
         ("SELECT a * 0.5 AS h FROM t", "DECIMAL"),
         ("SELECT a < 1e-3 AS h FROM t", "DECIMAL"),
         ("SELECT CAST(0.5 AS DECIMAL(3, 2)) AS h FROM t", "DECIMAL"),
+        ("SELECT quantile_cont(x, 0.5) AS m FROM t", "quantile"),
+        ("SELECT quantile(x, 0.5) AS m FROM t", "quantile"),
+        ("SELECT median(x) AS m FROM t", "quantile"),
+        ("SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY x) AS m FROM t", "quantile"),
         ("SELECT a FROM t QUALIFY row_number() OVER (PARTITION BY a ORDER BY b) = 1", "QUALIFY"),
     ],
 )
@@ -327,6 +340,31 @@ def test_step_outputs_have_no_decimal_columns(synthetic_raw: Path, tmp_path: Pat
     labels.compute(con, cfg)
     splits.compute(con, cfg)
     for step in DECLARED:
-        for output in step.outputs:
-            types = dict(_rows(con, f"SELECT column_name, column_type FROM (DESCRIBE {output})")[1])
-            assert not [c for c, t in types.items() if t.startswith("DECIMAL")], (output, types)
+        if step is not stats.STATS:  # checked on a built folder below
+            _assert_no_decimal(con, step)
+
+
+def _assert_no_decimal(con: duckdb.DuckDBPyConnection, step: steps.Step) -> None:
+    for output in step.outputs:
+        types = dict(_rows(con, f"SELECT column_name, column_type FROM (DESCRIBE {output})")[1])
+        assert not [c for c, t in types.items() if t.startswith("DECIMAL")], (output, types)
+
+
+def test_stats_equal_the_sql_they_replace(demo_dataset: Path, tmp_path: Path) -> None:
+    """The figures of a built folder (rows, balance, confidence quantiles and bins, pair sources...), in
+    the same order; and a folder whose preference and improvement configs have no file."""
+    assert stats.compute_stats(demo_dataset) == legacy.stats_compute(demo_dataset)
+    assert list(stats.compute_stats(demo_dataset)) == list(legacy.stats_compute(demo_dataset))
+    assert stats.compute_stats(demo_dataset)["label_confidence"]["effective"]["n"] > 0
+    con = duckdb.connect()
+    stats.register_rows(con, demo_dataset)
+    steps.run(con, stats.STATS, stats.params())
+    _assert_no_decimal(con, stats.STATS)
+    partial = tmp_path / "partial"
+    shutil.copytree(demo_dataset, partial)
+    for config in ("preference", "improvement"):
+        shutil.rmtree(partial / "data" / config)
+    for split in ("validation", "test"):
+        for path in (partial / "data" / "effective_support").glob(f"{split}-*.parquet"):
+            path.unlink()
+    assert stats.compute_stats(partial) == legacy.stats_compute(partial)
