@@ -93,7 +93,7 @@ class Step:
         rendered = []
         for statement in statements:
             query = bind(statement.query, params, self.name)
-            text = query.sql(dialect=dialect, unsupported_level=ErrorLevel.RAISE)
+            text = query.sql(dialect=dialect, copy=False, unsupported_level=ErrorLevel.RAISE)  # our copy
             rendered.append((statement.output, statement.kind, text))
         return rendered
 
@@ -159,7 +159,7 @@ def bind(query: exp.Expression, params: Mapping[str, Param], step: str = "?") ->
             return literal(value, step, node.name)
         return node
 
-    return query.copy().transform(replace)
+    return query.transform(replace)  # copies `query` once
 
 
 def run(con: duckdb.DuckDBPyConnection, step: Step, params: Mapping[str, Param]) -> None:
