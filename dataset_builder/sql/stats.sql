@@ -20,8 +20,9 @@ FROM rows_effective_support
 GROUP BY label_source || ' -> ' || CASE label WHEN 1 THEN 'effective' ELSE 'not_effective' END;
 
 -- label_confidence per label: n, mean, the quartiles/deciles by linear interpolation between the two
--- nearest ranks (DuckDB's quantile_cont, written out: sqlglot maps quantiles to Spark functions with other
--- semantics), and the counts per bin.
+-- nearest ranks, lo * (1 - d) + hi * d (DuckDB's quantile_cont written out, because sqlglot maps quantiles to
+-- Spark functions with other semantics; DuckDB's own fuses the first product, so it can differ in the last
+-- bit, never after the rounding to 4 decimals except at an exact tie), and the counts per bin.
 CREATE TABLE stats_confidence AS
 WITH ranked AS (
     SELECT label, label_confidence AS v,
@@ -44,9 +45,8 @@ positions AS (
 ),
 quantiles AS (
     SELECT q.label, q.name,
-           max(CASE WHEN r.i = q.lo THEN r.v END)
-             + (max(CASE WHEN r.i = q.hi THEN r.v END) - max(CASE WHEN r.i = q.lo THEN r.v END))
-             * (q.pos - q.lo) AS value
+           max(CASE WHEN r.i = q.lo THEN r.v END) * (1 - (q.pos - q.lo))
+             + max(CASE WHEN r.i = q.hi THEN r.v END) * (q.pos - q.lo) AS value
     FROM positions q JOIN ranked r ON r.label = q.label AND (r.i = q.lo OR r.i = q.hi)
     GROUP BY q.label, q.name, q.pos, q.lo
 ),

@@ -368,3 +368,41 @@ def test_stats_equal_the_sql_they_replace(demo_dataset: Path, tmp_path: Path) ->
         for path in (partial / "data" / "effective_support").glob(f"{split}-*.parquet"):
             path.unlink()
     assert stats.compute_stats(partial) == legacy.stats_compute(partial)
+
+
+@pytest.mark.parametrize("n", [1, 2, 3, 10, 257])
+def test_stats_quantiles_equal_duckdb_quantile_cont(n: int) -> None:
+    """The rank interpolation of sql/stats.sql gives DuckDB's quantile_cont (to the last bit, which DuckDB's
+    fused multiply-add may change), ties and single rows included."""
+    from dataset_builder.export import arrow_schema
+
+    rng = random.Random(n)
+    con = duckdb.connect()
+    for config in stats.CONFIG_NAMES:
+        schema = arrow_schema(config).remove_metadata()
+        con.register(f"_empty_{config}", schema.empty_table())
+        con.execute(
+            f"CREATE VIEW rows_{config} AS SELECT *, CAST(NULL AS VARCHAR) AS split FROM _empty_{config}"
+        )
+    values = [(1, round(rng.choice([0.5, 0.75, rng.random()]), 4)) for _ in range(n)]
+    values += [(0, round(rng.random(), 4)) for _ in range(n + 1)] + [(None, None)]
+    con.execute("CREATE TABLE es (label BIGINT, label_confidence DOUBLE)")
+    con.executemany("INSERT INTO es VALUES (?, ?)", values)
+    con.execute(
+        "CREATE OR REPLACE VIEW rows_effective_support AS SELECT label, label_confidence, "
+        "'op_signal' AS label_source, 'train' AS split FROM es"
+    )
+    steps.run(con, stats.STATS, stats.params())
+    got = {row[0]: row[1:8] for row in con.execute("SELECT * FROM stats_confidence").fetchall()}
+    want = {
+        label: (count, mean, *quantiles)
+        for label, count, mean, quantiles in con.execute(
+            "SELECT label, count(*), avg(label_confidence), "
+            "quantile_cont(label_confidence, [0.1, 0.25, 0.5, 0.75, 0.9]) FROM es WHERE label IS NOT NULL "
+            "GROUP BY label"
+        ).fetchall()
+    }
+    assert got.keys() == want.keys()
+    for label, row in got.items():  # DuckDB fuses a multiply-add: equal up to the last bit
+        assert row[:2] == want[label][:2]
+        assert row[2:] == pytest.approx(want[label][2:], rel=0, abs=1e-15), label
