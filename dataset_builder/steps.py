@@ -30,6 +30,7 @@ pairs from `render(..., dialect="spark")` and materializes each as it sees fit.
 from __future__ import annotations
 
 import functools
+import math
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -130,6 +131,8 @@ def literal(value: Any, step: str, name: str) -> exp.Expression:
     if isinstance(value, int):
         return exp.Literal.number(value)
     if isinstance(value, float):
+        if not math.isfinite(value):
+            raise StepError(f"step {step!r}: parameter ${name} is {value}; SQL literals are finite")
         return exp.cast(exp.Literal.number(repr(value)), exp.DataType.Type.DOUBLE)
     if isinstance(value, str):
         return exp.Literal.string(value)

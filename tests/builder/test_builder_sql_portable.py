@@ -168,6 +168,8 @@ def test_parameter_errors_name_the_step() -> None:
         splits.SPLITS.render({**splits.params(_CFG), "sed": 1})
     with pytest.raises(steps.StepError, match="only in `IN"):
         steps.bind(sqlglot.parse_one("SELECT $l AS l", read="duckdb"), {"l": ["a"]}, "x")
+    with pytest.raises(steps.StepError, match="finite"):
+        splits.SPLITS.render({**splits.params(_CFG), "test_fraction": float("nan")})
     with pytest.raises(steps.StepError, match="unsupported type"):
         steps.bind(sqlglot.parse_one("SELECT $d AS d", read="duckdb"), {"d": {"a": 1}}, "x")
 
