@@ -21,13 +21,12 @@ from typing import Any
 
 import duckdb
 
-from dataset_builder import eligibility, labels, pairs, privacy, revisions, signals, support, threads
+from dataset_builder import eligibility, labels, pairs, privacy, revisions, signals, splits, support, threads
 from dataset_builder.config import LABEL_RULE_VERSION, BuildConfig
 from dataset_builder.export import row_queries, write_configs, write_json
 from dataset_builder.ingest import ingest, sha256_file
 from dataset_builder.record_filter import RecordFilter
 from dataset_builder.sources import InputError, discover
-from dataset_builder.splits import split_sql
 from dataset_builder.stats import compute_stats
 from redditess_core.contract import MANIFEST_FILE
 from redditess_core.safety.crisis import flag_sensitive
@@ -226,6 +225,7 @@ def _run(
     labels.compute(con, cfg)
     lap("signals")
     scrub_counts = _privacy(con, key)
+    splits.compute(con, cfg)
     _assemble_rows(con, cfg)
     lap("privacy")
     self_edit_sources = revisions.compute(con)
@@ -345,7 +345,7 @@ def _assemble_rows(con: duckdb.DuckDBPyConnection, cfg: BuildConfig) -> None:
     """The `ess` table: one row per kept top-level comment with its signals, label and split. Texts stay
     in `clean_posts` / `clean_comments` and are joined in only when rows are written (`export`), so no
     text is copied into the intermediate tables."""
-    con.execute(f"""
+    con.execute("""
         CREATE OR REPLACE TABLE ess AS
         SELECT c.post_id, c.comment_id, t.subreddit,
                t.score AS comment_score, k.score AS post_score,
@@ -355,7 +355,7 @@ def _assemble_rows(con: duckdb.DuckDBPyConnection, cfg: BuildConfig) -> None:
                l.label, l.label_confidence, l.label_source, u.seeks_support,
                a.pseudonym AS author,
                p.post_sensitive, p.post_sensitive OR c.comment_sensitive AS is_sensitive,
-               {split_sql(cfg, "c.post_id")} AS split
+               sp.split
         FROM clean_comments c
         JOIN top_comments t ON t.comment_id = c.comment_id
         JOIN clean_posts p ON p.post_id = c.post_id
@@ -363,7 +363,8 @@ def _assemble_rows(con: duckdb.DuckDBPyConnection, cfg: BuildConfig) -> None:
         JOIN comment_signals s ON s.comment_id = c.comment_id
         JOIN comment_labels l ON l.comment_id = c.comment_id
         JOIN post_support u ON u.post_id = c.post_id
-        JOIN pseudonyms a ON a.author = t.author""")
+        JOIN pseudonyms a ON a.author = t.author
+        JOIN post_splits sp ON sp.post_id = c.post_id""")
 
 
 def _write_card(folder: Path, manifest: dict[str, Any]) -> None:
