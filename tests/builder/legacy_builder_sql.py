@@ -12,10 +12,11 @@ from typing import Any
 
 import duckdb
 
-from dataset_builder.config import CONFIG_NAMES, SPLITS, BuildConfig
+from dataset_builder.config import BuildConfig
 from dataset_builder.signals import EDIT_MARKER
 from dataset_builder.sql import in_list, literal, one
 from dataset_builder.threads import BOT_AUTHOR, BOT_BODY, SPAM_TITLE, known_bots
+from redditess_core.contract import CONFIG_NAMES, SPLITS
 
 
 def _is_bot(author: str, text: str) -> str:
