@@ -224,7 +224,8 @@ def _ingest_ndjson(
         total=size, unit="B", unit_scale=True, desc=source.path.name, disable=quiet, leave=False
     ) as bar:
         position = 0
-        for first_line, chunk, compressed_pos in prefetch(iter_ndjson_chunks(source)):
+        first_line = 1  # the file's line number of the chunk's first line
+        for chunk, compressed_pos in prefetch(iter_ndjson_chunks(source)):
             if prefilter:
                 offsets, candidates = staging.filter.prefilter(chunk)
                 n_lines = len(offsets) - 1
@@ -233,7 +234,8 @@ def _ingest_ndjson(
                 if len(candidates):
                     counts.lines_parsed += len(candidates)
                     starts, ends = offsets[candidates].tolist(), offsets[candidates + 1].tolist()
-                    lines = b"".join([chunk[s:e] for s, e in zip(starts, ends, strict=True)])
+                    with memoryview(chunk) as view:  # one copy of the candidate lines
+                        lines = b"".join([view[s:e] for s, e in zip(starts, ends, strict=True)])
                     _insert_ndjson_chunk(
                         con, staging, source, file_idx, first_line, lines, report, counts,
                         line_numbers=first_line + candidates,
@@ -243,6 +245,7 @@ def _ingest_ndjson(
                 counts.lines_read += n_lines
                 counts.lines_parsed += n_lines
                 _insert_ndjson_chunk(con, staging, source, file_idx, first_line, chunk, report, counts)
+            first_line += n_lines
             bar.update(compressed_pos - position)
             position = compressed_pos
             bar.set_postfix(records=f"{sum(report.rows.values()):,}")
