@@ -71,19 +71,19 @@ def clean_text(text: str) -> str:
 
 
 def clean_texts(table: pa.Table) -> pa.Table:
-    """`table` with `clean_text` applied to its text fields (only rows that need it are converted)."""
+    """`table` with `clean_text` applied to its text fields. Only the texts that need it (an HTML entity
+    or a control character) go through Python; the others stay in Arrow."""
     for name in TEXT_FIELDS:
         if name not in table.column_names:
             continue
-        column = table[name]
-        needs = pc.match_substring_regex(column, _NEEDS_CLEANING)
+        column = table[name].combine_chunks()
+        needs = pc.fill_null(pc.match_substring_regex(column, _NEEDS_CLEANING), False)
         if not pc.any(needs).as_py():
             continue
-        values = [
-            clean_text(v) if flag else v
-            for v, flag in zip(column.to_pylist(), needs.to_pylist(), strict=True)
-        ]
-        table = table.set_column(table.column_names.index(name), name, pa.array(values, pa.string()))
+        cleaned = pa.array([clean_text(v) for v in column.filter(needs).to_pylist()], column.type)
+        table = table.set_column(
+            table.column_names.index(name), name, pc.replace_with_mask(column, needs, cleaned)
+        )
     return table
 
 

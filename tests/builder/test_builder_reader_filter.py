@@ -433,3 +433,43 @@ def test_line_numbers_across_many_chunks(
     assert sorted(e["line"] for e in report.rejects.examples) == bad
     (counts,) = report.files
     assert counts.lines_read == 600 and counts.records_kept == len(kept)
+
+
+def test_clean_texts_converts_only_the_texts_that_need_it() -> None:
+    """`clean_texts` (kept records, before staging) equals `clean_text` on every text, nulls kept, over a
+    chunked column from DuckDB's JSON reader; texts without entities or control characters are untouched."""
+    import io
+
+    import pyarrow as pa
+
+    from dataset_builder.ingest import clean_text, clean_texts
+
+    rng = random.Random(3)
+    pieces = [
+        "plain",
+        "&amp;gt; quote",
+        "&#x200B;",
+        "tab\tand\nnewline",
+        "bell\x07",
+        "caf\u00e9",
+        "&nope",
+        " ",
+    ]
+    bodies = [None if rng.random() < 0.1 else "".join(rng.choices(pieces, k=3)) for _ in range(500)]
+    lines = "".join(json.dumps({"id": f"c{i}", "body": b}) + "\n" for i, b in enumerate(bodies)).encode()
+    con = duckdb.connect()
+    halves = [
+        con.read_json(
+            io.BytesIO(part), format="newline_delimited", columns={"id": "VARCHAR", "body": "VARCHAR"}
+        ).to_arrow_table()
+        for part in (
+            lines[: lines.index(b"\n", len(lines) // 2) + 1],
+            lines[lines.index(b"\n", len(lines) // 2) + 1 :],
+        )
+    ]
+    table = pa.concat_tables(halves)
+    assert table["body"].num_chunks == 2
+    cleaned = clean_texts(table)
+    assert cleaned["body"].to_pylist() == [None if b is None else clean_text(b) for b in bodies]
+    assert cleaned["id"].to_pylist() == [f"c{i}" for i in range(500)]
+    assert any(b is not None and clean_text(b) != b for b in bodies)
