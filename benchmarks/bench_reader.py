@@ -143,10 +143,11 @@ def warm_up(work: Path) -> dict:
     return {}
 
 
-def run_worker(args: list[str]) -> dict:
-    """One measurement in a fresh interpreter; its JSON result plus its peak RSS."""
+def run_worker(args: list[str], code: Path = ROOT) -> dict:
+    """One measurement in a fresh interpreter, importing the kit from `code` (a checkout); its JSON result
+    plus its peak RSS."""
     cmd = [sys.executable, __file__, "--worker", *args]
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "CI": "1"}
+    env = {**os.environ, "PYTHONPATH": str(code), "CI": "1"}
     done = subprocess.run(cmd, capture_output=True, text=True, env=env, check=False)
     if done.returncode:
         raise SystemExit(f"worker {args[0]} failed:\n{done.stderr[-3000:]}")
@@ -181,6 +182,45 @@ def run_build(inputs: Path, name: str, out: Path) -> dict:
     }
 
 
+def compare(files: list[str], baseline: Path, repeat: int, tmp: Path) -> dict:
+    """A/B of the reader: `repeat` rounds, each measuring the floor, then ingest (GradSchool, CollegeAdvice)
+    with this checkout's code and with `baseline`'s (another checkout of the kit, e.g. `git worktree add`
+    of an earlier commit), alternating. Ratios are taken to the same round's floor; medians are printed,
+    so that a shared machine's load drifts alike over both."""
+    import statistics
+
+    rounds: dict[str, list[dict]] = {}
+    for index in range(repeat):
+        order = [("this", ROOT), ("baseline", baseline)]
+        if index % 2:
+            order.reverse()
+        floor = run_worker(["floor", *files])
+        rounds.setdefault("floor", []).append(floor)
+        for name in ("GradSchool", "CollegeAdvice"):
+            for which, code in order:
+                work = tmp / f"ab-{which}-{name}"
+                result = run_worker(["ingest", name, str(work), "1", *files], code)
+                shutil.rmtree(work, ignore_errors=True)
+                result["over_floor"] = result["seconds"] / floor["seconds"]
+                result["cpu_over_floor_cpu"] = result["cpu_seconds"] / floor["cpu_seconds"]
+                rounds.setdefault(f"ingest_{name}_{which}", []).append(result)
+        print(f"round {index + 1}/{repeat} done, load average {os.getloadavg()[0]:.1f}")
+    summary = {}
+    print(
+        f"\n{'median of ' + str(repeat) + ' rounds':<34}{'wall s':>8}{'x floor':>9}{'CPU s':>8}{'x floor':>9}"
+    )
+    for label, results in rounds.items():
+        median = {
+            key: round(statistics.median([r[key] for r in results]), 3)
+            for key in ("seconds", "cpu_seconds", "over_floor", "cpu_over_floor_cpu")
+            if key in results[0]
+        }
+        summary[label] = {"median": median, "rounds": results}
+        print(f"{label:<34}{median['seconds']:>8.2f}{median.get('over_floor', 1):>9.2f}"
+              f"{median['cpu_seconds']:>8.2f}{median.get('cpu_over_floor_cpu', 1):>9.2f}")  # fmt: skip
+    return summary
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -188,6 +228,13 @@ def main() -> None:
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
     parser.add_argument("--out", type=Path, default=ROOT / "bench-output")
     parser.add_argument("--skip-build", action="store_true", help="Measure the reader only.")
+    parser.add_argument(
+        "--baseline",
+        type=Path,
+        help="Another checkout of the kit: compare its reader with this one's, alternating, --repeat rounds "
+        "(writes bench_reader_ab.json; nothing else is measured).",
+    )
+    parser.add_argument("--repeat", type=int, default=3, help="Rounds of the --baseline comparison.")
     parser.add_argument("--worker", nargs="+", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker:
@@ -223,6 +270,16 @@ def main() -> None:
         files = [str(rc), str(rs)]
         results: dict = {"input": {"RC_2021-12.zst": rc.stat().st_size, "RS_2021-12.zst": rs.stat().st_size}}
         results["load_average_start"] = [round(x, 2) for x in os.getloadavg()]
+        if args.baseline:
+            results["baseline"] = str(args.baseline)
+            results["ab"] = compare(files, args.baseline.resolve(), args.repeat, Path(tmp))
+            results["load_average_end"] = [round(x, 2) for x in os.getloadavg()]
+            (args.out / "bench_reader_ab.json").write_text(json.dumps(results, indent=2) + "\n")
+            print(
+                f"load average at start {results['load_average_start']}, at end {results['load_average_end']}"
+            )
+            print(f"written: {args.out / 'bench_reader_ab.json'}")
+            return
         results["floor"] = floor = run_worker(["floor", *files])
         print(
             f"decode floor: {floor['seconds']:.2f}s for {floor['lines']:,} lines ({floor['bytes'] / 2**20:,.0f} MiB)"
