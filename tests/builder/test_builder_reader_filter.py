@@ -309,6 +309,14 @@ def test_bench_reader_workers_agree_on_a_small_month(tmp_path: Path) -> None:
     )
     assert abs(ingested["reader"]["records_kept"] - reference["kept"]) <= padded
     assert ingested["staging_bytes"] > 0
+    # --baseline: this checkout against itself, one round, workers in fresh processes
+    ab = bench.compare([str(path), str(path)], bench.ROOT, 1, tmp_path)
+    assert set(ab) == {"floor"} | {
+        f"ingest_{name}_{which}" for name in ("GradSchool", "CollegeAdvice") for which in ("this", "baseline")
+    }
+    kept = {label: r["rounds"][0]["reader"]["records_kept"] for label, r in ab.items() if label != "floor"}
+    assert kept["ingest_GradSchool_this"] == kept["ingest_GradSchool_baseline"] > 0
+    assert ab["ingest_GradSchool_this"]["median"]["over_floor"] > 0
 
 
 def _reference_ids(paths: list[Path], keep) -> list[str]:
