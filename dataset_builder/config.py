@@ -181,6 +181,18 @@ class BuildConfig:
             "me-too or a story about oneself teaches no support."
         },
     )
+    min_post_coverage: float = field(
+        default=0.4,
+        metadata={
+            "help": "An sft reply, and the chosen reply of a votes pair, needs at least this x the post's length "
+            "(title + text characters, capped at post_coverage_cap_chars): a few lines under a long, many-part "
+            "post answer only part of it. 0 disables."
+        },
+    )
+    post_coverage_cap_chars: int = field(
+        default=1000,
+        metadata={"help": "The length min_post_coverage asks of a reply is at most this many characters."},
+    )
     drop_pointer_replies: bool = field(
         default=True,
         metadata={
@@ -223,9 +235,26 @@ class BuildConfig:
     min_engagement_margin: int = field(
         default=2,
         metadata={
-            "help": "A votes or label pair needs the chosen reply to carry at least this many more engagement "
-            "markers (words addressing the OP or giving guidance; eligibility.ENGAGEMENT) than the rejected "
-            "one: two equally sound replies, or a joke up-voted over a warm reply, teach nothing. 0 disables."
+            "help": "A label pair needs the chosen reply to carry at least this many more engagement markers "
+            "(words addressing the OP or giving guidance; eligibility.ENGAGEMENT) than the rejected one: the "
+            "OP thanked a me-too and pushed back on the guidance. 0 disables."
+        },
+    )
+    votes_min_engagement_margin: int = field(
+        default=4,
+        metadata={
+            "help": "A votes pair needs the chosen reply to carry at least this many more engagement markers than "
+            "the rejected one: two equally sound replies, or a joke up-voted over a warm reply, teach nothing "
+            "(the third pair audit: at margin 2, a third of the vote pairs were two equally sound replies). "
+            "0 disables."
+        },
+    )
+    votes_need_label_evidence: bool = field(
+        default=True,
+        metadata={
+            "help": "A votes pair needs the labels' support too: the chosen reply labeled effective or the "
+            "rejected one labeled not effective (the OP's own reaction). Without it, votes between two sound "
+            "replies are close to a coin flip; on reddit-college this keeps about a tenth of the vote pairs."
         },
     )
     votes_agree_with_labels: bool = field(

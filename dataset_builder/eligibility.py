@@ -19,7 +19,7 @@ the thin side is a me-too, a joke, a one-liner or a pointer elsewhere):
   with fewer than `pointer_reply_chars` other characters, unless it names a crisis line or counselling
   (`CARE_REFERRAL`: a hotline referral inside a short supportive reply is support).
 
-Creates `post_eligibility(post_id, post_reason)` and `reply_eligibility(comment_id, post_id, reply_chars,
+Creates `post_eligibility(post_id, post_reason, post_chars)` (`post_chars`: title + text characters) and `reply_eligibility(comment_id, post_id, reply_chars,
 reply_words, engagement, is_pointer, reply_reason)` where a NULL reason means eligible; the first failing rule
 names the reason, so the counts of every reason add up.
 """
@@ -64,7 +64,8 @@ def compute(con: duckdb.DuckDBPyConnection, cfg: BuildConfig) -> None:
             WHEN {not_support} THEN 'not_support_seeking'
             WHEN length(p.post_text) > {int(cfg.max_post_chars)} THEN 'megathread_long_post'
             WHEN n.comments > {int(cfg.max_post_comments)} THEN 'megathread_many_comments'
-            ELSE NULL END AS post_reason
+            ELSE NULL END AS post_reason,
+            length(coalesce(p.post_title, '')) + length({strip_sql("coalesce(p.post_text, '')")}) AS post_chars
         FROM clean_posts p
         JOIN (SELECT post_id, count(*) AS comments FROM ess GROUP BY post_id) n ON n.post_id = p.post_id
         {support_join}""")

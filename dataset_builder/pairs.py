@@ -15,7 +15,7 @@ chosen-shorter as chosen-longer pairs. A comment the OP thanked is never the rej
 
 Content margins (the second pair audit of reddit-college, benchmarks/pair_audit/README.md: votes were right in
 45% of pairs, mostly because they pit two equally sound replies or an entertaining reply against a warm one):
-the chosen reply carries at least `min_engagement_margin` more engagement markers (`eligibility.ENGAGEMENT`:
+the chosen reply carries at least `min_engagement_margin` (label pairs; votes: `votes_min_engagement_margin`) more engagement markers (`eligibility.ENGAGEMENT`:
 words addressing the OP, guidance verbs) than the rejected one; with `votes_agree_with_labels`, a votes pair
 whose chosen reply is labeled not effective or whose rejected reply is labeled effective is dropped; with
 `drop_pointer_replies`, the chosen reply does not mainly point elsewhere (a link, another subreddit).
@@ -27,8 +27,16 @@ the chosen reply is thinner than the rejected one (shorter than `min_chosen_leng
 of `min_engagement_margin` engagement markers: the OP thanked a me-too and pushed back on the guidance), and
 never repeating a votes pair.
 
+Third rule round (the blind reading of the r3 build, benchmarks/pair_audit/README.md: votes chosen better in 38%,
+a third of the pairs two equally sound replies): a votes pair needs `votes_min_engagement_margin` (4) more
+engagement markers on the chosen side, and with `votes_need_label_evidence` the OP's own reaction on a side (the
+chosen reply labeled effective or the rejected one labeled not effective); its chosen reply, like an `sft` reply,
+must cover the post: at least `min_post_coverage` x the post's characters (title + text), capped at
+`post_coverage_cap_chars` (a few lines under a long, many-part post answer only part of it; `sft` rows read
+`partial` in 11 of 40).
+
 `sft`: effective comments with at least `sft_min_engagement` engagement markers that do not mainly point
-elsewhere, at most `max_sft_rows_per_post` per post (highest label confidence first).
+elsewhere and cover the post, at most `max_sft_rows_per_post` per post (highest label confidence first).
 
 Improvement pairs resemble revisions: `similar_reply` pairs are a draft and a better-received reply to the
 same post written after it, both >= `min_improvement_words` words, that say the same thing (MiniLM cosine
@@ -69,7 +77,7 @@ STOPWORDS = (
 _COMMENT_FACTS = f"""
     SELECT e.post_id, e.comment_id, e.comment_score, e.post_score, e.comment_created_utc, e.label,
            e.label_confidence, coalesce(contains(e.label_source, 'op_signal'), false) AS on_op_reply,
-           pe.post_reason, re.reply_reason, re.reply_chars, re.reply_words, re.engagement, re.is_pointer,
+           pe.post_reason, pe.post_chars, re.reply_reason, re.reply_chars, re.reply_words, re.engagement, re.is_pointer,
            coalesce(regexp_matches(regexp_replace(lower(c.op_reply_text), {literal(NOT_GRATITUDE)}, ' ', 'g'),
                                    {literal(GRATITUDE)}), false) AS op_thanked,
            lower(trim(c.comment_text)) AS norm_text
@@ -86,6 +94,9 @@ def build_preference(con: duckdb.DuckDBPyConnection, cfg: BuildConfig) -> None:
     margin = int(cfg.min_engagement_margin)
     pointers = "true" if cfg.drop_pointer_replies else "false"
     labels = "true" if cfg.votes_agree_with_labels else "false"
+    vote_margin = int(cfg.votes_min_engagement_margin)
+    evidence = "true" if cfg.votes_need_label_evidence else "false"
+    covers = _covers_post_sql(cfg, "a")
     con.execute(f"""
         CREATE OR REPLACE TABLE vote_candidates AS
         WITH cand AS (
@@ -106,7 +117,11 @@ def build_preference(con: duckdb.DuckDBPyConnection, cfg: BuildConfig) -> None:
                         WHEN {labels} AND (coalesce(a.label = 0, false) OR coalesce(b.label = 1, false))
                              THEN 'labels_contradict_votes'
                         WHEN a.norm_text = b.norm_text THEN 'same_text'
-                        WHEN {margin} > 0 AND a.engagement - b.engagement < {margin} THEN 'no_engagement_margin'
+                        WHEN {vote_margin} > 0 AND a.engagement - b.engagement < {vote_margin}
+                             THEN 'no_engagement_margin'
+                        WHEN NOT {covers} THEN 'chosen_short_for_post'
+                        WHEN {evidence} AND NOT (coalesce(a.label = 1, false) OR coalesce(b.label = 0, false))
+                             THEN 'no_label_evidence'
                         ELSE NULL END AS reason
             FROM cand a JOIN cand b ON a.post_id = b.post_id
             WHERE a.comment_created_utc > b.comment_created_utc
@@ -173,6 +188,15 @@ def build_preference(con: duckdb.DuckDBPyConnection, cfg: BuildConfig) -> None:
         WHERE x.reason IS NULL""")
 
 
+def _covers_post_sql(cfg: BuildConfig, alias: str = "") -> str:
+    """SQL condition: the reply (a `comment_facts` row, optionally aliased) has at least `min_post_coverage` x
+    the post's characters (title + text), capped at `post_coverage_cap_chars`: a few lines under a long,
+    many-part post answer only part of it (issue 16, third rule round)."""
+    col = f"{alias}." if alias else ""
+    need = f"least({float(cfg.min_post_coverage)} * {col}post_chars, {int(cfg.post_coverage_cap_chars)})"
+    return f"({col}reply_chars >= {need})"
+
+
 def build_sft(con: duckdb.DuckDBPyConnection, cfg: BuildConfig) -> None:
     """Create `sft` (kept rows) and `sft_candidates` (every effective comment with its reason)."""
     con.execute(f"""
@@ -181,7 +205,8 @@ def build_sft(con: duckdb.DuckDBPyConnection, cfg: BuildConfig) -> None:
             SELECT comment_id, post_id, label_confidence, comment_score,
                    coalesce(post_reason, reply_reason, CASE
                        WHEN {"true" if cfg.drop_pointer_replies else "false"} AND is_pointer THEN 'pointer_reply'
-                       WHEN engagement < {int(cfg.sft_min_engagement)} THEN 'low_engagement' END) AS reason
+                       WHEN engagement < {int(cfg.sft_min_engagement)} THEN 'low_engagement'
+                       WHEN NOT {_covers_post_sql(cfg)} THEN 'short_for_post' END) AS reason
             FROM comment_facts WHERE label = 1)
         SELECT comment_id, post_id, CASE WHEN reason IS NULL AND row_number() OVER (
                    PARTITION BY post_id, reason IS NULL ORDER BY label_confidence DESC,

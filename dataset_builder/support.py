@@ -11,11 +11,13 @@ Not support-seeking (format markers, whatever else the text says):
   2. `megathread`: a megathread / daily / weekly / discussion / official thread (title).
   3. `poll_or_survey`: a poll or survey in the title, or a poll/survey link or invitation in the text.
   4. `share_prompt`: a prompt for the community to share ("share your ...", "what's your favorite ...") (title).
-  5. `announcement`: PSA, announcement, AMA, [meta]/mod post, "Reminder:" (title).
+  5. `announcement`: PSA, announcement, AMA, [meta]/mod post, "Reminder:" (title); or a title that addresses
+     the community ("hello seniors, ...", "y'all are scaring people") and asks nothing (issue 16, third round).
   6. `meme`: meme, shitpost, circlejerk, starter pack (title: "not a shitpost" in a text says nothing).
   7. `discussion_prompt` (issue 16): an opinion or discussion prompt to the community ("would you rather",
      "what do you guys think of ...", "do you think schools should ...", "unpopular opinion", "is it just me
-     or", "what's the weirdest ...", "what kind of people does X attract") in title or text, unless the author
+     or", "what's the weirdest ...", "what kind of people does X attract", "can we just talk about ...", "is anyone
+     else thankful that ...") in title or text, unless the author
      also makes a first-person request ("should I", "how do I", "what should I do", "chance me", "any advice").
 Support-seeking:
   8. `asks_for_help`: an explicit request for help, advice, reassurance, information or opinions anywhere in
@@ -39,6 +41,8 @@ Not support-seeking:
       question to the community).
   14. `no_request_or_distress`: none of the above (a story, an opinion, a statement, news).
 
+Curly apostrophes are read as straight ones ("What’s your favorite ...?" is a share prompt).
+
 Comments on posts that do not seek support stay in `comments` with a null label when
 `label_only_support_seeking` is set (the default); the manifest counts them. All of it is SQL (RE2 regular
 expressions, lowercased text), like the rest of the relational steps.
@@ -60,6 +64,13 @@ SHARE_PROMPT = r"(^|[^a-z])(share|post|drop|list|show us|tell us|show off) (your
 ANNOUNCEMENT = (
     r"(^|[\[(\s])(psa|announcement|announcing|ama|ask me anything)([\])\s:!.,-]|$)|"
     r"\[(meta|mod|mod post|announcement)\]|^(meta|mod post|reminder)\s*:"
+)
+# A title addressed to the community ("hello seniors, ...", "y'all are scaring people"): a public-service post,
+# when the title asks nothing (issue 16, third rule round).
+COMMUNITY_ADDRESS = (
+    r"^(hello|hey|hi|dear|attention|to all|calling all|psa to|reminder to|note to)\b[^?]*\b(seniors|juniors|"
+    r"sophomores|freshmen|freshman|everyone|everybody|y'?all|guys|applicants|students|people|folks|class of)\b|"
+    r"^(y'?all|you guys|you all|everyone|people) (are|need|should|have|stop|please|must)\b"
 )
 MEME = r"\b(meme|memes|shitpost|shitposting|shit post|circlejerk|starter pack)\b"
 HELP_REQUEST = (
@@ -125,7 +136,10 @@ DISCUSSION = (
     r"what (type|kind|sort)s? of (people|students|person|professors|cranks|crazies)|"
     r"how (common|commonly|often) (is|are|do|does)|why (do|does|are|is) (so many|people|everyone|schools|"
     r"colleges|universities|professors|students|some people)|"
-    r"should (schools|colleges|universities|professors|students|we|people|everyone|there) )"
+    r"should (schools|colleges|universities|professors|students|we|people|everyone|there) |"
+    r"can we (just |all |please )?(talk|discuss|chat) about|"
+    r"(is )?any ?one else (lowkey |low key |kinda |kind of |secretly |also |really )?(thankful|glad|grateful|"
+    r"relieved|happy|excited|loving) (that|about|for|to|we|our|the))"
 )
 # A first-person request for help or advice: overrides a discussion marker (issue 16).
 OWN_REQUEST = (
@@ -133,15 +147,23 @@ OWN_REQUEST = (
     r"what (should|can|do|would|will) i|help me|chance me|my chances|any (advice|tips|suggestions|help)|"
     r"(need|want|looking for|seeking|appreciate) (some |any |your )?(advice|help|tips|suggestions|guidance)|"
     r"advice (please|needed)|please help|help|how to|i('m| am|’m) (struggling|worried|scared|stressed|lost|"
-    r"desperate)|i feel like i|i('m| am|’m) not getting)\b"
+    r"desperate)|i feel like i|i('m| am|’m) not getting|"
+    # a recommendation for the author's own use ("what's the best GRE book I can buy?")
+    r"recommend\w*|i (can|could|should|need to) (buy|get|use|read|take|try|study|afford)|for me to)\b"
 )
 
 
 def support_sql(cfg: BuildConfig, title: str = "title", text: str = "selftext") -> str:
     """SQL `(seeks_support, support_reason)` expressions over columns `title` and `text` of one post."""
-    whole = f"lower(coalesce({title}, '') || '\n' || coalesce({text}, ''))"
-    low_title = f"lower(coalesce({title}, ''))"
-    low_text = f"lower(coalesce({text}, ''))"
+
+    # Curly apostrophes as straight ones: the patterns spell "what's", "y'all", "i'm" (issue 16: a curly
+    # "What’s your favorite ...?" escaped the share-prompt rule).
+    def low(column: str) -> str:
+        return f"lower(translate(coalesce({column}, ''), '\u2019\u2018', ''''''))"
+
+    whole = f"{low(title)} || '\n' || {low(text)}"
+    low_title = low(title)
+    low_text = low(text)
     stripped = (
         f"length(regexp_replace(regexp_replace(coalesce({text}, ''), {literal(URL)}, '\\2', 'g'), "
         f"{literal(MARKDOWN)}, '', 'g'))"
@@ -157,7 +179,8 @@ def support_sql(cfg: BuildConfig, title: str = "title", text: str = "selftext") 
         WHEN {m(low_title, MEGATHREAD)} THEN 'megathread'
         WHEN {m(low_title, POLL_TITLE)} OR {m(low_text, POLL_TEXT)} THEN 'poll_or_survey'
         WHEN {m(low_title, SHARE_PROMPT)} THEN 'share_prompt'
-        WHEN {m(low_title, ANNOUNCEMENT)} THEN 'announcement'
+        WHEN {m(low_title, ANNOUNCEMENT)} OR ({m(low_title, COMMUNITY_ADDRESS)} AND NOT {title_asks})
+             THEN 'announcement'
         WHEN {m(low_title, MEME)} THEN 'meme'
         WHEN {m(whole, DISCUSSION)} AND NOT {m(whole, OWN_REQUEST)} THEN 'discussion_prompt'
         WHEN {m(whole, HELP_REQUEST)} THEN 'asks_for_help'

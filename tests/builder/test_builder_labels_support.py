@@ -185,6 +185,43 @@ CASES = [
         True,
         "expresses_distress",
     ),
+    # issue 16, third rule round: curly apostrophes, public-service titles, discussion prompts
+    (
+        "What\u2019s your favorite \u201cfirst week\u201d story?",
+        "Mine was the lab. " + BODY,
+        False,
+        "share_prompt",
+    ),
+    ("What\u2019s the weirdest thing a TA said to you", "Go. " + BODY, False, "discussion_prompt"),
+    ("I\u2019m so lost, what should I do now", BODY, True, "asks_for_help"),
+    (
+        "Hello seniors, it is time for some emotional planning",
+        "Waiting is stressful, I know. " + BODY,
+        False,
+        "announcement",
+    ),  # fmt: skip
+    ("Y'all are scaring people!!!", "Everyone here just flexes their scores. " + BODY, False, "announcement"),
+    ("Hey everyone, should I drop calculus?", "I am failing it. " + BODY, True, "asks_for_help"),
+    (
+        "Can we just talk about the new parking fees",
+        "They are absurd for us. " + BODY,
+        False,
+        "discussion_prompt",
+    ),
+    (
+        "Is anyone else lowkey thankful that classes are online",
+        "I like it more. " + BODY,
+        False,
+        "discussion_prompt",
+    ),  # fmt: skip
+    ("Is anyone else thankful for online classes? How do I keep focus", BODY, True, "asks_for_help"),
+    (
+        "Sorry if this is the wrong place, but what\u2019s the best GRE book I can buy?",
+        "My professor says I should take the test seriously. " + BODY,
+        True,
+        "asks_question",
+    ),
+    ("What's the best study app you would recommend?", "Mine keeps crashing. " + BODY, True, "asks_question"),
     # neither
     (
         "My first day on campus",

@@ -163,6 +163,11 @@ def _content_margins_hold(folder, manifest, comments, sft, improvement) -> None:
         rest = pointer.sub(" ", low).strip()
         return bool(pointer.search(low)) and not care.search(low) and len(rest) < cfg.pointer_reply_chars
 
+    def covers_post(cid: str) -> bool:
+        c = comments[cid]
+        post_chars = len(c["post_title"] or "") + len((c["post_text"] or "").strip())
+        return chars(cid) >= min(cfg.min_post_coverage * post_chars, cfg.post_coverage_cap_chars)
+
     preference = _rows(folder, "preference")
     assert preference and {p["pair_source"] for p in preference} == {"votes", "label"}
     for p in preference:
@@ -173,9 +178,14 @@ def _content_margins_hold(folder, manifest, comments, sft, improvement) -> None:
         assert not is_pointer(chosen)
         if p["pair_source"] == "votes":
             assert comments[chosen]["label"] != 0 and comments[rejected]["label"] != 1
+            # third rule round: a stronger votes margin, the OP's reaction on a side, the chosen covers the post
+            assert eng(chosen) - eng(rejected) >= cfg.votes_min_engagement_margin, p["post_id"]
+            assert comments[chosen]["label"] == 1 or comments[rejected]["label"] == 0, p["post_id"]
+            assert covers_post(chosen), p["post_id"]
     for r in sft:
         assert comments[r["comment_id"]]["seeks_support"] is True
         assert eng(r["comment_id"]) >= cfg.sft_min_engagement and not is_pointer(r["comment_id"])
+        assert covers_post(r["comment_id"]), r["post_id"]
     for r in improvement:
         if r["pair_source"] == "similar_reply":
             draft, revision = r["draft_id"], r["revision_id"]
@@ -184,6 +194,7 @@ def _content_margins_hold(folder, manifest, comments, sft, improvement) -> None:
     drops = manifest["training_rows"]["drops"]
     assert drops["preference_votes"]["no_engagement_margin"] > 0 and drops["sft"]["low_engagement"] > 0
     assert drops["improvement_similar_reply"]["revision_not_longer"] > 0
+    assert drops["preference_votes"]["no_label_evidence"] > 0 and drops["sft"]["short_for_post"] > 0
     reasons = manifest["support_seeking"]["posts_by_reason"]
     assert reasons["discussion_prompt"] > 0 and reasons["impersonal_question"] > 0
 

@@ -75,10 +75,14 @@ def _reply(cid: str, to: str, body: str, created: int, pid: str = "p1") -> dict:
     return _c(cid, body, created, 1, parent=f"t1_{to}", pid=pid, author=OP)
 
 
-# The content rules of the second audit round (engagement margins, revision gain), switched off by tests of the
+# The content rules of the second and third audit rounds (engagement margins, revision gain, label evidence on
+# votes pairs, post coverage), switched off by tests of the
 # other rules so each test isolates its own rule; the content rules have their own tests below.
 NO_CONTENT_RULES = {
     "min_engagement_margin": 0,
+    "votes_min_engagement_margin": 0,
+    "votes_need_label_evidence": False,
+    "min_post_coverage": 0.0,
     "votes_agree_with_labels": False,
     "sft_min_engagement": 0,
     "min_revision_length_ratio": 1.0,
@@ -338,11 +342,12 @@ def test_votes_need_an_engagement_margin(tmp_path: Path) -> None:
         _c("a3", GUIDANCE, 1100, 3, pid="p3"), _c("b3", GUIDANCE_2, 1200, 40, pid="p3"),  # two sound answers
         _c("metoo4", ME_TOO, 1100, 3, pid="p4"), _c("warm4", GUIDANCE, 1200, 40, pid="p4"),  # a clear margin
     ]  # fmt: skip
-    out, manifest = _build(tmp_path, posts, comments)
+    out, manifest = _build(tmp_path, posts, comments, votes_need_label_evidence=False)
     assert set(_pairs(out)) == {("warm4", "metoo4")}
     assert manifest["training_rows"]["drops"]["preference_votes"]["no_engagement_margin"] == 3
-    assert manifest["parameters"]["min_engagement_margin"] == 2
-    out, _ = _build(tmp_path, posts, comments, min_engagement_margin=0)  # the margin is a parameter
+    assert manifest["parameters"]["votes_min_engagement_margin"] == 4
+    # the margin is a parameter
+    out, _ = _build(tmp_path, posts, comments, votes_min_engagement_margin=0, votes_need_label_evidence=False)
     assert ("rant1", "warm1") in _pairs(out) and ("b3", "a3") in _pairs(out)
 
 
@@ -357,7 +362,9 @@ def test_votes_pairs_never_contradict_the_labels(tmp_path: Path) -> None:
     labels = {r["comment_id"]: r["label"] for r in read_rows(out, "comments")}
     assert labels["b"] == 0 and ("b", "a") not in _pairs(out)
     assert manifest["training_rows"]["drops"]["preference_votes"]["labels_contradict_votes"] == 1
-    out, _ = _build(tmp_path, [_post()], comments, votes_agree_with_labels=False)
+    out, _ = _build(
+        tmp_path, [_post()], comments, votes_agree_with_labels=False, votes_need_label_evidence=False
+    )
     assert ("b", "a") in _pairs(out)
 
 
@@ -444,3 +451,76 @@ def test_vote_pairs_on_a_discussion_post_are_not_support(tmp_path: Path) -> None
     out, manifest = _build(tmp_path, [post], comments)
     assert _pairs(out) == {}
     assert manifest["training_rows"]["drops"]["preference_votes"]["not_support_seeking"] == 1
+
+
+def test_votes_pairs_need_label_evidence(tmp_path: Path) -> None:
+    """Issue 16, third rule round: votes between two sound replies are a coin flip. A votes pair needs the OP's
+    own reaction on a side: the chosen reply labeled effective, or the rejected one labeled not effective."""
+    posts = [_post(p) for p in ("p1", "p2", "p3", "p4")]
+    comments = [
+        # votes only: no label on either side
+        _c("metoo1", ME_TOO, 1100, 3, pid="p1"), _c("guide1", GUIDANCE, 1200, 40, pid="p1"),
+        # the OP thanked the chosen reply
+        _c("metoo2", ME_TOO, 1100, 3, pid="p2"), _c("guide2", GUIDANCE, 1200, 40, pid="p2"),
+        _reply("guide2r", "guide2", THANKS, 1250, pid="p2"),
+        # the OP pushed back on the rejected reply
+        _c("metoo3", ME_TOO, 1100, 3, pid="p3"), _c("guide3", GUIDANCE, 1200, 40, pid="p3"),
+        _reply("metoo3r", "metoo3", DISAGREE, 1250, pid="p3"),
+        # the OP's reaction on the wrong side is no evidence (thanked the rejected: never rejected anyway)
+        _c("metoo4", ME_TOO, 1100, 3, pid="p4"), _c("guide4", GUIDANCE, 1200, 40, pid="p4"),
+        _reply("guide4r", "guide4", SAD_THANKS, 1250, pid="p4"),
+    ]  # fmt: skip
+    out, manifest = _build(tmp_path, posts, comments)
+    votes = {k for k, r in _pairs(out).items() if r["pair_source"] == "votes"}
+    assert votes == {("guide2", "metoo2"), ("guide3", "metoo3")}
+    drops = manifest["training_rows"]["drops"]["preference_votes"]
+    assert drops["no_label_evidence"] + drops.get("labels_contradict_votes", 0) == 2, drops
+    assert drops["no_label_evidence"] >= 1 and manifest["parameters"]["votes_need_label_evidence"] is True
+    out, _ = _build(tmp_path, posts, comments, votes_need_label_evidence=False)
+    assert ("guide1", "metoo1") in _pairs(out)
+
+
+# A post asking several things at once (about 1,100 characters): a few lines answer only part of it.
+MANY_PART_POST = (
+    "I failed my first organic chemistry midterm and I do not know what to do next. "
+    + "Should I drop the class, retake it over the summer, or try to pull my grade up with the final? "
+    + "I also work twenty hours a week and my scholarship needs a 3.0, so a W might be safer, but my advisor "
+    + "is hard to reach and I am not sure how a W looks to medical schools. "
+    + "My parents do not know yet and I am scared to tell them. " * 8
+)
+BRIEF_ADVICE = (
+    "You should talk to your advisor before the drop deadline, and email your professor to ask what grade you "
+    "would need on the final."
+)
+FULL_ADVICE = " ".join([GUIDANCE, GUIDANCE_2, WARM_2, WARM_4, BRIEF_ADVICE])
+
+
+def test_sft_and_chosen_replies_cover_the_post(tmp_path: Path) -> None:
+    """Issue 16, third rule round: an sft reply (and the chosen side of a votes pair) of a few lines under a long,
+    many-part post answers part of it. It needs `min_post_coverage` x the post's length, capped at
+    `post_coverage_cap_chars` (a very long post does not ask for an essay)."""
+    long_post = _post("p2", title="Failed my midterm, what now?", selftext=MANY_PART_POST)
+    very_long = _post("p3", title="Everything at once, any advice?", selftext=MANY_PART_POST * 4)
+    posts = [_post("p1"), long_post, very_long]
+    comments = []
+    for pid, cid, body in (
+        ("p1", "brief1", BRIEF_ADVICE),  # a short post: a brief reply covers it
+        ("p2", "brief2", BRIEF_ADVICE),  # a long post: too brief
+        ("p2", "full2", FULL_ADVICE),
+        ("p3", "full3", FULL_ADVICE + " " + WARM + " " + WARM_3),  # > the 1,000-character cap
+    ):
+        comments += [_c(cid, body, 1100, 5, pid=pid), _reply(f"{cid}r", cid, THANKS, 1200, pid=pid)]
+    out, manifest = _build(tmp_path, posts, comments)
+    assert {r["comment_id"] for r in read_rows(out, "sft")} == {"brief1", "full2", "full3"}
+    assert manifest["training_rows"]["drops"]["sft"]["short_for_post"] == 1
+    out, _ = _build(tmp_path, posts, comments, min_post_coverage=0.0)  # the coverage is a parameter
+    assert "brief2" in {r["comment_id"] for r in read_rows(out, "sft")}
+    # votes: the up-voted brief reply under the long post is not the chosen side
+    comments = [
+        _c("metoo", ME_TOO + " " + ME_TOO, 1100, 3, pid="p2"),
+        _c("brief", BRIEF_ADVICE, 1200, 40, pid="p2"),
+        _reply("briefr", "brief", THANKS, 1250, pid="p2"),
+    ]
+    out, manifest = _build(tmp_path, [long_post], comments, min_chosen_length_ratio=0.0)
+    assert _pairs(out) == {}
+    assert manifest["training_rows"]["drops"]["preference_votes"]["chosen_short_for_post"] == 1
