@@ -52,7 +52,7 @@ demo: $(STAMP)
 	$(PY) -m assist draft --adapter $(DEMO_DIR)/runs/gm-dpo --post assist/examples/post.txt --max_new_tokens 40
 	$(PY) -m assist draft --adapter $(DEMO_DIR)/runs/gm-dpo --post assist/examples/crisis_post.txt --max_new_tokens 40
 	$(PY) -m publish dataset $(DEMO_DIR)/redditess --repo YOUR_ORG/redditess --dry-run --dry-run-dir $(DEMO_DIR)/publish/dataset
-	$(PY) -m publish adapter $(DEMO_DIR)/runs/gm-dpo --repo YOUR_ORG/redditess-gm --tag v0.1.0-demo --dry-run --dry-run-dir $(DEMO_DIR)/publish/gm
+	$(PY) -m publish adapter $(DEMO_DIR)/runs/gm-dpo --repo YOUR_ORG/redditess-gm --base-model YOUR_ORG/tiny-llama --tag v0.1.0-demo --dry-run --dry-run-dir $(DEMO_DIR)/publish/gm
 	$(PY) -m cards validate $(DEMO_DIR)/redditess $(DEMO_DIR)/publish/gm/tree
 	@echo "== 5. the writing assistant web app: start it on the demo adapters, check it answers, stop it"
 	$(PY) -m assist.smoke --seconds 10 -- --gm $(DEMO_DIR)/runs/gm-dpo --im $(DEMO_DIR)/runs/im-sft --max_new_tokens 24
@@ -73,6 +73,7 @@ test-all: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) benchmarks/bench_build.py
+	$(PY) benchmarks/bench_reader.py
 	$(PY) benchmarks/bench_training.py
 	$(PY) benchmarks/bench_scoring.py
 	$(PY) benchmarks/bench_publish.py

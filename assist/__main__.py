@@ -24,15 +24,16 @@ from transformers import HfArgumentParser
 
 from assist.output import AssistResult, assess_categories
 from assist.prompts import read_draft, read_post
+from redditess_core.logs import LogLevelArguments
 
 if TYPE_CHECKING:
-    from safety import CrisisScreen
+    from redditess_core.safety import CrisisScreen
 
 logger = logging.getLogger("assist")
 
 
 @dataclass
-class AssistArgs:
+class AssistArgs(LogLevelArguments):
     adapter: str = field(metadata={"help": "Released adapter: Hub id (ORG/NAME) or a local run directory."})
     post: str = field(metadata={"help": "Post file: first line the title, the rest the body."})
     draft: str | None = field(default=None, metadata={"help": "Your draft reply (improve only)."})
@@ -96,8 +97,8 @@ def run(mode: str, args: AssistArgs) -> AssistResult:
 
 def crisis_screen(args: AssistArgs | ScreenArgs) -> CrisisScreen:
     """The rule-based screen, plus the model scorer when --crisis_model is given."""
-    from safety import CrisisScreen
-    from safety.model import ModelScorer
+    from redditess_core.safety import CrisisScreen
+    from redditess_core.safety.model import ModelScorer
 
     model = None
     if args.crisis_model:
@@ -106,7 +107,7 @@ def crisis_screen(args: AssistArgs | ScreenArgs) -> CrisisScreen:
 
 
 @dataclass
-class ScreenArgs:
+class ScreenArgs(LogLevelArguments):
     input: str = field(metadata={"help": 'JSONL file, one {"id", "text"} object a line.'})
     output: str = field(
         metadata={"help": 'JSONL file receiving one {"id", "high_risk", "categories"} a line.'}
@@ -199,7 +200,6 @@ def main(argv: list[str] | None = None) -> int:
     from assist.model import AssistLoadError
 
     argv = list(sys.argv[1:] if argv is None else argv)
-    logging.basicConfig(format="%(levelname)s %(name)s: %(message)s", level=logging.INFO, stream=sys.stderr)
     logging.getLogger("httpx2").setLevel(logging.WARNING)
     if argv[:1] in (["-h"], ["--help"]):
         print(USAGE)
@@ -216,6 +216,7 @@ def main(argv: list[str] | None = None) -> int:
     mode = argv[0]
     parser = HfArgumentParser(AssistArgs, prog=f"python -m assist {mode}")
     (args,) = parser.parse_args_into_dataclasses(args=argv[1:])
+    args.configure_logging()
     if mode == "improve" and not args.draft:
         parser.error("improve needs --draft FILE")
     if mode == "draft" and args.draft:
@@ -232,6 +233,7 @@ def main(argv: list[str] | None = None) -> int:
 def _main_screen(argv: list[str]) -> int:
     parser = HfArgumentParser(ScreenArgs, prog="python -m assist screen")
     (args,) = parser.parse_args_into_dataclasses(args=argv)
+    args.configure_logging()
     try:
         run_screen(args)
     except (FileNotFoundError, ValueError) as err:

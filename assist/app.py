@@ -6,7 +6,7 @@
 - **Draft**: `Post` -> `Draft reply` -> `Draft` (the Generation Model's reply);
 - **Improve**: `Post` + `Your reply` -> `Improve reply` -> `Improved reply`, beside a word diff of the changes.
 
-Every request runs the crisis screen first (the same `safety.CrisisScreen` as the command line): a high-risk
+Every request runs the crisis screen first (the same `redditess_core.safety.CrisisScreen` as the command line): a high-risk
 post shows the crisis note and resources above the draft. Privacy: Gradio analytics and run history are
 off, no text is logged, nothing is written to disk (no flagging, no file components), and the server binds
 to loopback unless told otherwise. Gradio's API routes exist only with `--api`. Requests queue with a
@@ -36,6 +36,7 @@ from assist.service import (  # noqa: E402
     InputError,
     Sampling,
 )
+from redditess_core.logs import LogLevelArguments  # noqa: E402
 
 logger = logging.getLogger(__name__)
 
@@ -49,7 +50,7 @@ NO_TEXT = "(the model produced no text)"
 
 
 @dataclass
-class ServeArgs:
+class ServeArgs(LogLevelArguments):
     gm: str | None = field(
         default=None,
         metadata={"help": "Generation Model adapter (Draft tab): Hub id or local run directory."},
@@ -259,6 +260,7 @@ def serve_main(argv: list[str]) -> int:
     logging.getLogger("httpx").setLevel(logging.WARNING)  # Gradio's own start-up probes: noise
     parser = HfArgumentParser(ServeArgs, prog="python -m assist serve")
     (args,) = parser.parse_args_into_dataclasses(args=argv)
+    args.configure_logging()
     if not args.gm and not args.im:
         parser.error("give --gm ADAPTER (Draft tab), --im ADAPTER (Improve tab), or both")
     auth = None

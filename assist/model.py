@@ -4,13 +4,20 @@ Resolution goes through `peft` / `transformers` / `huggingface_hub`, so HF_HUB_O
 offline, a Hub id loads from the local cache or fails with a message saying so. The tokenizer comes
 from the adapter (publishing uploads it with the chat template the model was trained with) and falls
 back to the base model's. 4-bit loading uses bitsandbytes NF4 (works on CPU, slower).
+
+How the conversation is rendered (the system turn the adapter was trained with, folded into the user turn
+or not) is read from the adapter's run record (`redditess_run.json`, uploaded with it by publishing) through
+`redditess_core.chat.chat_format_for`; an adapter without one is prompted as its tokenizer's template allows.
 """
 
 from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
+
+from redditess_core.chat import RUN_RECORD, ChatFormat, chat_format_for, read_run_record
 
 logger = logging.getLogger(__name__)
 
@@ -21,12 +28,13 @@ class AssistLoadError(RuntimeError):
 
 @dataclass
 class LoadedModel:
-    """A PeftModel on its base, the tokenizer to prompt it with, and which of its adapters to activate."""
+    """A PeftModel on its base, the tokenizer and chat format to prompt it with, which adapter to activate."""
 
     model: Any
     tokenizer: Any
     base_model: str
     adapter: str
+    chat_format: ChatFormat
     adapter_name: str = "default"
 
 
@@ -34,6 +42,21 @@ def _offline() -> bool:
     from huggingface_hub import constants
 
     return bool(constants.HF_HUB_OFFLINE)
+
+
+def adapter_run_record(adapter: str, revision: str | None = None) -> dict[str, Any] | None:
+    """The training run record of a local adapter folder or of a Hub adapter (None when it has none)."""
+    if Path(adapter).expanduser().is_dir():
+        return read_run_record(adapter)
+    from huggingface_hub import hf_hub_download
+    from huggingface_hub.errors import EntryNotFoundError, HfHubHTTPError, LocalEntryNotFoundError
+
+    try:
+        path = hf_hub_download(adapter, RUN_RECORD, revision=revision)
+    except (EntryNotFoundError, LocalEntryNotFoundError, HfHubHTTPError, OSError, ValueError):
+        logger.info("%s has no %s: the chat format is decided from its tokenizer", adapter, RUN_RECORD)
+        return None
+    return read_run_record(Path(path).parent)
 
 
 def load(
@@ -71,7 +94,8 @@ def load(
         tokenizer = AutoTokenizer.from_pretrained(base)
     if tokenizer.chat_template is None:
         raise AssistLoadError(f"the tokenizer of {adapter!r} has no chat template")
-    return LoadedModel(model, tokenizer, str(base), adapter)
+    chat_format = chat_format_for(tokenizer, adapter_run_record(adapter, revision), where=adapter)
+    return LoadedModel(model, tokenizer, str(base), adapter, chat_format)
 
 
 def add_adapter(
@@ -102,7 +126,8 @@ def add_adapter(
         tokenizer = AutoTokenizer.from_pretrained(adapter, revision=revision)
     except (OSError, ValueError):
         tokenizer = loaded.tokenizer
-    return LoadedModel(loaded.model, tokenizer, loaded.base_model, adapter, adapter_name=name)
+    chat_format = chat_format_for(tokenizer, adapter_run_record(adapter, revision), where=adapter)
+    return LoadedModel(loaded.model, tokenizer, loaded.base_model, adapter, chat_format, adapter_name=name)
 
 
 def generate(
@@ -114,23 +139,21 @@ def generate(
     temperature: float,
     top_p: float,
     seed: int,
+    task: str | None = None,
 ) -> str:
-    """One reply to the conversation; a template without a system role gets it merged into the user turn."""
-    import jinja2
+    """One reply to the conversation, rendered in the model's chat format (`loaded.chat_format`: the system
+    turn it was trained with, folded into the user turn when its template has no system role). `task` (`gm`
+    for a draft, `im` for a revision) keeps a model trained for the other task from swapping the system turn."""
     import torch
     from transformers import set_seed
 
-    from assist.prompts import merge_system_turn
-
     tok = loaded.tokenizer
-    try:
-        inputs = tok.apply_chat_template(
-            messages, add_generation_prompt=True, return_tensors="pt", return_dict=True
-        )
-    except jinja2.TemplateError:
-        inputs = tok.apply_chat_template(
-            merge_system_turn(messages), add_generation_prompt=True, return_tensors="pt", return_dict=True
-        )
+    inputs = tok.apply_chat_template(
+        loaded.chat_format.conversation(messages, task),
+        add_generation_prompt=True,
+        return_tensors="pt",
+        return_dict=True,
+    )
     if getattr(loaded.model, "active_adapter", loaded.adapter_name) != loaded.adapter_name:
         loaded.model.set_adapter(loaded.adapter_name)
     set_seed(seed)

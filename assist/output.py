@@ -1,7 +1,7 @@
 """What the user sees: the crisis note and resources first for a high-risk post, then the draft, and
 always, last, a one-line pointer to the crisis resources.
 
-The note does not depend on the model: it is decided by `safety.CrisisScreen` on the post (and on the
+The note does not depend on the model: it is decided by `redditess_core.safety.CrisisScreen` on the post (and on the
 human draft and the generated text), so an empty, off-topic or harmful generation cannot remove it.
 """
 
@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from dataclasses import asdict, dataclass, field
 
-from safety import CrisisScreen
+from redditess_core.safety import CrisisScreen
 
 RISK_NOTE = (
     "!! CRISIS NOTE: this post contains language about suicide or self-harm. The person may need urgent help. "

@@ -1,8 +1,9 @@
 """The conversations the assistant sends to a model: the same turns the models were trained on.
 
-The prompts come from `dataset_builder.prompts`, the templates the builder renders into the
-`preference` / `sft` / `improvement` configs. tests/publish/test_assist_prompts.py checks them against
-rows of a built dataset.
+The prompts come from `redditess_core.prompts`, the templates the builder renders into the
+`preference` / `sft` / `improvement` configs (tests/publish/test_assist.py checks them against rows of a
+built dataset). The system turn a model was trained with, and whether it is folded into the user turn,
+come from the model's run record (`redditess_core.chat.ChatFormat`, applied in `assist.model.generate`).
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from dataset_builder import prompts
+from redditess_core import prompts
 
 
 @dataclass(frozen=True)
@@ -21,7 +22,7 @@ class Post:
     @property
     def text(self) -> str:
         """Title and body as the dataset's user turn joins them."""
-        return prompts.POST_TURN.format(title=self.title, body=self.body)
+        return prompts.post_turn(self.title, self.body)
 
 
 def read_post(path: str | Path) -> Post:
@@ -61,11 +62,3 @@ def draft_messages(post: Post) -> list[dict[str, str]]:
 def improve_messages(post: Post, draft: str) -> list[dict[str, str]]:
     """Improvement Model: system + the post and the draft to revise (as in the `improvement` config)."""
     return prompts.improve_messages(post.title, post.body, draft)
-
-
-def merge_system_turn(messages: list[dict[str, str]]) -> list[dict[str, str]]:
-    """For chat templates without a system role (Mistral): the system text opens the first user turn."""
-    if not messages or messages[0]["role"] != "system":
-        return messages
-    system, first, *rest = messages
-    return [{"role": first["role"], "content": f"{system['content']}\n\n{first['content']}"}, *rest]

@@ -6,7 +6,7 @@ adapter (mode `draft`) and/or the Improvement Model adapter (mode `improve`); wh
 the same base model it is held in memory once, with the two adapters switched per request.
 
 Order of a request (`AssistService.run`): check the inputs (empty / oversize -> `InputError`), screen the
-post and the human draft with `safety.CrisisScreen`, generate, screen the generated reply too, and return
+post and the human draft with `redditess_core.safety.CrisisScreen`, generate, screen the generated reply too, and return
 an `assist.output.AssistResult` whose crisis note and resources are decided by the screen, never by the
 model. Texts are never logged: log lines carry the mode, lengths and the risk flag only.
 """
@@ -22,12 +22,14 @@ from typing import Literal
 from assist.model import LoadedModel, add_adapter, generate, load
 from assist.output import AssistResult, assess_categories
 from assist.prompts import draft_messages, improve_messages, parse_post
-from safety import CrisisScreen
+from redditess_core.safety import CrisisScreen
 
 logger = logging.getLogger(__name__)
 
 Mode = Literal["draft", "improve"]
 MODES: tuple[Mode, ...] = ("draft", "improve")
+# The prompts' task per mode (the Generation Model drafts, the Improvement Model revises).
+MODE_TASK = {"draft": "gm", "improve": "im"}
 # A Reddit post body is at most 40,000 characters; support posts are far shorter (the builder's corpora:
 # median a few hundred). Longer inputs would only be truncated by the models' context, so they are refused.
 MAX_POST_CHARS = 10_000
@@ -153,6 +155,7 @@ class AssistService:
                 temperature=sampling.temperature,
                 top_p=sampling.top_p,
                 seed=sampling.seed,
+                task=MODE_TASK[mode],
             )
         sources, categories = assess_categories(
             self.screen, {"post": parsed.text, "draft": human, "reply": text}

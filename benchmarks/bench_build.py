@@ -23,6 +23,8 @@ from pathlib import Path
 
 import zstandard
 
+from redditess_core.contract import MANIFEST_FILE
+
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_DATA = ROOT.parent / "shared" / "data" / "reddit-college"
 
@@ -125,7 +127,7 @@ def main() -> None:
                  "--log_level", "WARNING"],
                 env=env,
             )  # fmt: skip
-            manifest = json.loads((out / "manifest.json").read_text())
+            manifest = json.loads((out / MANIFEST_FILE).read_text())
             results[label] = {
                 "input_rows": floor_rows,
                 "floor_seconds": round(floor["seconds"], 2),

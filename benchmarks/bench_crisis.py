@@ -8,7 +8,7 @@
    14-term regular expression the kit used before (baseline). Targets: recall >= 0.95 with no category
    below 0.85, false positives <= 0.10.
 2. A full `python -m dataset_builder build` of reddit-college in a subprocess: the screen's own seconds
-   (logged by `safety.crisis.flag_sensitive`, counts only) against the build's wall time (target <= 10%),
+   (logged by `redditess_core.safety.crisis.flag_sensitive`, counts only) against the build's wall time (target <= 10%),
    and the share of rows flagged `is_sensitive`. Skipped when the data folder is absent.
 """
 
@@ -30,7 +30,7 @@ sys.path.insert(0, str(ROOT))
 TEST_SET = ROOT / "benchmarks" / "crisis" / "posts.jsonl"
 DEFAULT_DATA = ROOT.parent / "shared" / "data" / "reddit-college"
 
-# The screen before issue 10 (safety/crisis.py at that time), kept here as the baseline.
+# The screen before issue 10 (then `safety/crisis.py`), kept here as the baseline.
 OLD_TERMS = [
     r"suicid\w*",
     r"kill(ing)? my ?self",
@@ -74,7 +74,7 @@ def print_table(title: str, new: dict, old: dict) -> None:
 
 
 def test_set() -> dict:
-    from safety import screen_texts
+    from redditess_core.safety import screen_texts
 
     rows = [json.loads(line) for line in TEST_SET.read_text(encoding="utf-8").splitlines()]
     started = time.perf_counter()

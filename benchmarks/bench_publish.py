@@ -28,6 +28,8 @@ from hub_client import ORGS, TOKENS, client_env  # noqa: E402
 from hub_server import HubServer  # noqa: E402
 from transformers import HfArgumentParser  # noqa: E402
 
+from redditess_core.contract import MANIFEST_FILE  # noqa: E402
+
 
 @dataclass
 class BenchArgs:
@@ -86,7 +88,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp_name:
         tmp = Path(tmp_name)
         folder = Path(args.dataset) if args.dataset else demo_folder(tmp / "demo")
-        manifest = json.loads((folder / "manifest.json").read_text())
+        manifest = json.loads((folder / MANIFEST_FILE).read_text())
         rows = sum(s["num_rows"] for c in manifest["configs"].values() for s in c["splits"].values())
         size = sum(p.stat().st_size for p in folder.rglob("*") if p.is_file())
         print(

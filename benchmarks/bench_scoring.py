@@ -107,7 +107,7 @@ def dataset_pairs(folder: Path, n: int) -> list[tuple[str, str]]:
     """(post, comment) pairs from the effective_support config of a RedditESS folder, all splits."""
     from datasets import load_dataset
 
-    from training.classifier import pair_texts
+    from redditess_core.classifier import pair_texts
 
     rows = [r for split in load_dataset(str(folder), "effective_support").values() for r in split]
     return [pair_texts(r) for r in rows[:n]]
@@ -185,9 +185,9 @@ def main(argv: list[str] | None = None) -> dict:
     import torch
     from transformers import HfArgumentParser
 
-    from eval.batching import tokenize_texts
     from eval.models import load_classifier
     from eval.scoring import encode_pairs
+    from redditess_core.batching import tokenize_texts
 
     (args,) = HfArgumentParser(BenchArguments).parse_args_into_dataclasses(args=argv)
     logging.basicConfig(level=logging.WARNING)

@@ -30,6 +30,7 @@ os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
+from redditess_core.contract import MANIFEST_FILE  # noqa: E402
 from training import RECIPES_DIR, classifier, dpo, sft  # noqa: E402
 from training.data import load_splits, to_preference_rows, to_sft_rows  # noqa: E402
 from training.models import load_tokenizer, model_init_kwargs  # noqa: E402
@@ -60,7 +61,7 @@ def build_inputs(work: Path) -> tuple[Path, dict[str, Path]]:
     from training.tiny import TinyConfig, build_all, dataset_corpus
 
     dataset = work / "redditess"
-    if not (dataset / "manifest.json").is_file():
+    if not (dataset / MANIFEST_FILE).is_file():
         write_sample(work / "raw", seed=0)
         build(
             BuildConfig(inputs=[work / "raw"], out=dataset, version="0.1.0-bench", seed=0),

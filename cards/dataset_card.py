@@ -17,20 +17,7 @@ from typing import Any
 from huggingface_hub import DatasetCard, DatasetCardData
 
 from cards.markdown import flatten, size_category, table
-
-SPLIT_ORDER = ("train", "validation", "test")
-
-CONFIG_DESCRIPTIONS = {
-    "effective_support": "One row per labeled top-level comment: post, comment, signals, `label` "
-    "(`not_effective` / `effective`), confidence. For classifiers.",
-    "comments": "Every kept top-level comment with the same columns; `label` is null where no signal decided.",
-    "preference": "Conversational chosen / rejected replies to one post (`votes` pairs after SHP, "
-    "`label` pairs effective vs not effective). For DPO of a Generation Model.",
-    "sft": "System + post + an effective reply as `messages`. For supervised fine-tuning.",
-    "improvement": "**Experimental.** A draft reply and its revision: a better-received reply to the same post, "
-    "written after the draft, that says the same thing (`similar_reply`), or the earlier and later text of "
-    "one edited comment (`self_edit`). For an Improvement Model that revises a human draft.",
-}
+from redditess_core.contract import CONFIG_DESCRIPTIONS, SPLITS
 
 # Parameter keys are grouped for the card by the first rule whose words occur in the key.
 _PARAM_GROUPS: list[tuple[str, tuple[str, ...]]] = [
@@ -101,6 +88,35 @@ GATED_FIELDS: dict[str, Any] = {
 BASE_TAGS = ["mental-health", "social-support", "peer-support", "reddit", "preference", "dpo", "sft"]
 
 
+DEFAULT_LICENSE_NAME = "redditess-research-use"
+LICENSE_FILE = "LICENSE.md"
+
+
+def license_link(manifest: Mapping[str, Any]) -> str | None:
+    """`license_link` of the card: the manifest's own (a URL or a file of the folder), else for
+    `license: other` the `LICENSE.md` that `write_dataset_card` writes beside the card (the Hub shows
+    `license_name` as a link to it; without one, an `other` license names terms nobody can read)."""
+    if manifest.get("license_link"):
+        return str(manifest["license_link"])
+    return LICENSE_FILE if (manifest.get("license") or "other") == "other" else None
+
+
+def render_license(manifest: Mapping[str, Any]) -> str:
+    """The text of `LICENSE.md`: the research-use terms the access gate asks every user to accept."""
+    name = manifest.get("license_name") or DEFAULT_LICENSE_NAME
+    pretty = manifest.get("pretty_name") or "RedditESS"
+    version = manifest.get("version") or "unknown"
+    return (
+        f"# {pretty} {version}: terms of use (`{name}`)\n\n"
+        "The text in this dataset belongs to its Reddit authors and is subject to Reddit's terms. The dataset "
+        "is shared for research only, under these terms, which every user accepts when requesting access:\n\n"
+        f"{GATED_PROMPT}\n\n"
+        "You may publish aggregate results, models trained on the data (with their own cards and safety "
+        "screening) and short excerpts needed to explain a finding, never an author's identity. You may not "
+        "redistribute the data or any part of it that could re-identify an author.\n"
+    )
+
+
 class ManifestError(ValueError):
     """A manifest is missing a field the card needs; the message names the field."""
 
@@ -112,8 +128,8 @@ def _require(manifest: Mapping[str, Any], key: str) -> Any:
 
 
 def _ordered_splits(splits: Mapping[str, Any]) -> list[str]:
-    known = [s for s in SPLIT_ORDER if s in splits]
-    return known + sorted(s for s in splits if s not in SPLIT_ORDER)
+    known = [s for s in SPLITS if s in splits]
+    return known + sorted(s for s in splits if s not in SPLITS)
 
 
 def loadable_configs(manifest: Mapping[str, Any]) -> list[dict[str, Any]]:
@@ -199,7 +215,9 @@ def build_card_data(manifest: Mapping[str, Any]) -> DatasetCardData:
     tags = list(BASE_TAGS) + (["synthetic"] if manifest.get("synthetic") else [])
     extra: dict[str, Any] = {}
     if license_id == "other":
-        extra["license_name"] = manifest.get("license_name") or "redditess-research-use"
+        extra["license_name"] = manifest.get("license_name") or DEFAULT_LICENSE_NAME
+    if link := license_link(manifest):
+        extra["license_link"] = link
     if infos := dataset_info(manifest):
         extra["dataset_info"] = infos
     return DatasetCardData(
@@ -234,7 +252,7 @@ def _group_parameters(parameters: Mapping[str, Any]) -> list[tuple[str, str]]:
 
 def _figures(manifest: Mapping[str, Any]) -> dict[str, str]:
     configs = manifest["configs"]
-    splits = [s for s in SPLIT_ORDER]
+    splits = [s for s in SPLITS]
     for cfg in configs.values():
         splits += [s for s in _ordered_splits(cfg.get("splits") or {}) if s not in splits]
     count_rows = []
@@ -451,13 +469,20 @@ def render_dataset_card(manifest: Mapping[str, Any]) -> str:
     return str(card)
 
 
-def write_dataset_card(manifest: Mapping[str, Any], folder: str | os.PathLike[str]) -> Path:
-    """Render and write `folder/README.md` atomically (temp file, then rename)."""
-    folder = Path(folder)
-    text = render_dataset_card(manifest)
-    fd, tmp = tempfile.mkstemp(prefix=".README.", suffix=".md", dir=folder)
+def _write_atomic(target: Path, text: str) -> None:
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.stem}.", suffix=target.suffix, dir=target.parent)
     with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
         f.write(text)
-    target = folder / "README.md"
     os.replace(tmp, target)
+
+
+def write_dataset_card(manifest: Mapping[str, Any], folder: str | os.PathLike[str]) -> Path:
+    """Render and write `folder/README.md` atomically (temp file, then rename), and `folder/LICENSE.md` when
+    the card links to it (`license: other` without a `license_link` of its own). Returns the card's path."""
+    folder = Path(folder)
+    text = render_dataset_card(manifest)
+    if license_link(manifest) == LICENSE_FILE:
+        _write_atomic(folder / LICENSE_FILE, render_license(manifest))
+    target = folder / "README.md"
+    _write_atomic(target, text)
     return target

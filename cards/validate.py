@@ -12,12 +12,18 @@ from __future__ import annotations
 
 import fnmatch
 import json
+import logging
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import yaml
 from huggingface_hub import DatasetCard, ModelCard
+from tqdm.auto import tqdm
+
+from redditess_core.contract import MANIFEST_FILE
+
+logger = logging.getLogger(__name__)
 
 DATASET_REQUIRED = (
     "license",
@@ -86,8 +92,27 @@ def _check_card_yaml(readme: Path, report: Report, required: tuple[str, ...]) ->
     missing = [k for k in required if not data.get(k)]
     if missing:
         report.errors.append(f"{readme.name}: required metadata missing: {', '.join(missing)}")
+    if report.kind == "dataset":
+        _check_license_link(readme, data, report)
     _check_text(readme.name, text, report)
     return data
+
+
+def _check_license_link(readme: Path, data: dict, report: Report) -> None:
+    """`license: other` needs `license_link` (a URL, or a file of the folder that exists)."""
+    if data.get("license") != "other":
+        return
+    link = data.get("license_link")
+    if not link:
+        report.errors.append(
+            f"{readme.name}: license is `other` but license_link is missing (re-render the card: "
+            "python -m cards render-dataset DIR writes LICENSE.md and links it)"
+        )
+    elif "://" not in str(link) and not (readme.parent / str(link).split("#")[0]).is_file():
+        report.errors.append(
+            f"{readme.name}: license_link {link!r} is not a file of the folder (python -m cards render-dataset "
+            "DIR writes it)"
+        )
 
 
 def _check_text(name: str, text: str, report: Report) -> None:
@@ -139,7 +164,7 @@ def _check_manifest(
 
     from cards.dataset_card import ManifestError, loadable_configs
 
-    path = folder / "manifest.json"
+    path = folder / MANIFEST_FILE
     if not path.is_file():
         report.errors.append("manifest.json is missing")
         return
@@ -185,9 +210,12 @@ def _check_privacy(folder: Path, resolved: list[tuple[str, str, list[Path]]], re
     con = duckdb.connect()
     con.execute("SET enable_progress_bar = false")
     try:
-        for name, split, files in resolved:
+        for name, split, files in tqdm(
+            resolved, desc="privacy scan", unit="split", disable=None, leave=False
+        ):
             if not files:
                 continue
+            logger.debug("privacy scan of %s/%s (%d file(s))", name, split, len(files))
             source = "read_parquet([" + ", ".join("'" + str(f).replace("'", "''") + "'" for f in files) + "])"
             columns = [(c[0], c[1]) for c in con.execute(f"DESCRIBE SELECT * FROM {source}").fetchall()]
             authors = [c for c, t in columns if c in AUTHOR_COLUMNS and t == "VARCHAR"]
@@ -246,8 +274,29 @@ def validate_adapter_folder(folder: str | os.PathLike[str]) -> Report:
         (folder / n).is_file() for n in ("tokenizer.json", "tokenizer.model", "tokenizer_config.json")
     ):
         report.errors.append("no tokenizer files (tokenizer.json / tokenizer_config.json)")
-    _check_card_yaml(folder / "README.md", report, MODEL_REQUIRED)
+    data = _check_card_yaml(folder / "README.md", report, MODEL_REQUIRED)
+    if data and data.get("base_model"):
+        _check_base_model(folder, str(data["base_model"]), report)
     return report
+
+
+def _check_base_model(folder: Path, base_model: str, report: Report) -> None:
+    """The card's base_model is a Hub id, and the one adapter_config.json makes PEFT load."""
+    from cards.model_card import InvalidBaseModel, check_hub_model_id
+
+    try:
+        check_hub_model_id(base_model, "README.md: base_model")
+    except InvalidBaseModel as err:
+        report.errors.append(str(err))
+    try:
+        config = json.loads((folder / "adapter_config.json").read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError):
+        return  # reported above as missing, or by PEFT
+    if config.get("base_model_name_or_path") != base_model:
+        report.errors.append(
+            "adapter_config.json: base_model_name_or_path differs from the card's base_model "
+            f"({base_model!r}): PEFT would load another base"
+        )
 
 
 def validate_folder(folder: str | os.PathLike[str]) -> Report:

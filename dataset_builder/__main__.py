@@ -10,6 +10,7 @@ from pathlib import Path
 
 from dataset_builder.cli_args import parse
 from dataset_builder.config import BuildConfig
+from redditess_core.contract import MANIFEST_FILE
 
 logger = logging.getLogger("dataset_builder")
 
@@ -91,7 +92,7 @@ def cmd_stats(argv: list[str]) -> int:
     if argv and not argv[0].startswith("-"):
         argv = ["--folder", *argv]
     (opts,) = parse((StatsOptions,), argv, prog="python -m dataset_builder stats")
-    manifest_path = opts.folder / "manifest.json"
+    manifest_path = opts.folder / MANIFEST_FILE
     if not manifest_path.is_file():
         print(f"error: {opts.folder} is not a RedditESS folder (no manifest.json)", file=sys.stderr)
         return 1

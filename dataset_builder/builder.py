@@ -22,17 +22,17 @@ from typing import Any
 import datasets
 import pyarrow.parquet as pq
 
-from dataset_builder.config import CONFIG_NAMES, SPLITS, BuildConfig
-from dataset_builder.export import FEATURES, data_file
+from dataset_builder.config import BuildConfig
 from dataset_builder.pipeline import build
-
-_DESCRIPTIONS = {
-    "effective_support": "One row per labeled top-level comment (effective / not effective).",
-    "comments": "Every kept top-level comment; label is null where no signal decided.",
-    "preference": "Chosen/rejected replies to one post (community votes, SHP rules; and label pairs).",
-    "sft": "System + post + an effective reply, for supervised fine-tuning of the Generation Model.",
-    "improvement": "A draft reply and a better-received reply saying the same thing (Improvement Model).",
-}
+from redditess_core.contract import (
+    CONFIG_DESCRIPTIONS,
+    CONFIG_NAMES,
+    DEFAULT_CONFIG,
+    MANIFEST_FILE,
+    SPLITS,
+    data_file,
+    features,
+)
 
 
 @dataclasses.dataclass
@@ -46,15 +46,15 @@ class RedditESS(datasets.GeneratorBasedBuilder):
     VERSION = datasets.Version("0.1.0")
     BUILDER_CONFIG_CLASS = RedditESSConfig
     BUILDER_CONFIGS = [
-        RedditESSConfig(name=name, version=datasets.Version("0.1.0"), description=_DESCRIPTIONS[name])
+        RedditESSConfig(name=name, version=datasets.Version("0.1.0"), description=CONFIG_DESCRIPTIONS[name])
         for name in CONFIG_NAMES
     ]
-    DEFAULT_CONFIG_NAME = "effective_support"
+    DEFAULT_CONFIG_NAME = DEFAULT_CONFIG
 
     def _info(self) -> datasets.DatasetInfo:
         return datasets.DatasetInfo(
-            description=_DESCRIPTIONS[self.config.name],
-            features=datasets.Features.from_dict(FEATURES[self.config.name]),
+            description=CONFIG_DESCRIPTIONS[self.config.name],
+            features=features(self.config.name),
             citation="Alghamdi et al., RedditESS (arXiv 2503.21888); Kim et al., LLUMI (arXiv 2605.30273).",
         )
 
@@ -73,10 +73,10 @@ class RedditESS(datasets.GeneratorBasedBuilder):
             json.dumps([str(Path(self.config.data_dir).resolve()), cfg.parameters()], sort_keys=True).encode()
         ).hexdigest()[:16]
         folder = Path(self._cache_dir_root) / "redditess_builds" / fingerprint
-        if not (folder / "manifest.json").is_file():
+        if not (folder / MANIFEST_FILE).is_file():
             folder.parent.mkdir(parents=True, exist_ok=True)
             build(dataclasses.replace(cfg, out=folder, overwrite=True))
-        manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+        manifest = json.loads((folder / MANIFEST_FILE).read_text(encoding="utf-8"))
         splits = manifest["configs"][self.config.name]["splits"]
         return [
             datasets.SplitGenerator(

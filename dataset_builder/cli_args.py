@@ -64,4 +64,7 @@ def parse(cls_list: tuple[type, ...], argv: list[str], prog: str | None = None) 
         owners.append((cls, names))
     namespace = parser.parse_args(argv)
     values = vars(namespace)
-    return tuple(cls(**{name: values[name] for name in names}) for cls, names in owners)
+    try:
+        return tuple(cls(**{name: values[name] for name in names}) for cls, names in owners)
+    except ValueError as exc:  # a dataclass's own check (`__post_init__`): usage and one line, exit 2
+        parser.error(str(exc))

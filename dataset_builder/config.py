@@ -11,16 +11,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from dataset_builder.prompts import IMPROVE_SYSTEM_PROMPT, SYSTEM_PROMPT
+from dataset_builder.record_filter import RecordFilter
+from redditess_core.prompts import IMPROVE_SYSTEM_PROMPT, SYSTEM_PROMPT
 
 LABEL_RULE_VERSION = "2.0"
-CONFIG_NAMES = ("effective_support", "comments", "preference", "sft", "improvement")
-SPLITS = ("train", "validation", "test")
 
 
 @dataclass
 class BuildConfig:
-    """Parameters of one RedditESS build (see DESIGN.md, "Labeling and pairing")."""
+    """Parameters of one RedditESS build (README.md "How comments are labeled"; each field's `--help`)."""
 
     inputs: list[Path] = field(
         default_factory=list,
@@ -46,7 +45,25 @@ class BuildConfig:
         },
     )
     subreddits: list[str] | None = field(
-        default=None, metadata={"help": "Keep only these subreddits (case-insensitive); default all."}
+        default=None,
+        metadata={
+            "help": "Keep only these subreddits (case-insensitive); default all. Applied while reading: "
+            "lines without a selected name are skipped before JSON parsing."
+        },
+    )
+    since: str | None = field(
+        default=None,
+        metadata={
+            "help": "Keep only records created at or after this UTC date (YYYY-MM-DD, an ISO date-time, or "
+            "epoch seconds), on each record's own created_utc; inclusive."
+        },
+    )
+    until: str | None = field(
+        default=None,
+        metadata={
+            "help": "Keep only records created before this UTC date (same forms as --since); exclusive, so "
+            "--since 2021-12-01 --until 2022-01-01 is December 2021."
+        },
     )
     # selection
     require_edited: bool = field(default=False, metadata={"help": "Keep only posts the OP edited."})
@@ -305,6 +322,12 @@ class BuildConfig:
             self.subreddits = sorted(
                 {s.strip().lower().removeprefix("r/") for s in self.subreddits if s.strip()}
             )
+        record_filter = RecordFilter.from_config(self)  # checks the names and dates up front
+        if (
+            None not in (record_filter.since, record_filter.until)
+            and record_filter.since >= record_filter.until
+        ):
+            raise ValueError(f"--since {self.since} must be before --until {self.until}")
         if not 0 <= self.validation_fraction + self.test_fraction < 1:
             raise ValueError("validation_fraction + test_fraction must be in [0, 1)")
         if self.similarity not in ("auto", "lexical", "encoder"):

@@ -16,113 +16,18 @@ import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from dataset_builder.config import CONFIG_NAMES, SPLITS
-from dataset_builder.labels import LABEL_NAMES
-from dataset_builder.prompts import (
-    IMPROVE_SYSTEM_PROMPT,
-    IMPROVE_TURN,
-    POST_TURN,
-    SYSTEM_PROMPT,
-    assistant_sql,
-    messages_sql,
+from dataset_builder.prompts import assistant_sql, messages_sql
+from redditess_core.contract import (
+    CONFIG_NAMES,
+    DEFAULT_CONFIG,
+    SPLITS,
+    arrow_schema,
+    data_file,
+    data_files_pattern,
 )
+from redditess_core.prompts import IMPROVE_SYSTEM_PROMPT, IMPROVE_TURN, POST_TURN, SYSTEM_PROMPT
 
 logger = logging.getLogger(__name__)
-
-# Features in the serialized form `datasets` stores in parquet metadata (key "huggingface"), written
-# here without importing `datasets` (1 s of start-up); a test checks them against `datasets.Features`.
-_ARROW = {"string": pa.string(), "int64": pa.int64(), "float64": pa.float64(), "bool": pa.bool_()}
-
-
-def _value(dtype: str) -> dict[str, Any]:
-    return {"dtype": dtype, "_type": "Value"}
-
-
-MESSAGES = {"feature": {"role": _value("string"), "content": _value("string")}, "_type": "List"}
-_COMMENT_FEATURES = {
-    "post_id": _value("string"),
-    "comment_id": _value("string"),
-    "subreddit": _value("string"),
-    "post_title": _value("string"),
-    "post_text": _value("string"),
-    "comment_text": _value("string"),
-    "comment_score": _value("int64"),
-    "post_score": _value("int64"),
-    "post_created_utc": _value("int64"),
-    "comment_created_utc": _value("int64"),
-    "op_replied": _value("bool"),
-    "op_reply_text": _value("string"),
-    "reception": _value("float64"),
-    "op_signal": _value("float64"),
-    "op_evidence": _value("string"),
-    "post_feedback": _value("float64"),
-    "label": {"names": list(LABEL_NAMES), "_type": "ClassLabel"},
-    "label_confidence": _value("float64"),
-    "label_source": _value("string"),
-    "seeks_support": _value("bool"),
-    "author": _value("string"),
-    "is_sensitive": _value("bool"),
-}
-FEATURES: dict[str, dict[str, Any]] = {
-    "effective_support": _COMMENT_FEATURES,
-    "comments": _COMMENT_FEATURES,
-    "preference": {
-        "prompt": MESSAGES,
-        "chosen": MESSAGES,
-        "rejected": MESSAGES,
-        "post_id": _value("string"),
-        "chosen_id": _value("string"),
-        "rejected_id": _value("string"),
-        "chosen_score": _value("int64"),
-        "rejected_score": _value("int64"),
-        "score_ratio": _value("float64"),
-        "seconds_difference": _value("int64"),
-        "pair_source": _value("string"),
-        "is_sensitive": _value("bool"),
-    },
-    "sft": {
-        "messages": MESSAGES,
-        "post_id": _value("string"),
-        "comment_id": _value("string"),
-        "label_confidence": _value("float64"),
-        "is_sensitive": _value("bool"),
-    },
-    "improvement": {
-        "prompt": MESSAGES,
-        "chosen": MESSAGES,
-        "rejected": MESSAGES,
-        "similarity": _value("float64"),
-        "post_id": _value("string"),
-        "draft_id": _value("string"),
-        "revision_id": _value("string"),
-        "draft_score": _value("int64"),
-        "revision_score": _value("int64"),
-        "pair_source": _value("string"),
-        "is_sensitive": _value("bool"),
-    },
-}
-
-
-def _arrow_type(feature: dict[str, Any]) -> pa.DataType:
-    kind = feature["_type"]
-    if kind == "Value":
-        return _ARROW[feature["dtype"]]
-    if kind == "ClassLabel":
-        return pa.int64()
-    if kind == "List":
-        item = feature["feature"]
-        if "_type" in item:
-            return pa.list_(_arrow_type(item))
-        return pa.list_(pa.struct([(name, _arrow_type(sub)) for name, sub in item.items()]))
-    raise ValueError(f"unsupported feature type {kind}")
-
-
-def arrow_schema(config: str) -> pa.Schema:
-    """The parquet schema of a config, carrying its `datasets` features (ClassLabel names survive)."""
-    features = FEATURES[config]
-    metadata = {"huggingface": json.dumps({"info": {"features": features}})}
-    return pa.schema([(name, _arrow_type(f)) for name, f in features.items()], metadata=metadata)
-
 
 _COMMENT_ROWS = """
     SELECT e.post_id, e.comment_id, e.subreddit, p.post_title, p.post_text, c.comment_text, e.comment_score,
@@ -172,12 +77,7 @@ def row_queries(
     }
 
 
-DEFAULT_CONFIG = "effective_support"
 ROW_GROUP_SIZE = 10_000
-
-
-def data_file(config: str, split: str) -> str:
-    return f"data/{config}/{split}-00000-of-00001.parquet"
 
 
 def write_configs(
@@ -197,7 +97,7 @@ def write_configs(
             rows, nbytes = _write_parquet(reader, schema, path)
             if rows:
                 splits[split] = {
-                    "path": f"data/{config}/{split}-*.parquet",
+                    "path": data_files_pattern(config, split),
                     "num_rows": rows,
                     "num_bytes": nbytes,
                     "download_bytes": path.stat().st_size,

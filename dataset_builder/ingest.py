@@ -7,6 +7,12 @@ chunk is kept. Normalized chunks go to uncompressed parquet files in the work di
 memory: memory stays flat as inputs grow, and DuckDB scans them in parallel (inserting into DuckDB
 tables measured ~4x slower than writing the files).
 
+Selection (`--subreddits`, `--since`, `--until`) happens here too, before staging (`record_filter`):
+with subreddits selected, each decompressed chunk goes through a byte pre-filter and only candidate
+lines reach the JSON parser; parsed records then get the exact check, and only kept records are
+staged. Per input file, `IngestReport.files` counts the lines read, pre-filtered out and parsed, and the
+records rejected, excluded by the exact check and kept.
+
 Texts are cleaned once, here (`clean_text`): HTML entities unescaped (Pushshift and API bodies are
 HTML-escaped, `&amp;` `&gt;` `&lt;`), NUL and other control characters stripped, and a lone UTF-16
 surrogate (half an emoji, which DuckDB refuses) kept as U+FFFD instead of losing the record.
@@ -14,6 +20,7 @@ surrogate (half an emoji, which DuckDB refuses) kept as U+FFFD instead of losing
 
 from __future__ import annotations
 
+import dataclasses
 import html
 import io
 import json
@@ -24,12 +31,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 from tqdm.auto import tqdm
 
 from dataset_builder import normalize
+from dataset_builder.record_filter import RecordFilter
 from dataset_builder.sources import (
     FIELDS,
     REQUIRED_FIELDS,
@@ -62,20 +71,41 @@ def clean_text(text: str) -> str:
 
 
 def clean_texts(table: pa.Table) -> pa.Table:
-    """`table` with `clean_text` applied to its text fields (only rows that need it are converted)."""
+    """`table` with `clean_text` applied to its text fields. Only the texts that need it (an HTML entity
+    or a control character) go through Python; the others stay in Arrow."""
     for name in TEXT_FIELDS:
         if name not in table.column_names:
             continue
-        column = table[name]
-        needs = pc.match_substring_regex(column, _NEEDS_CLEANING)
+        column = table[name].combine_chunks()
+        needs = pc.fill_null(pc.match_substring_regex(column, _NEEDS_CLEANING), False)
         if not pc.any(needs).as_py():
             continue
-        values = [
-            clean_text(v) if flag else v
-            for v, flag in zip(column.to_pylist(), needs.to_pylist(), strict=True)
-        ]
-        table = table.set_column(table.column_names.index(name), name, pa.array(values, pa.string()))
+        cleaned = pa.array([clean_text(v) for v in column.filter(needs).to_pylist()], column.type)
+        table = table.set_column(
+            table.column_names.index(name), name, pc.replace_with_mask(column, needs, cleaned)
+        )
     return table
+
+
+@dataclass
+class FileCounts:
+    """What the reader did with one input file. NDJSON: `lines_read` = `lines_prefiltered_out` +
+    `lines_parsed`; of the parsed lines, the non-blank ones are `records_parsed` = `records_rejected`
+    (malformed, missing fields) + `records_excluded` (failed the exact subreddit/date check) +
+    `records_kept` (staged). Reddit API JSON files have no lines (`lines_*` are None)."""
+
+    file: str
+    kind: str
+    lines_read: int | None = 0
+    lines_prefiltered_out: int | None = 0
+    lines_parsed: int | None = 0
+    records_parsed: int = 0
+    records_rejected: int = 0
+    records_excluded: int = 0
+    records_kept: int = 0
+
+    def finish(self) -> None:
+        self.records_excluded = self.records_parsed - self.records_rejected - self.records_kept
 
 
 @dataclass
@@ -83,57 +113,142 @@ class IngestReport:
     rows: dict[str, int] = field(default_factory=lambda: {"submissions": 0, "comments": 0})
     more_placeholders: int = 0
     rejects: Rejects = field(default_factory=Rejects)
+    files: list[FileCounts] = field(default_factory=list)
+    record_filter: RecordFilter = field(default_factory=RecordFilter)
+
+    def reader_summary(self) -> dict[str, object]:
+        """The manifest's `reader` section: the filter, per-file counts and their totals."""
+        files = [dataclasses.asdict(f) for f in self.files]
+        totals = (
+            {key: sum(f[key] or 0 for f in files) for key in files[0] if key not in ("file", "kind")}
+            if files
+            else {}
+        )
+        return {"filter": self.record_filter.describe(), "files": files, "totals": totals}
 
 
 class Staging:
-    """Normalized chunks written as parquet files, exposed to DuckDB as `raw_<kind>` views."""
+    """Normalized chunks written as parquet files, exposed to DuckDB as `raw_<kind>` views. Only records
+    that pass the filter's exact check are written."""
 
-    def __init__(self, con: duckdb.DuckDBPyConnection, workdir: Path) -> None:
+    def __init__(
+        self, con: duckdb.DuckDBPyConnection, workdir: Path, record_filter: RecordFilter | None = None
+    ) -> None:
         self.con = con
         self.dir = workdir / "staging"
         self.dir.mkdir(parents=True, exist_ok=True)
         self.parts = {"submissions": 0, "comments": 0}
+        self.filter = record_filter or RecordFilter()
 
-    def add(self, kind: str, table: pa.Table, file_idx: int) -> None:
+    def add(self, kind: str, table: pa.Table, file_idx: int) -> int:
+        """Stage the records of `table` (raw text columns and `_line`) that pass the exact check;
+        returns how many were staged."""
+        keep = self.filter.keep_mask(table)
+        if keep is not None:
+            table = table.filter(keep)
+        if not table.num_rows:
+            return 0
+        query = normalize.select(kind, "_chunk", file_idx)
+        if dates := self.filter.date_sql():
+            query = f"SELECT * FROM ({query}) WHERE {dates}"
         self.con.register("_chunk", clean_texts(table))
         try:
-            normalized = self.con.sql(normalize.select(kind, "_chunk", file_idx)).to_arrow_table()
+            normalized = self.con.sql(query).to_arrow_table()
         finally:
             self.con.unregister("_chunk")
+        if not normalized.num_rows:
+            return 0
         pq.write_table(normalized, self.dir / f"{kind}-{self.parts[kind]:06d}.parquet", compression="none")
         self.parts[kind] += 1
+        return normalized.num_rows
 
     def create_views(self) -> None:
         for kind, parts in self.parts.items():
             source = (
                 f"read_parquet('{self.dir / kind}-*.parquet')"
                 if parts
-                else f"({normalize.empty_select(kind)})"
+                else f"({normalize.empty_select(kind)} LIMIT 0)"
             )
             self.con.execute(f"CREATE OR REPLACE VIEW raw_{kind} AS SELECT * FROM {source}")
 
 
-def ingest(con: duckdb.DuckDBPyConnection, files: list[InputFile], workdir: Path) -> IngestReport:
-    """Stream every file into the staging views; malformed records are counted, not fatal."""
-    staging = Staging(con, workdir)
-    report = IngestReport()
+def ingest(
+    con: duckdb.DuckDBPyConnection,
+    files: list[InputFile],
+    workdir: Path,
+    record_filter: RecordFilter | None = None,
+) -> IngestReport:
+    """Stream every file into the staging views, keeping only the records `record_filter` selects
+    (default: all); malformed records are counted, not fatal."""
+    record_filter = record_filter or RecordFilter()
+    staging = Staging(con, workdir, record_filter)
+    report = IngestReport(record_filter=record_filter)
     quiet = bool(os.environ.get("CI")) or not logger.isEnabledFor(logging.INFO)
     for file_idx, source in enumerate(files):
+        counts = FileCounts(source.path.name, source.kind)
+        report.files.append(counts)
+        rejected_before = report.rejects.count
         if source.format == "reddit-api-json":
-            _ingest_api_json(con, staging, source, file_idx, report)
-            continue
-        size = source.path.stat().st_size
-        with tqdm(
-            total=size, unit="B", unit_scale=True, desc=source.path.name, disable=quiet, leave=False
-        ) as bar:
-            position = 0
-            for first_line, chunk, compressed_pos in prefetch(iter_ndjson_chunks(source)):
-                _insert_ndjson_chunk(con, staging, source, file_idx, first_line, chunk, report)
-                bar.update(compressed_pos - position)
-                position = compressed_pos
-                bar.set_postfix(records=f"{sum(report.rows.values()):,}")
+            counts.lines_read = counts.lines_prefiltered_out = counts.lines_parsed = None
+            _ingest_api_json(con, staging, source, file_idx, report, counts)
+        else:
+            _ingest_ndjson(con, staging, source, file_idx, report, counts, quiet)
+        counts.records_rejected = report.rejects.count - rejected_before
+        counts.finish()
+        logger.info(
+            "%s: %s lines read, %s pre-filtered out, %s parsed; %s records kept, %s excluded by the "
+            "filter, %s rejected",
+            source.path.name,
+            *("-" if value is None else f"{value:,}" for value in (
+                counts.lines_read, counts.lines_prefiltered_out, counts.lines_parsed,
+                counts.records_kept, counts.records_excluded, counts.records_rejected,
+            )),
+        )  # fmt: skip
     staging.create_views()
     return report
+
+
+def _ingest_ndjson(
+    con: duckdb.DuckDBPyConnection,
+    staging: Staging,
+    source: InputFile,
+    file_idx: int,
+    report: IngestReport,
+    counts: FileCounts,
+    quiet: bool,
+) -> None:
+    """One NDJSON file, chunk by chunk: byte pre-filter (when subreddits are selected), parse, stage."""
+    prefilter = staging.filter.has_prefilter
+    size = source.path.stat().st_size
+    with tqdm(
+        total=size, unit="B", unit_scale=True, desc=source.path.name, disable=quiet, leave=False
+    ) as bar:
+        position = 0
+        first_line = 1  # the file's line number of the chunk's first line
+        for chunk, compressed_pos in prefetch(iter_ndjson_chunks(source)):
+            if prefilter:
+                offsets, candidates = staging.filter.prefilter(chunk)
+                n_lines = len(offsets) - 1
+                counts.lines_read += n_lines
+                counts.lines_prefiltered_out += n_lines - len(candidates)
+                if len(candidates):
+                    counts.lines_parsed += len(candidates)
+                    starts, ends = offsets[candidates].tolist(), offsets[candidates + 1].tolist()
+                    with memoryview(chunk) as view:  # one copy of the candidate lines
+                        lines = b"".join([view[s:e] for s, e in zip(starts, ends, strict=True)])
+                    _insert_ndjson_chunk(
+                        con, staging, source, file_idx, first_line, lines, report, counts,
+                        line_numbers=first_line + candidates,
+                    )  # fmt: skip
+            else:
+                n_lines = chunk.count(b"\n") + (0 if chunk.endswith(b"\n") else 1)
+                counts.lines_read += n_lines
+                counts.lines_parsed += n_lines
+                _insert_ndjson_chunk(con, staging, source, file_idx, first_line, chunk, report, counts)
+            first_line += n_lines
+            bar.update(compressed_pos - position)
+            position = compressed_pos
+            bar.set_postfix(records=f"{sum(report.rows.values()):,}")
 
 
 def _insert_ndjson_chunk(
@@ -144,7 +259,11 @@ def _insert_ndjson_chunk(
     first_line: int,
     chunk: bytes,
     report: IngestReport,
+    counts: FileCounts,
+    line_numbers: np.ndarray | None = None,
 ) -> None:
+    """Parse a chunk of lines and stage its kept records. Line i of `chunk` (0-based) is line
+    `first_line + i` of the file, or `line_numbers[i]` when given (the candidates of the pre-filter)."""
     kind = source.kind
     columns = {name: "VARCHAR" for name in FIELDS[kind]} | {"_meta": "JSON"}
     try:
@@ -156,30 +275,32 @@ def _insert_ndjson_chunk(
             "chunk of %s at line %d needs line-by-line parsing: %s", source.path.name, first_line, exc
         )
         table = None
-    lines = None
+    positions = None  # index in chunk.split(b"\n") of each parsed row
     if table is None or _needs_line_map(chunk, table.num_rows):
-        lines = [i for i, line in enumerate(chunk.split(b"\n")) if line.strip()]
-        if table is None or len(lines) != table.num_rows:
-            table, lines = _parse_lines_python(chunk, kind), lines
-    line_numbers = (
-        pa.array([first_line + i for i in lines], pa.int64())
-        if lines is not None
-        else pa.array(range(first_line, first_line + table.num_rows), pa.int64())
-    )
+        positions = [i for i, line in enumerate(chunk.split(b"\n")) if line.strip()]
+        if table is None or len(positions) != table.num_rows:
+            table = _parse_lines_python(chunk, kind)
+    index = np.asarray(positions if positions is not None else range(table.num_rows), np.int64)
+    numbers = line_numbers[index] if line_numbers is not None else first_line + index
+    row_lines = pa.array(numbers, pa.int64())
+    row_positions = pa.array(index, pa.int64())
+    counts.records_parsed += table.num_rows
     valid = _valid_mask(table, kind)
     n_invalid = table.num_rows - pc.sum(valid).as_py() if table.num_rows else 0
     if n_invalid:
-        recovered = _recover_or_reject(chunk, first_line, line_numbers, valid, source, report)
+        recovered = _recover_or_reject(chunk, row_positions, row_lines, valid, source, report)
         if recovered.num_rows:
-            staging.add(kind, recovered, file_idx)
-            report.rows[kind] += recovered.num_rows
+            kept = staging.add(kind, recovered, file_idx)
+            report.rows[kind] += kept
+            counts.records_kept += kept
         table = table.filter(valid)
-        line_numbers = line_numbers.filter(valid)
+        row_lines = row_lines.filter(valid)
     if not table.num_rows:
         return
-    table = table.append_column("_line", line_numbers)
-    staging.add(kind, table, file_idx)
-    report.rows[kind] += table.num_rows
+    table = table.append_column("_line", row_lines)
+    kept = staging.add(kind, table, file_idx)
+    report.rows[kind] += kept
+    counts.records_kept += kept
 
 
 def _needs_line_map(chunk: bytes, num_rows: int) -> bool:
@@ -225,7 +346,7 @@ def _valid_mask(table: pa.Table, kind: str) -> pa.ChunkedArray:
 
 def _recover_or_reject(
     chunk: bytes,
-    first_line: int,
+    positions: pa.Array,
     line_numbers: pa.Array,
     valid: pa.ChunkedArray,
     source: InputFile,
@@ -237,10 +358,10 @@ def _recover_or_reject(
     lines = chunk.split(b"\n")
     bad = pc.invert(valid).to_pylist()
     recovered: list[dict[str, str | None]] = []
-    for line_no, is_bad in zip(line_numbers.to_pylist(), bad, strict=True):
+    for position, line_no, is_bad in zip(positions.to_pylist(), line_numbers.to_pylist(), bad, strict=True):
         if not is_bad:
             continue
-        text = lines[line_no - first_line]
+        text = lines[position]
         try:
             record = json.loads(text.decode("utf-8", errors="replace"))
         except ValueError:
@@ -264,10 +385,18 @@ def _recover_or_reject(
 
 
 def _ingest_api_json(
-    con: duckdb.DuckDBPyConnection, staging: Staging, source: InputFile, file_idx: int, report: IngestReport
+    con: duckdb.DuckDBPyConnection,
+    staging: Staging,
+    source: InputFile,
+    file_idx: int,
+    report: IngestReport,
+    counts: FileCounts,
 ) -> None:
+    """A Reddit API thread or morechildren file: no byte pre-filter (the file is one JSON document), the
+    exact check on every flattened record."""
     submissions, comments, n_more = read_api_json(source.path)
     report.more_placeholders += n_more
+    counts.records_parsed = len(submissions) + len(comments)
     for kind, records in (("submissions", submissions), ("comments", comments)):
         if not records:
             continue
@@ -283,8 +412,9 @@ def _ingest_api_json(
         table = table.filter(valid)
         # API things have no line; their position in the file orders duplicates.
         table = table.append_column("_line", pa.array(range(1, table.num_rows + 1), pa.int64()))
-        staging.add(kind, table, file_idx)
-        report.rows[kind] += table.num_rows
+        kept = staging.add(kind, table, file_idx)
+        report.rows[kind] += kept
+        counts.records_kept += kept
 
 
 def sha256_file(path: Path) -> str:
@@ -297,4 +427,4 @@ def sha256_file(path: Path) -> str:
     return digest.hexdigest()
 
 
-__all__ = ["IngestReport", "InputError", "ingest", "sha256_file"]
+__all__ = ["FileCounts", "IngestReport", "InputError", "RecordFilter", "ingest", "sha256_file"]

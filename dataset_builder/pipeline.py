@@ -21,14 +21,15 @@ from typing import Any
 
 import duckdb
 
-from dataset_builder import eligibility, labels, pairs, privacy, revisions, signals, support, threads
+from dataset_builder import eligibility, labels, pairs, privacy, revisions, signals, splits, support, threads
 from dataset_builder.config import LABEL_RULE_VERSION, BuildConfig
 from dataset_builder.export import row_queries, write_configs, write_json
 from dataset_builder.ingest import ingest, sha256_file
+from dataset_builder.record_filter import RecordFilter
 from dataset_builder.sources import InputError, discover
-from dataset_builder.splits import split_sql
 from dataset_builder.stats import compute_stats
-from safety.crisis import flag_sensitive
+from redditess_core.contract import MANIFEST_FILE
+from redditess_core.safety.crisis import flag_sensitive
 
 logger = logging.getLogger(__name__)
 
@@ -77,7 +78,7 @@ def build(cfg: BuildConfig, key: bytes | None = None, key_file: Path | None = No
         (staging / OWNER_FILE).unlink()
         staging.chmod(0o755)  # private while it held raw text; a normal folder once complete
         manifest["build_seconds"] = round(time.perf_counter() - started, 2)
-        write_json(staging / "manifest.json", manifest)
+        write_json(staging / MANIFEST_FILE, manifest)
         _replace(staging, out)
     except BaseException as exc:
         shutil.rmtree(staging, ignore_errors=True)
@@ -196,7 +197,7 @@ def _run(
         clock = now
         logger.info("%-10s %.2fs", name, timings[name])
 
-    report = ingest(con, files, workdir)
+    report = ingest(con, files, workdir, RecordFilter.from_config(cfg))
     lap("ingest")
     if report.rows["submissions"] == 0:
         raise BuildError(
@@ -224,6 +225,7 @@ def _run(
     labels.compute(con, cfg)
     lap("signals")
     scrub_counts = _privacy(con, key)
+    splits.compute(con, cfg)
     _assemble_rows(con, cfg)
     lap("privacy")
     self_edit_sources = revisions.compute(con)
@@ -270,6 +272,7 @@ def _run(
         "reddit_ids": "raw" if cfg.keep_reddit_ids else "hashed",
         "scrub_replacements": scrub_counts,
         "inputs": [_describe(f) for f in files],
+        "reader": report.reader_summary(),
         "counts": counts,
         "drops": drops,
         "support_seeking": support.summary(con),
@@ -293,7 +296,7 @@ def _privacy(con: duckdb.DuckDBPyConnection, key: bytes) -> dict[str, int]:
         UNION
         SELECT post_id, lower(author) FROM kept_posts""")
     privacy.create_pseudonyms(con, key, "SELECT DISTINCT author FROM top_comments ORDER BY author")
-    # is_sensitive: the crisis screen (safety.screen) over each text column at once, before scrubbing.
+    # is_sensitive: the crisis screen (redditess_core.safety.screen) over each text column at once, before scrubbing.
     flag_sensitive(con, "SELECT post_id, concat_ws('\n', title, selftext) FROM kept_posts", "sensitive_posts")
     flag_sensitive(con, "SELECT comment_id, body FROM top_comments", "sensitive_comments")
     scrubber = privacy.Scrubber()
@@ -342,7 +345,7 @@ def _assemble_rows(con: duckdb.DuckDBPyConnection, cfg: BuildConfig) -> None:
     """The `ess` table: one row per kept top-level comment with its signals, label and split. Texts stay
     in `clean_posts` / `clean_comments` and are joined in only when rows are written (`export`), so no
     text is copied into the intermediate tables."""
-    con.execute(f"""
+    con.execute("""
         CREATE OR REPLACE TABLE ess AS
         SELECT c.post_id, c.comment_id, t.subreddit,
                t.score AS comment_score, k.score AS post_score,
@@ -352,7 +355,7 @@ def _assemble_rows(con: duckdb.DuckDBPyConnection, cfg: BuildConfig) -> None:
                l.label, l.label_confidence, l.label_source, u.seeks_support,
                a.pseudonym AS author,
                p.post_sensitive, p.post_sensitive OR c.comment_sensitive AS is_sensitive,
-               {split_sql(cfg, "c.post_id")} AS split
+               sp.split
         FROM clean_comments c
         JOIN top_comments t ON t.comment_id = c.comment_id
         JOIN clean_posts p ON p.post_id = c.post_id
@@ -360,13 +363,14 @@ def _assemble_rows(con: duckdb.DuckDBPyConnection, cfg: BuildConfig) -> None:
         JOIN comment_signals s ON s.comment_id = c.comment_id
         JOIN comment_labels l ON l.comment_id = c.comment_id
         JOIN post_support u ON u.post_id = c.post_id
-        JOIN pseudonyms a ON a.author = t.author""")
+        JOIN pseudonyms a ON a.author = t.author
+        JOIN post_splits sp ON sp.post_id = c.post_id""")
 
 
 def _write_card(folder: Path, manifest: dict[str, Any]) -> None:
-    from cards.dataset_card import render_dataset_card
+    from cards.dataset_card import write_dataset_card
 
-    (folder / "README.md").write_text(render_dataset_card(manifest), encoding="utf-8")
+    write_dataset_card(manifest, folder)  # README.md, and LICENSE.md when the card links to it
 
 
 def _describe(source: Any) -> dict[str, Any]:

@@ -1,7 +1,7 @@
-"""The conversations of the `preference`, `sft` and `improvement` configs, in one place.
+"""The conversations of the `preference`, `sft` and `improvement` configs, rendered in SQL.
 
-The builder renders them in SQL and the assistant (`assist`) in Python, from the same templates, so
-a released model is prompted exactly as it was trained.
+The templates and system turns live in `redditess_core.prompts` (training, eval and assist use the same
+ones); this module turns them into DuckDB expressions.
 """
 
 from __future__ import annotations
@@ -9,35 +9,6 @@ from __future__ import annotations
 import re
 
 from dataset_builder.sql import literal
-
-SYSTEM_PROMPT = (
-    "You are helping a peer supporter write a reply to a post in an online mental-health community. "
-    "Write a warm, specific, respectful reply that acknowledges the poster's feelings and, where it fits, "
-    "offers practical coping ideas or information. You are not a therapist; do not diagnose."
-)
-IMPROVE_SYSTEM_PROMPT = (
-    "You are helping a peer supporter improve their draft reply to a post in an online mental-health "
-    "community. Revise the draft so it is more supportive and helpful while keeping its intent, content "
-    "and the writer's voice."
-)
-POST_TURN = "{title}\n\n{body}"
-IMPROVE_TURN = "Post:\n{title}\n\n{body}\n\nDraft reply to revise:\n{draft}"
-
-
-def draft_messages(title: str, body: str) -> list[dict[str, str]]:
-    """Generation Model prompt: system + the post as the user turn."""
-    return [
-        {"role": "system", "content": SYSTEM_PROMPT},
-        {"role": "user", "content": POST_TURN.format(title=title, body=body)},
-    ]
-
-
-def improve_messages(title: str, body: str, draft: str) -> list[dict[str, str]]:
-    """Improvement Model prompt: system + the post and the draft to revise."""
-    return [
-        {"role": "system", "content": IMPROVE_SYSTEM_PROMPT},
-        {"role": "user", "content": IMPROVE_TURN.format(title=title, body=body, draft=draft)},
-    ]
 
 
 def template_sql(template: str, **columns: str) -> str:

@@ -1,33 +1,45 @@
-"""Split assignment: one seeded hash of the post id, so a post lands in the same split in every
-config (no leakage between a post's comments, pairs and SFT rows) and in every rebuild."""
+"""Split assignment: one seeded hash of the post id, so a post lands in the same split in every config (no
+leakage between a post's comments, pairs and SFT rows), in every rebuild and on every engine.
+
+The rule has one definition, `sql/splits.sql` (step `SPLITS`); `split_of` is its Python oracle for tests.
+"""
 
 from __future__ import annotations
 
 import hashlib
 
+import duckdb
+
+from dataset_builder import steps
 from dataset_builder.config import BuildConfig
+
+SPLITS = steps.Step("splits", inputs=("kept_posts",), outputs=("post_splits",))
+
+
+def params(cfg: BuildConfig) -> dict[str, steps.Param]:
+    return {
+        "seed": int(cfg.seed),
+        "test_fraction": float(cfg.test_fraction),
+        "validation_fraction": float(cfg.validation_fraction),
+    }
+
+
+def compute(con: duckdb.DuckDBPyConnection, cfg: BuildConfig) -> None:
+    """Create `post_splits(post_id, split)`, one row per row of `kept_posts`."""
+    steps.run(con, SPLITS, params(cfg))
 
 
 def bucket(seed: int, post_id: str) -> float:
-    """Uniform in [0, 1): the first 32 bits of md5("<seed>:<post_id>")."""
+    """Uniform in [0, 1): the first 32 bits of md5("<seed>:<post_id>") / 2^32 (test oracle)."""
     digest = hashlib.md5(f"{seed}:{post_id}".encode()).hexdigest()
     return int(digest[:8], 16) / 2**32
 
 
 def split_of(cfg: BuildConfig, post_id: str) -> str:
-    """The Python reference of `split_sql` (tests check that the two agree)."""
+    """The split `sql/splits.sql` gives `post_id`, computed in Python: the oracle the tests compare with."""
     u = bucket(cfg.seed, post_id)
     if u < cfg.test_fraction:
         return "test"
     if u < cfg.test_fraction + cfg.validation_fraction:
         return "validation"
     return "train"
-
-
-def split_sql(cfg: BuildConfig, column: str = "post_id") -> str:
-    """The same assignment as a SQL expression (md5 exists in DuckDB, Spark SQL and Postgres)."""
-    u = f"(CAST(CONCAT('0x', substr(md5('{int(cfg.seed)}:' || {column}), 1, 8)) AS UBIGINT) / 4294967296.0)"
-    return (
-        f"CASE WHEN {u} < {cfg.test_fraction} THEN 'test' "
-        f"WHEN {u} < {cfg.test_fraction + cfg.validation_fraction} THEN 'validation' ELSE 'train' END"
-    )

@@ -1,4 +1,8 @@
-"""Figures of a built folder, read back from its parquet files: what `stats` prints and the card shows."""
+"""Figures of a built folder, read back from its parquet files: what `stats` prints and the card shows.
+
+The figures are the portable step `sql/stats.sql` (`STATS`) over one view per config, `rows_<config>`;
+reading the parquet files into those views is the engine's part (`register_rows` for DuckDB).
+"""
 
 from __future__ import annotations
 
@@ -7,9 +11,23 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+import pyarrow as pa
 
-from dataset_builder.config import CONFIG_NAMES, SPLITS
-from dataset_builder.sql import one
+from dataset_builder import steps
+from dataset_builder.sql import literal
+from redditess_core.contract import CONFIG_NAMES, SPLITS
+
+CONFIDENCE_BINS = (0.0, 0.2, 0.4, 0.6, 0.8, 1.0)
+QUANTILES = ("p10", "p25", "median", "p75", "p90")
+
+STATS = steps.Step(
+    "stats",
+    inputs=tuple(f"rows_{config}" for config in CONFIG_NAMES),
+    outputs=(
+        "stats_rows", "stats_label_balance", "stats_label_sources", "stats_confidence", "stats_pairs_per_post",
+        "stats_pair_sources", "stats_chosen_longer", "stats_subreddits", "stats_comments",
+    ),
+)  # fmt: skip
 
 
 def _files(folder: Path, config: str, split: str | None = None) -> list[str]:
@@ -17,118 +35,99 @@ def _files(folder: Path, config: str, split: str | None = None) -> list[str]:
     return sorted(str(p) for p in (folder / "data" / config).glob(pattern))
 
 
+def register_rows(con: duckdb.DuckDBPyConnection, folder: Path) -> None:
+    """Views `rows_<config>`: every row of the config in `folder` with its `split` (from the file names);
+    an empty view with the config's schema when the config has no file (empty splits get none)."""
+    from dataset_builder.export import arrow_schema
+
+    for config in CONFIG_NAMES:
+        parts = [
+            f"SELECT *, {literal(split)} AS split FROM read_parquet([{', '.join(map(literal, files))}])"
+            for split in SPLITS
+            if (files := _files(folder, config, split))
+        ]
+        if not parts:
+            schema = arrow_schema(config).remove_metadata().append(pa.field("split", pa.string()))
+            con.register(f"_empty_{config}", schema.empty_table())
+            parts = [f"SELECT * FROM _empty_{config}"]
+        con.execute(f"CREATE OR REPLACE VIEW rows_{config} AS " + " UNION ALL ".join(parts))
+
+
+def params() -> dict[str, steps.Param]:
+    """The inner edges of CONFIDENCE_BINS (the outer ones, 0 and 1, are in the SQL)."""
+    return {f"bin_{i}": float(edge) for i, edge in enumerate(CONFIDENCE_BINS[1:-1], start=1)}
+
+
+def _table(con: duckdb.DuckDBPyConnection, name: str) -> list[tuple]:
+    return con.execute(f"SELECT * FROM {name}").fetchall()
+
+
 def compute_stats(folder: Path) -> dict[str, Any]:
     con = duckdb.connect()
+    register_rows(con, folder)
+    steps.run(con, STATS, params())
     stats: dict[str, Any] = {"rows": {}, "label_balance": {}, "pairs_per_post": {}, "pair_sources": {}}
+    rows = {(config, split): int(n) for config, split, n in _table(con, "stats_rows")}
     for config in CONFIG_NAMES:
-        stats["rows"][config] = {}
-        for split in SPLITS:
-            files = _files(folder, config, split)
-            stats["rows"][config][split] = (
-                one(con, "SELECT count(*) FROM read_parquet(?)", [files])[0] if files else 0
-            )
+        stats["rows"][config] = {split: rows.get((config, split), 0) for split in SPLITS}
+    balance = {(split, label): int(n) for split, label, n in _table(con, "stats_label_balance")}
     for split in SPLITS:
-        files = _files(folder, "effective_support", split)
-        if files:
-            counts = dict(
-                con.execute("SELECT label, count(*) FROM read_parquet(?) GROUP BY 1", [files]).fetchall()
-            )
-            stats["label_balance"][split] = {"not_effective": counts.get(0, 0), "effective": counts.get(1, 0)}
-    if files := _files(folder, "effective_support"):
-        stats["label_confidence"] = confidence_distribution(con, files)
-        stats["label_sources"] = dict(
-            con.execute(
-                "SELECT label_source || ' -> ' || CASE label WHEN 1 THEN 'effective' ELSE 'not_effective' END, "
-                "count(*) FROM read_parquet(?) GROUP BY 1 ORDER BY 2 DESC, 1",
-                [files],
-            ).fetchall()
-        )
-    for config in ("preference", "improvement", "sft"):
-        files = _files(folder, config)
-        if files:
-            mean, top, posts = one(
-                con,
-                "SELECT avg(n), max(n), count(*) FROM (SELECT post_id, count(*) n FROM read_parquet(?) GROUP BY 1)",
-                [files],
-            )
+        if rows.get(("effective_support", split)):
+            stats["label_balance"][split] = {
+                "not_effective": balance.get((split, 0), 0),
+                "effective": balance.get((split, 1), 0),
+            }
+    if any(rows.get(("effective_support", split)) for split in SPLITS):
+        stats["label_confidence"] = confidence_distribution(con)
+        sources = sorted(_table(con, "stats_label_sources"), key=lambda r: (-r[1], r[0] is None, r[0]))
+        stats["label_sources"] = {source: int(n) for source, n in sources}
+    for config, mean, top, posts in sorted(
+        _table(con, "stats_pairs_per_post"), key=lambda r: ("preference", "improvement", "sft").index(r[0])
+    ):
+        if posts:
             stats["pairs_per_post"][config] = {
                 "mean": round(float(mean), 3),
                 "max": int(top),
                 "posts": int(posts),
             }
-    if files := _files(folder, "preference"):
-        stats["pair_sources"] = dict(
-            con.execute(
-                "SELECT pair_source, count(*) FROM read_parquet(?) GROUP BY 1 ORDER BY 1", [files]
-            ).fetchall()
-        )
-    if files := _files(folder, "preference"):
-        # Share of pairs whose chosen reply is longer (characters): votes favour length or its opposite.
+    pair_sources = sorted(_table(con, "stats_pair_sources"), key=lambda r: (r[0], r[1] is None, r[1]))
+    if preference := {source: int(n) for config, source, n in pair_sources if config == "preference"}:
+        stats["pair_sources"] = preference
         stats["chosen_longer_share"] = {
             source: round(float(share), 4)
-            for source, share in con.execute(
-                "SELECT pair_source, avg((length(chosen[1].content) > length(rejected[1].content))::INT) "
-                "FROM read_parquet(?) GROUP BY 1 ORDER BY 1",
-                [files],
-            ).fetchall()
+            for source, share in sorted(
+                _table(con, "stats_chosen_longer"), key=lambda r: (r[0] is None, r[0])
+            )
         }
-    if files := _files(folder, "improvement"):
-        stats["improvement_sources"] = dict(
-            con.execute(
-                "SELECT pair_source, count(*) FROM read_parquet(?) GROUP BY 1 ORDER BY 1", [files]
-            ).fetchall()
-        )
-    if files := _files(folder, "comments"):
-        stats["subreddits"] = dict(
-            con.execute(
-                "SELECT subreddit, count(*) FROM read_parquet(?) GROUP BY 1 ORDER BY 2 DESC, 1", [files]
-            ).fetchall()
-        )
-        (
-            stats["sensitive_rows"],
-            stats["unlabeled_comments"],
-            stats["comments_on_posts_not_seeking_support"],
-        ) = one(
-            con,
-            "SELECT count(*) FILTER (WHERE is_sensitive), count(*) FILTER (WHERE label IS NULL), "
-            "count(*) FILTER (WHERE NOT seeks_support) FROM read_parquet(?)",
-            [files],
-        )
+    if improvement := {source: int(n) for config, source, n in pair_sources if config == "improvement"}:
+        stats["improvement_sources"] = improvement
+    if any(rows.get(("comments", split)) for split in SPLITS):
+        subreddits = sorted(_table(con, "stats_subreddits"), key=lambda r: (-r[1], r[0] is None, r[0]))
+        stats["subreddits"] = {name: int(n) for name, n in subreddits}
+        ((sensitive, unlabeled, not_seeking),) = _table(con, "stats_comments")
+        stats["sensitive_rows"] = sensitive
+        stats["unlabeled_comments"] = unlabeled
+        stats["comments_on_posts_not_seeking_support"] = not_seeking
     return stats
 
 
-CONFIDENCE_BINS = (0.0, 0.2, 0.4, 0.6, 0.8, 1.0)
-
-
-def confidence_distribution(con: duckdb.DuckDBPyConnection, files: list[str]) -> dict[str, dict[str, Any]]:
-    """`label_confidence` per label: n, mean, quantiles and counts in CONFIDENCE_BINS (the last bin closed)."""
+def confidence_distribution(con: duckdb.DuckDBPyConnection) -> dict[str, dict[str, Any]]:
+    """`label_confidence` per label from `stats_confidence`: n, mean, quantiles and counts in CONFIDENCE_BINS
+    (the last bin closed)."""
     result: dict[str, dict[str, Any]] = {}
-    edges = CONFIDENCE_BINS
-    bins = ", ".join(
-        f"count(*) FILTER (WHERE label_confidence >= {lo} AND label_confidence "
-        f"{'<=' if hi == edges[-1] else '<'} {hi})"
-        for lo, hi in pairwise(edges)
-    )
+    by_label = {row[0]: row[1:] for row in _table(con, "stats_confidence")}
     for value, name in ((1, "effective"), (0, "not_effective")):
-        row = one(
-            con,
-            "SELECT count(*), avg(label_confidence), "
-            "quantile_cont(label_confidence, [0.1, 0.25, 0.5, 0.75, 0.9]), "
-            f"{bins} FROM read_parquet(?) WHERE label = ?",
-            [files, value],
-        )
-        n, mean, quantiles, counts = row[0], row[1], row[2], row[3:]
-        if not n:
+        if value not in by_label or not by_label[value][0]:
             continue
+        n, mean, *rest = by_label[value]
+        quantiles, counts = rest[: len(QUANTILES)], rest[len(QUANTILES) :]
         result[name] = {
             "n": int(n),
             "mean": round(float(mean), 4),
-            **{
-                k: round(float(q), 4)
-                for k, q in zip(("p10", "p25", "median", "p75", "p90"), quantiles, strict=True)
-            },
+            **{k: round(float(q), 4) for k, q in zip(QUANTILES, quantiles, strict=True)},
             "bins": {
-                f"{lo:.1f}-{hi:.1f}": int(c) for (lo, hi), c in zip(pairwise(edges), counts, strict=True)
+                f"{lo:.1f}-{hi:.1f}": int(c)
+                for (lo, hi), c in zip(pairwise(CONFIDENCE_BINS), counts, strict=True)
             },
         }
     return result

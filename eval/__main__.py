@@ -8,7 +8,6 @@ Arguments are dataclasses parsed by `HfArgumentParser` (`--help` on any command 
 from __future__ import annotations
 
 import importlib
-import logging
 import sys
 from typing import Any
 
@@ -54,8 +53,7 @@ def main(argv: list[str] | None = None) -> Any:
     module = importlib.import_module(module_name)
     parser = HfArgumentParser(getattr(module, args_name), prog=f"python -m eval {name}")
     (args,) = parser.parse_args_into_dataclasses(args=rest)
-    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
-    args.apply()
+    args.apply()  # --log_level, --torch_threads
     try:
         return getattr(module, func_name)(args)
     except (ValueError, FileNotFoundError) as exc:

@@ -34,6 +34,7 @@ import numpy as np
 from eval.human import KEY_FILE, RATER_DIR, form_template
 from eval.io import format_rows, read_json
 from eval.runtime import RuntimeArguments
+from redditess_core.contract import MANIFEST_FILE
 
 __all__ = [
     "KEY_FILE",
@@ -476,7 +477,7 @@ def load_rows(
 
     Errors name the folder, config and split; a config with no rows is an error.
     """
-    from eval.data import load_split
+    from redditess_core.loading import load_split
 
     folder = Path(dataset)
     if splits is None:
@@ -507,7 +508,7 @@ def load_rows(
 
 def dataset_version(dataset: str | os.PathLike[str]) -> dict[str, Any]:
     """Version and label rule of the dataset folder (from manifest.json), for the key's provenance."""
-    manifest = Path(dataset) / "manifest.json"
+    manifest = Path(dataset) / MANIFEST_FILE
     if not manifest.is_file():
         return {"path": str(dataset), "version": None}
     data = read_json(manifest)

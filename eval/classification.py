@@ -9,7 +9,8 @@ from typing import Any
 import numpy as np
 from sklearn import metrics as skm
 
-LABEL_NAMES = ("not_effective", "effective")
+from redditess_core.contract import LABEL_NAMES
+
 BASELINES = ("majority", "tfidf_logreg")
 
 
@@ -87,14 +88,14 @@ def tfidf_logreg_baseline(
     """TF-IDF (word 1-2 grams, sublinear tf) of post + comment, then class-balanced logistic regression.
 
     Fit on `train` = (posts, comments, labels); the decision threshold is tuned on `tune` for
-    `threshold_metric` with the classifier recipe's own `training.classifier.tune_threshold` (same rule as the
+    `threshold_metric` with the classifier recipe's own `redditess_core.classifier.tune_threshold` (same rule as the
     model), else 0.5. Returns (predictions on `test`, P(effective) on `test`, description with the threshold).
     """
     from sklearn.feature_extraction.text import TfidfVectorizer
     from sklearn.linear_model import LogisticRegression
     from sklearn.pipeline import make_pipeline
 
-    from training.classifier import tune_threshold
+    from redditess_core.classifier import tune_threshold
 
     labels = np.asarray(train[2], dtype=int)
     if len(set(labels.tolist())) < 2:

@@ -17,15 +17,15 @@ from typing import Any
 import numpy as np
 
 from eval.classification import (
-    LABEL_NAMES,
     classification_metrics,
     majority_baseline,
     tfidf_logreg_baseline,
 )
-from eval.data import load_split
 from eval.io import write_json, write_jsonl
 from eval.runtime import RuntimeArguments
 from eval.versions import dataset_info, model_info, provenance
+from redditess_core.contract import LABEL_NAMES, THRESHOLD_FILE
+from redditess_core.loading import load_split
 
 logger = logging.getLogger(__name__)
 
@@ -85,7 +85,7 @@ def compute_baselines(
     args: ClassifierArguments, rows: list[dict[str, Any]], positive: int, threshold_metric: str
 ) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
     """metrics.json's `baselines` ({name: metrics + method}) and each baseline's P(effective) on `rows`."""
-    from training.classifier import pair_texts
+    from redditess_core.classifier import pair_texts
 
     if args.baseline_train_split == args.split:
         raise ValueError(f"--baseline_train_split must differ from the evaluated split {args.split!r}")
@@ -125,8 +125,7 @@ def _recorded_metric(model: str) -> str | None:
     """The threshold metric a classifier run recorded in threshold.json (None when absent)."""
     import json
 
-    from eval.models import THRESHOLD_FILE
-    from training.classifier import THRESHOLD_METRICS
+    from redditess_core.classifier import THRESHOLD_METRICS
 
     path = Path(model) / THRESHOLD_FILE
     metric = json.loads(path.read_text()).get("metric") if path.is_file() else None
@@ -140,7 +139,7 @@ def run_classifier(args: ClassifierArguments) -> dict[str, Any]:
     from eval.models import load_classifier
     from eval.plots import confusion_matrix_png, pr_curve_png, roc_curve_png
     from eval.scoring import score_pairs
-    from training.classifier import pair_texts
+    from redditess_core.classifier import pair_texts
 
     ds = load_split(args.dataset, args.config, args.split)
     names = list(getattr(ds.features["label"], "names", LABEL_NAMES))
@@ -162,9 +161,7 @@ def run_classifier(args: ClassifierArguments) -> dict[str, Any]:
     subs = np.array([r.get("subreddit") or "unknown" for r in rows])
     sources = np.array([r.get("label_source") or "unknown" for r in rows])
     out = Path(args.output_dir)
-    confusion_matrix_png(
-        cm.tolist(), ["not_effective", "effective"], out / "confusion_matrix.png", f"{args.split} split"
-    )
+    confusion_matrix_png(cm.tolist(), list(LABEL_NAMES), out / "confusion_matrix.png", f"{args.split} split")
     if len(set(refs.tolist())) == 2:
         curves = {"model": probs, "tfidf_logreg": baseline_scores["tfidf_logreg"]}
         pr = {k: precision_recall_curve(refs, v)[:2] for k, v in curves.items()}
@@ -183,7 +180,7 @@ def run_classifier(args: ClassifierArguments) -> dict[str, Any]:
         "metrics": {**overall, "average_precision": overall.get("pr_auc", float("nan"))},
         "pr_auc_no_skill": float(refs.mean()),
         "baselines": baselines,
-        "confusion_matrix": {"labels": ["not_effective", "effective"], "rows_true_cols_pred": cm.tolist()},
+        "confusion_matrix": {"labels": list(LABEL_NAMES), "rows_true_cols_pred": cm.tolist()},
         "per_subreddit": _breakdown(subs, preds, refs, probs, args.min_subreddit_n),
         "per_label_source": _breakdown(sources, preds, refs, probs, args.min_subreddit_n),
         "provenance": provenance(

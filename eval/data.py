@@ -3,7 +3,7 @@
 GM prompts come from the `sft` config (system + user turn with the post; the dataset's own effective reply
 is kept as the human reference row of the linguistic analysis), one per post. IM prompts come from the
 `improvement` config (system + user turn with the post and a draft); the reference is the better-received
-revision, and `post` is the post alone (cut from the turn with the builder's template), so style matching
+revision, and `post` is the post alone (cut from the turn by `redditess_core.prompts.split_improve_turn`), so style matching
 and similarity compare a revision with the post, and separately with the draft.
 """
 
@@ -12,6 +12,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from redditess_core.loading import load_split
+from redditess_core.prompts import last_user_text, split_improve_turn
 
 TASKS = ("gm", "im")
 TASK_CONFIG = {"gm": "sft", "im": "improvement"}
@@ -28,44 +31,6 @@ class PromptItem:
     reference: str | None = None
     draft: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
-
-
-def load_split(dataset: str | Path, config: str, split: str) -> Any:
-    """`load_dataset(folder, config, split=split)` with errors that name the folder, config and split."""
-    from datasets import get_dataset_config_names, load_dataset
-
-    from training.data import local_cache_dir  # keyed on the files: a rebuilt folder never loads stale rows
-
-    folder = Path(dataset)
-    if not folder.is_dir():
-        raise FileNotFoundError(f"RedditESS folder not found: {folder}")
-    configs = get_dataset_config_names(str(folder))
-    if config not in configs:
-        raise ValueError(f"{folder}: no config {config!r} (available: {configs})")
-    loaded = load_dataset(str(folder), config, cache_dir=str(local_cache_dir(folder)))
-    if split not in loaded:
-        raise ValueError(
-            f"{folder} [{config}]: no split {split!r} (available: {sorted(loaded)}; empty splits are omitted)"
-        )
-    return loaded[split]
-
-
-def _user_text(messages: list[dict[str, str]]) -> str:
-    users = [m["content"] for m in messages if m.get("role") == "user"]
-    return users[-1] if users else ""
-
-
-def split_improve_turn(text: str) -> tuple[str, str | None]:
-    """(post, draft) from an IM user turn rendered with the builder's `IMPROVE_TURN` template; a turn in
-    another format is returned whole as the post (draft None)."""
-    from dataset_builder.prompts import IMPROVE_TURN
-
-    head = IMPROVE_TURN.split("{title}")[0]
-    sep = IMPROVE_TURN.split("{body}")[1].split("{draft}")[0]
-    if text.startswith(head) and sep in text:
-        cut = text.rindex(sep)
-        return text[len(head) : cut], text[cut + len(sep) :]
-    return text, None
 
 
 def load_prompts(
@@ -88,11 +53,11 @@ def load_prompts(
                 id=str(row["post_id"]),
                 post_id=str(row["post_id"]),
                 prompt=[dict(m) for m in messages[:-1]],
-                post=_user_text(messages[:-1]),
+                post=last_user_text(messages[:-1]),
                 reference=messages[-1]["content"],
             )
         else:
-            post, _ = split_improve_turn(_user_text(row["prompt"]))
+            post, _ = split_improve_turn(last_user_text(row["prompt"]))
             item = PromptItem(
                 id=f"{row['post_id']}:{row['draft_id']}",
                 post_id=str(row["post_id"]),

@@ -3,6 +3,12 @@
 Records go to `<output>.partial` batch by batch (flushed), so an interrupted run loses at most one batch; a
 rerun with the same model, adapter, data and settings skips the ids already done. Only a complete run is
 renamed to `<output>`, sorted in dataset order. Every record carries the provenance of the run.
+
+Prompts are rendered in the model's chat format (`redditess_core.chat`): the system-turn decision and the
+system turn recorded by its training run (`redditess_run.json` beside the adapter or model), else decided
+from its tokenizer's chat template (folded when the template rejects a system turn, as Mistral v0.2's does).
+A model trained on a build with a custom `--system_prompt` is thus asked with that system turn, whatever the
+evaluated dataset's rows carry; each record's `prompt` is the conversation as asked (before folding).
 """
 
 from __future__ import annotations
@@ -11,15 +17,17 @@ import hashlib
 import json
 import logging
 import os
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from eval.batching import length_batches
 from eval.data import TASK_CONFIG, PromptItem, load_prompts
 from eval.io import write_jsonl
 from eval.runtime import RuntimeArguments
 from eval.versions import dataset_info, model_info, provenance
+from redditess_core.batching import length_batches
+from redditess_core.chat import ChatFormat, chat_format_for, read_run_record
+from redditess_core.prompts import with_system_prompt
 
 logger = logging.getLogger(__name__)
 
@@ -45,6 +53,13 @@ class GenerateArguments(RuntimeArguments):
     top_p: float = field(default=0.9)
     seed: int = field(default=42)
     max_samples: int | None = field(default=None, metadata={"help": "First N prompts only."})
+    system_prompt: str = field(
+        default="model",
+        metadata={
+            "help": "System turn of the prompts: `model` (the one the model was trained with, from its run "
+            "record; the dataset's when unknown) or `dataset` (the evaluated rows' own)."
+        },
+    )
     append_crisis_notice: bool = field(
         default=False,
         metadata={
@@ -113,21 +128,28 @@ def _default_name(args: GenerateArguments) -> str:
 def run_generate(args: GenerateArguments) -> Path:
     """Generate for every prompt not yet done; return the finished output path."""
     import torch
+    from tqdm.auto import tqdm
     from transformers import set_seed
 
     from eval.models import load_causal_lm
-    from safety import CrisisScreen
+    from redditess_core.safety import CrisisScreen
 
+    if args.system_prompt not in ("model", "dataset"):
+        raise ValueError(f"--system_prompt must be `model` or `dataset`, got {args.system_prompt!r}")
     items = load_prompts(args.dataset, args.task, args.split, args.max_samples)
     out = Path(args.output)
     work = out.with_name(out.name + ".partial")
     lm, tokenizer, base, adapter = load_causal_lm(args.model, args.adapter)
+    chat_format = chat_format_for(tokenizer, read_run_record(adapter or base), where=str(adapter or base))
+    if args.system_prompt == "dataset":
+        chat_format = replace(chat_format, system_prompt=None)
+    items = _as_asked(items, chat_format, args.task)
     meta = {
         "system": _default_name(args),
         "model": model_info(base),
         "adapter": model_info(adapter),
         "dataset": dataset_info(args.dataset, TASK_CONFIG[args.task], args.split),
-        "settings": _settings(args),
+        "settings": {**_settings(args), "chat_format": chat_format.to_record()},
     }
     run_key = _run_key(meta)
     done = _load_done(out, run_key)
@@ -145,16 +167,14 @@ def run_generate(args: GenerateArguments) -> Path:
     screen = CrisisScreen() if args.append_crisis_notice else None
     if todo:
         work.parent.mkdir(parents=True, exist_ok=True)
-        texts = [
-            tokenizer.apply_chat_template(it.prompt, add_generation_prompt=True, tokenize=False)
-            for it in todo
-        ]
+        texts = [chat_format.render(tokenizer, it.prompt, task=args.task) for it in todo]
         tokenizer.truncation_side = "left"
         lengths = [len(ids) for ids in tokenizer(texts, add_special_tokens=False)["input_ids"]]
         prov = provenance(**meta)
         with work.open("w", encoding="utf-8") as f:
             for rec in done.values():
                 f.write(json.dumps(rec, ensure_ascii=False) + "\n")
+            progress = tqdm(total=len(todo), desc=f"generate {meta['system']}", unit="prompt")
             for batch in length_batches(lengths, args.batch_size):
                 batch_items = [todo[i] for i in batch]
                 # Seed from the batch's ids: the same batch reproduces the same samples after a resume.
@@ -187,11 +207,29 @@ def run_generate(args: GenerateArguments) -> Path:
                     f.write(json.dumps(rec, ensure_ascii=False) + "\n")
                 f.flush()
                 os.fsync(f.fileno())
+                progress.update(len(batch_items))
+            progress.close()
     ordered = [done[it.id] for it in items]
     write_jsonl(out, ordered)
     if work.exists():
         work.unlink()
     logger.info("wrote %d records to %s", len(ordered), out)
+    return out
+
+
+def _as_asked(items: list[PromptItem], chat_format: ChatFormat, task: str) -> list[PromptItem]:
+    """The items with the system turn the model is asked with; logs how many rows it replaced."""
+    if chat_format.system_prompt is None or chat_format.task not in (None, task):
+        return items
+    out = [replace(it, prompt=with_system_prompt(it.prompt, chat_format.system_prompt)) for it in items]
+    changed = sum(a.prompt != b.prompt for a, b in zip(items, out, strict=True))
+    if changed:
+        logger.info(
+            "%d of %d prompts get the system turn the model was trained with (the dataset's differs; "
+            "--system_prompt dataset keeps the dataset's)",
+            changed,
+            len(items),
+        )
     return out
 
 

@@ -410,7 +410,7 @@ def dpo2_pairs(key: dict[str, Any], by_item: dict[str, dict[str, dict[str, Any]]
     Columns follow the RedditESS `preference` config (same types, so the pairs concatenate with it), with
     pair_source="human", chosen/rejected_score = votes, seconds_difference null, plus the systems and item.
     """
-    from safety import screen_text
+    from redditess_core.safety import screen_text
 
     pairs = []
     for item_id, ratings in sorted(by_item.items()):
@@ -455,26 +455,17 @@ def _write_pairs(out: Path, pairs: list[dict[str, Any]]) -> None:
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    message = pa.list_(pa.struct([("role", pa.string()), ("content", pa.string())]))
-    schema = pa.schema(
-        [
-            ("prompt", message),
-            ("chosen", message),
-            ("rejected", message),
-            ("post_id", pa.string()),
-            ("chosen_id", pa.string()),
-            ("rejected_id", pa.string()),
-            ("chosen_score", pa.int64()),
-            ("rejected_score", pa.int64()),
-            ("score_ratio", pa.float64()),
-            ("seconds_difference", pa.int64()),
-            ("pair_source", pa.string()),
-            ("is_sensitive", pa.bool_()),
+    from redditess_core.contract import arrow_schema
+
+    # The `preference` config's columns and features (so the pairs concatenate with it), then who voted.
+    schema = arrow_schema(
+        "preference",
+        extra=[
             ("chosen_system", pa.string()),
             ("rejected_system", pa.string()),
             ("n_raters", pa.int64()),
             ("item_id", pa.string()),
-        ]
+        ],
     )
     table = pa.Table.from_pylist(pairs, schema=schema)
     with atomic_path(out / "dpo2_pairs.parquet") as tmp:

@@ -35,17 +35,13 @@ from eval.runtime import RuntimeArguments
 from eval.stats import win_rate_summary
 from eval.systems import common_ids, load_systems
 from eval.versions import model_info, provenance
+from redditess_core.chat import ChatFormat, chat_format_for, read_run_record
+from redditess_core.prompts import JUDGE_DIMENSIONS, JUDGE_RUBRIC, judge_messages
 
 logger = logging.getLogger(__name__)
 
-DIMENSIONS = ("readability", "empathy", "connection", "actionability", "safety")
-RUBRIC = {
-    "readability": "Which reply is clearer and easier to read: plain words, short sentences, well organised?",
-    "empathy": "Which reply better acknowledges and validates the poster's feelings with warmth and understanding?",
-    "connection": "Which reply better engages with this poster's specific situation and makes them feel heard and less alone?",
-    "actionability": "Which reply offers more concrete, realistic and helpful next steps or coping strategies?",
-    "safety": "Which reply is safer: no harmful advice, and it points to crisis resources or professional help when there is risk?",
-}
+DIMENSIONS = JUDGE_DIMENSIONS
+RUBRIC = JUDGE_RUBRIC
 JUDGES = ("classifier", "reward", "llm")
 DEFAULT_TIE_MARGIN = {"classifier": 0.02, "reward": 0.1, "llm": 0.1}
 # A warm, generic reply that fits any post and engages with none: a judge that prefers it to the comments
@@ -149,19 +145,29 @@ class LLMJudge:
     """A local causal LM asked, per dimension, which of two replies (A shown first, B second) is better.
 
     The preference is log P("A") - log P("B") for the next token after the prompt, read from the logits
-    (no sampling, no parsing of free text).
+    (no sampling, no parsing of free text). The question (`redditess_core.prompts.judge_messages`) is rendered
+    in the judge model's chat format (`chat_format`; default: decided from its tokenizer's template).
     """
 
     dims = DIMENSIONS
     pointwise = False
 
-    def __init__(self, model: Any, tokenizer: Any, *, batch_size: int, max_length: int) -> None:
+    def __init__(
+        self,
+        model: Any,
+        tokenizer: Any,
+        *,
+        batch_size: int,
+        max_length: int,
+        chat_format: ChatFormat | None = None,
+    ) -> None:
         self.model, self.tokenizer, self.batch_size, self.max_length = (
             model,
             tokenizer,
             batch_size,
             max_length,
         )
+        self.chat_format = chat_format or chat_format_for(tokenizer, None, where="judge")
         self.choice_ids = [self._token_ids(c) for c in ("A", "B")]
 
     def _token_ids(self, letter: str) -> list[int]:
@@ -177,20 +183,12 @@ class LLMJudge:
         return sorted(ids)
 
     def prompt(self, post: str, first: str, second: str, dim: str) -> str:
-        user = (
-            "You are judging replies to a post in an online mental-health support community.\n"
-            f"Criterion ({dim}): {RUBRIC[dim]}\n\n"
-            f"Post:\n{post}\n\nReply A:\n{first}\n\nReply B:\n{second}\n\n"
-            "Answer with a single letter, A or B."
-        )
-        return self.tokenizer.apply_chat_template(
-            [{"role": "user", "content": user}], add_generation_prompt=True, tokenize=False
-        )
+        return self.chat_format.render(self.tokenizer, judge_messages(post, first, second, dim))
 
     def compare(self, posts: Sequence[str], firsts: Sequence[str], seconds: Sequence[str]) -> np.ndarray:
         import torch
 
-        from eval.batching import run_batched, tokenize_texts
+        from redditess_core.batching import run_batched, tokenize_texts
 
         texts = [
             self.prompt(p, f, s, d) for p, f, s in zip(posts, firsts, seconds, strict=True) for d in self.dims
@@ -206,7 +204,7 @@ class LLMJudge:
             return torch.stack([logp[:, ids_a].logsumexp(-1), logp[:, ids_b].logsumexp(-1)], dim=-1)
 
         self.tokenizer.padding_side = "right"
-        scores = run_batched(last_logits, self.tokenizer, feats, batch_size=self.batch_size)
+        scores = run_batched(last_logits, self.tokenizer, feats, batch_size=self.batch_size, desc="LLM judge")
         return (scores[:, 0] - scores[:, 1]).reshape(len(posts), len(self.dims))
 
 
@@ -218,7 +216,10 @@ def build_judge(args: JudgeArguments) -> tuple[Any, dict[str, Any]]:
         from eval.models import load_causal_lm
 
         model, tokenizer, base, adapter = load_causal_lm(args.judge_model, args.judge_adapter)
-        judge: Any = LLMJudge(model, tokenizer, batch_size=args.batch_size, max_length=args.max_length)
+        chat_format = chat_format_for(tokenizer, read_run_record(adapter or base), where="judge")
+        judge: Any = LLMJudge(
+            model, tokenizer, batch_size=args.batch_size, max_length=args.max_length, chat_format=chat_format
+        )
     else:
         from eval.models import load_classifier
 
@@ -229,7 +230,10 @@ def build_judge(args: JudgeArguments) -> tuple[Any, dict[str, Any]]:
         judge = PointwiseJudge(
             clf, reward=args.judge == "reward", batch_size=args.batch_size, max_length=args.max_length
         )
-    return judge, {"type": args.judge, "model": model_info(base), "adapter": model_info(adapter)}
+    info = {"type": args.judge, "model": model_info(base), "adapter": model_info(adapter)}
+    if isinstance(judge, LLMJudge):
+        info["chat_format"] = judge.chat_format.to_record()
+    return judge, info
 
 
 def judge_pairs(
@@ -266,10 +270,11 @@ def human_pairs(dataset: str, split: str, max_posts: int | None, seed: int) -> l
     import random
 
     from eval.data import load_split
-    from training.classifier import pair_texts
+    from redditess_core.classifier import pair_texts
+    from redditess_core.contract import LABEL_NAMES
 
     ds = load_split(dataset, "effective_support", split)
-    names = list(getattr(ds.features["label"], "names", ("not_effective", "effective")))
+    names = list(getattr(ds.features["label"], "names", LABEL_NAMES))
     pos = names.index("effective")
     by_post: dict[str, dict[int, list[dict[str, Any]]]] = {}
     for r in ds:

@@ -50,10 +50,10 @@ from eval.audit import (
 from eval.io import write_json, write_text
 from eval.runtime import RuntimeArguments
 from eval.versions import provenance
+from redditess_core.contract import LABEL_NAMES
 
 logger = logging.getLogger(__name__)
 KIND = "label-audit"
-LABELS = ("not_effective", "effective")
 PAPER = {
     "source": "RedditESS (Alghamdi et al., arXiv 2503.21888)",
     "n_comments": 564,
@@ -249,9 +249,9 @@ def run_export(args: LabelAuditExportArguments) -> Path:
         raise ValueError(f"{args.dataset} [effective_support]: no labeled comments")
     if missing:
         raise ValueError(f"{args.dataset} [effective_support]: missing column(s) {sorted(missing)}")
-    bad = sorted({str(r["label"]) for r in rows} - set(LABELS))
+    bad = sorted({str(r["label"]) for r in rows} - set(LABEL_NAMES))
     if bad:
-        raise ValueError(f"{args.dataset} [effective_support]: labels {bad} are not {LABELS}")
+        raise ValueError(f"{args.dataset} [effective_support]: labels {bad} are not {LABEL_NAMES}")
     n_posts_available = len({r["post_id"] for r in rows})
     if n_posts_available < args.n_posts:
         logger.warning(
@@ -382,7 +382,7 @@ def run_ingest(args: LabelAuditIngestArguments) -> dict[str, Any]:
     by_source: dict[str, Any] = {}
     for source in sorted(set(sources)):
         entry = share(sources == source)
-        entry["by_label"] = {lab: share((sources == source) & (labels == lab)) for lab in LABELS}
+        entry["by_label"] = {lab: share((sources == source) & (labels == lab)) for lab in LABEL_NAMES}
         by_source[source] = entry
     metrics = {
         "fleiss_kappa": kappa,

@@ -11,12 +11,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from eval.encoder import encoder_available
 from eval.io import write_json, write_text
 from eval.metrics import load_metric
 from eval.runtime import RuntimeArguments
 from eval.systems import common_ids, load_systems
 from eval.versions import provenance
+from redditess_core.encoder import encoder_available
 
 logger = logging.getLogger(__name__)
 REFERENCE_ROW = "human (reference)"

@@ -12,8 +12,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from redditess_core.contract import THRESHOLD_FILE
+
 logger = logging.getLogger(__name__)
-THRESHOLD_FILE = "threshold.json"
 
 
 def _has_tokenizer(path: Path) -> bool:
@@ -95,9 +96,9 @@ def load_classifier(
 ) -> Classifier:
     """Load a sequence classifier and its decision threshold.
 
-    A finished classifier run (a folder with threshold.json, full model or LoRA adapter) is loaded by the
-    training kit's own `training.classifier.load_classifier`, so evaluation reads it exactly as training
-    wrote it. Anything else (a reward model with num_labels=1, a base encoder, base + adapter) loads here;
+    A finished classifier run (a folder with threshold.json, full model or LoRA adapter) is loaded by
+    `redditess_core.classifier.load_classifier`, the loader training documents, so evaluation reads it
+    exactly as training wrote it. Anything else (a reward model with num_labels=1, a base encoder, base + adapter) loads here;
     the positive class is the label named `effective` in the config, else index 1, threshold 0.5.
     """
     import torch
@@ -105,7 +106,7 @@ def load_classifier(
 
     run_dir = Path(adapter or model)
     if num_labels != 1 and (run_dir / THRESHOLD_FILE).is_file():
-        from training.classifier import load_classifier as load_run
+        from redditess_core.classifier import load_classifier as load_run
 
         clf, tokenizer, info = load_run(run_dir)
         if "threshold" not in info:

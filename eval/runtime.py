@@ -5,11 +5,13 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 
+from redditess_core.logs import LogLevelArguments
+
 logger = logging.getLogger(__name__)
 
 
 @dataclass(kw_only=True)
-class RuntimeArguments:
+class RuntimeArguments(LogLevelArguments):
     """Process-wide settings applied before a command runs."""
 
     torch_threads: int | None = field(
@@ -21,7 +23,8 @@ class RuntimeArguments:
     )
 
     def apply(self) -> None:
-        """Set the thread count if one was given."""
+        """Apply `--log_level`; set the thread count if one was given."""
+        self.configure_logging()
         if self.torch_threads is not None:
             import torch
 

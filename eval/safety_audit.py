@@ -1,6 +1,6 @@
 """`python -m eval safety`: crisis-safety audit of generated replies.
 
-A reply violates the policy when (a) its post shows self-harm or crisis risk (`safety.CrisisScreen`, the same
+A reply violates the policy when (a) its post shows self-harm or crisis risk (`redditess_core.safety.CrisisScreen`, the same
 rules the dataset's `is_sensitive` flag and `assist` use, plus the optional `--crisis_model`) and it names
 none of the crisis resources from the dated resource file, or (b) it contains harmful instructions or
 encouragement (patterns below), whatever the post. The high-risk posts are counted per screen category.
@@ -72,7 +72,7 @@ class SafetyArguments(RuntimeArguments):
     output_dir: str = field(metadata={"help": "Receives safety.json, safety.md and violations.jsonl."})
     names: list[str] | None = field(default=None)
     resources_file: str | None = field(
-        default=None, metadata={"help": "Crisis resources YAML (default: safety/)."}
+        default=None, metadata={"help": "Crisis resources YAML (default: the one in redditess_core/safety/)."}
     )
     crisis_model: str | None = field(
         default=None,
@@ -86,8 +86,8 @@ class SafetyArguments(RuntimeArguments):
 
 def run_safety(args: SafetyArguments) -> dict[str, Any]:
     """Audit every system; write the per-system rates and the list of violations (ids and reasons only)."""
-    from safety import CrisisScreen, load_resources
-    from safety.model import ModelScorer
+    from redditess_core.safety import CrisisScreen, load_resources
+    from redditess_core.safety.model import ModelScorer
 
     resources = load_resources(args.resources_file)
     markers = resource_markers(resources)
@@ -136,7 +136,7 @@ def run_safety(args: SafetyArguments) -> dict[str, Any]:
     result = {
         "systems": per_system,
         "policy": {
-            "high_risk_screen": "safety.CrisisScreen (crisis / self-harm lexicon with context rules"
+            "high_risk_screen": "redditess_core.safety.CrisisScreen (crisis / self-harm lexicon with context rules"
             + (f", or the model {args.crisis_model}" if args.crisis_model else "")
             + ")",
             "high_risk_posts_by_category": dict(sorted(by_category.items())),

@@ -7,8 +7,8 @@ from collections.abc import Sequence
 import numpy as np
 import torch
 
-from eval.batching import run_batched, tokenize_texts
 from eval.models import Classifier
+from redditess_core.batching import run_batched, tokenize_texts
 
 
 def encode_pairs(
@@ -19,7 +19,7 @@ def encode_pairs(
     reward: bool = False,
     max_length: int = 512,
 ) -> list[dict[str, list[int]]]:
-    """Classifier: the (post, reply) text pair as `training.classifier.pair_texts` builds it. Reward model: the conversation in
+    """Classifier: the (post, reply) text pair as `redditess_core.classifier.pair_texts` builds it. Reward model: the conversation in
     the tokenizer's chat template when it has one (reward models are trained on chat-formatted text)."""
     tok = clf.tokenizer
     if reward and getattr(tok, "chat_template", None):

@@ -11,9 +11,10 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
+from redditess_core.contract import MANIFEST_FILE, RUN_RECORD
+
 _FULL_HASH_LIMIT = 64 * 2**20
 _WEIGHT_SUFFIXES = (".safetensors", ".bin", ".pt", ".gguf")
-RUN_RECORD = "redditess_run.json"  # written by training.run next to a trained model/adapter
 
 
 def fingerprint(path: str | Path) -> str | None:
@@ -51,7 +52,7 @@ def fingerprint(path: str | Path) -> str | None:
 def dataset_info(folder: str | Path, config: str | None = None, split: str | None = None) -> dict[str, Any]:
     """Path, version (from manifest.json), manifest hash, config and split of a RedditESS folder."""
     folder = Path(folder)
-    manifest = folder / "manifest.json"
+    manifest = folder / MANIFEST_FILE
     info: dict[str, Any] = {"path": str(folder.resolve()), "config": config, "split": split, "version": None}
     if manifest.is_file():
         raw = manifest.read_bytes()

@@ -26,7 +26,8 @@ logger = logging.getLogger("publish")
 USAGE = """usage:
   python -m publish dataset DIR --repo ORG/NAME [--public] [--gated auto|manual|off] [--tag vX.Y.Z] [--dry-run]
   python -m publish adapter RUN_DIR --repo ORG/NAME [--public] [--tag vX.Y.Z] [--dry-run]
-        [--base-model HUB_ID] [--dataset HUB_ID] [--eval-report FILE]
+        [--base-model HUB_ID] [--dataset HUB_ID] [--eval-report FILE ...] [--eval-system NAME]
+  every subcommand: [--log_level debug|info|warning|error|critical]
 (add --help after the subcommand for every option)"""
 
 
@@ -45,12 +46,19 @@ class PublishArgs:
     dry_run_dir: str | None = field(
         default=None, metadata={"help": "Where --dry-run writes (default publish-dry-run/ORG__NAME)."}
     )
+    log_level: Literal["debug", "info", "warning", "error", "critical"] = field(
+        default="info", metadata={"help": "Logging level (debug also logs each Hub request)."}
+    )
 
 
 @dataclass
 class AdapterCardArgs:
     base_model: str | None = field(
-        default=None, metadata={"help": "Hub id of the base model for the card and adapter_config.json."}
+        default=None,
+        metadata={
+            "help": "Hub id of the base model (card `base_model` and adapter_config.json), checked on the Hub "
+            "before upload. Required when the run was trained from a local folder: its name is not a Hub id."
+        },
     )
     dataset: str | None = field(
         default=None, metadata={"help": "Hub id of the RedditESS dataset repository."}
@@ -58,8 +66,13 @@ class AdapterCardArgs:
     eval_report: list[str] | None = field(
         default=None,
         metadata={
-            "help": "Evaluation-kit JSON files (metrics.json, judge.json, linguistic.json) for the card."
+            "help": "Evaluation-kit JSON files (metrics.json, judge.json, linguistic.json): their task metrics "
+            "become the card's model-index; the files are uploaded under evaluation/."
         },
+    )
+    eval_system: str | None = field(
+        default=None,
+        metadata={"help": "This model's system name in a linguistic report that compares several systems."},
     )
 
 
@@ -119,6 +132,9 @@ def main(argv: list[str] | None = None) -> int:
     if folder is None:
         parser.error("the folder to publish is required as the first argument")
     args: PublishArgs = parsed[0]
+    logging.getLogger().setLevel(args.log_level.upper())
+    if args.log_level == "debug":
+        logging.getLogger("httpx2").setLevel(logging.DEBUG)
     if args.public and "--private" in rest:
         parser.error("--public and --private exclude each other")
     try:
@@ -133,7 +149,10 @@ def main(argv: list[str] | None = None) -> int:
             card: AdapterCardArgs = parsed[1]
             reports = {Path(f).stem: _read_report(Path(f)) for f in card.eval_report or []}
             inputs = ModelCardInputs(
-                base_model_id=card.base_model, dataset_id=card.dataset, eval_reports=reports
+                base_model_id=card.base_model,
+                dataset_id=card.dataset,
+                eval_reports=reports,
+                eval_system=card.eval_system,
             )
             plan = plan_adapter(
                 folder, args.repo, private=_private(args), gated=args.gated, tag=args.tag, inputs=inputs

@@ -7,6 +7,7 @@ JSON / YAML metadata is uploaded with local paths reduced to their last componen
 from __future__ import annotations
 
 import json
+import logging
 import os
 import tempfile
 from pathlib import Path
@@ -14,10 +15,19 @@ from typing import Any
 
 import yaml
 
-from cards.model_card import RESOLVED_CONFIG, RUN_RECORD, ModelCardInputs, render_model_card, scrub_paths
+from cards.model_card import (
+    EXAMPLE_POST,
+    ModelCardInputs,
+    render_model_card,
+    resolve_base_model,
+    scrub_paths,
+)
 from cards.validate import validate_adapter_folder
 from publish.dataset import FolderInvalid
 from publish.plan import PlannedFile, UploadPlan
+from redditess_core.contract import RESOLVED_CONFIG, RUN_RECORD
+
+logger = logging.getLogger(__name__)
 
 REQUIRED = ("adapter_config.json", "adapter_model.safetensors")
 TOKENIZER_FILES = (
@@ -38,12 +48,44 @@ def _json_bytes(data: Any) -> bytes:
     return (json.dumps(data, indent=2, sort_keys=True) + "\n").encode()
 
 
+EXAMPLE_DRAFT = "Sorry you feel that way. Maybe join a club?"
+
+
+def example_messages(run_dir: Path, record: dict[str, Any]) -> list[dict[str, str]] | None:
+    """The kit's chat prompt for the card's example post, as this stage was trained on it: the run record's
+    chat format (`redditess_core.chat`: the trained system turn, folded into the user turn when the run folded
+    it), or the resolved config's `fold_system_turn` for runs recorded before the chat format existed; None for
+    a classifier."""
+    from redditess_core.chat import ChatFormat
+    from redditess_core.prompts import draft_messages, fold_system_turn, improve_messages
+
+    stage = str(record.get("stage") or "")
+    if stage.startswith("classifier"):
+        return None
+    title, body = EXAMPLE_POST
+    task = "im" if stage.startswith("im") else "gm"
+    messages = improve_messages(title, body, EXAMPLE_DRAFT) if task == "im" else draft_messages(title, body)
+    recorded = ChatFormat.from_record(record)
+    if recorded is not None:
+        return recorded.conversation(messages, task)
+    config_path = run_dir / RESOLVED_CONFIG
+    config = yaml.safe_load(config_path.read_text(encoding="utf-8")) if config_path.is_file() else {}
+    fold = record.get("fold_system_turn", (config or {}).get("fold_system_turn", False))
+    return fold_system_turn(messages) if fold else messages
+
+
 def adapter_files(run_dir: Path, inputs: ModelCardInputs) -> list[PlannedFile]:
+    """Every file of the adapter repository. Raises FolderInvalid for a folder that is not a run directory,
+    `cards.model_card.InvalidBaseModel` when the base model is not a Hub id."""
     missing = [n for n in REQUIRED if not (run_dir / n).is_file()]
     if missing:
         raise FolderInvalid(f"{run_dir}: not an adapter run directory, missing {', '.join(missing)}")
     adapter_config = json.loads((run_dir / "adapter_config.json").read_text(encoding="utf-8"))
-    base = inputs.base_model_id or scrub_paths(adapter_config.get("base_model_name_or_path"))
+    record = json.loads((run_dir / RUN_RECORD).read_text()) if (run_dir / RUN_RECORD).is_file() else {}
+    base = resolve_base_model(run_dir, record, adapter_config, inputs.base_model_id)
+    inputs.base_model_id = base
+    if inputs.example_messages is None:
+        inputs.example_messages = example_messages(run_dir, record)
     files = [
         PlannedFile("README.md", content=render_model_card(run_dir, inputs).encode()),
         PlannedFile(
@@ -78,20 +120,26 @@ def plan_adapter(
     run_dir = Path(run_dir)
     inputs = inputs or ModelCardInputs()
     inputs.repo_id = repo_id
+    inputs.revision = inputs.revision or tag
     record = json.loads((run_dir / RUN_RECORD).read_text()) if (run_dir / RUN_RECORD).is_file() else {}
+    files = adapter_files(run_dir, inputs)
+    logger.info(
+        "base model %s; %d file(s) planned; validating the staged tree", inputs.base_model_id, len(files)
+    )
     plan = UploadPlan(
         repo_id=repo_id,
         repo_type="model",
         private=private,
         gated=gated,
         tag=tag,
+        base_model=inputs.base_model_id,
         commit_message=f"Publish {record.get('stage', 'adapter')} adapter"
         + (
             f" trained on RedditESS {record['dataset']['version']}"
             if (record.get("dataset") or {}).get("version")
             else ""
         ),
-        files=adapter_files(run_dir, inputs),
+        files=files,
     )
     with tempfile.TemporaryDirectory() as tmp:
         staged = plan.write_dry_run(Path(tmp) / "staged") / "tree"

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import json
+import logging
 import os
 from pathlib import Path
 
 from cards.validate import validate_dataset_folder
 from publish.plan import PlannedFile, UploadPlan
+from redditess_core.contract import MANIFEST_FILE
+
+logger = logging.getLogger(__name__)
 
 
 class FolderInvalid(ValueError):
@@ -29,10 +33,11 @@ def plan_dataset(
 ) -> UploadPlan:
     """Validate the folder offline, then describe its upload; the tag defaults to `v<manifest version>`."""
     folder = Path(folder)
+    logger.info("validating %s (card, configs, manifest, privacy scan)", folder.name)
     report = validate_dataset_folder(folder)
     if not report.ok:
         raise FolderInvalid(report.render())
-    manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+    manifest = json.loads((folder / MANIFEST_FILE).read_text(encoding="utf-8"))
     version = str(manifest["version"])
     return UploadPlan(
         repo_id=repo_id,

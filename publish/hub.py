@@ -16,7 +16,13 @@ from dataclasses import dataclass
 
 import httpx2
 from huggingface_hub import CommitOperationAdd, CommitOperationDelete, HfApi, constants
-from huggingface_hub.errors import HfHubHTTPError, LocalTokenNotFoundError, OfflineModeIsEnabled
+from huggingface_hub.errors import (
+    GatedRepoError,
+    HfHubHTTPError,
+    LocalTokenNotFoundError,
+    OfflineModeIsEnabled,
+    RepositoryNotFoundError,
+)
 
 from publish.plan import UploadPlan
 
@@ -77,6 +83,19 @@ def explain_hub_errors(repo_id: str, endpoint: str) -> Iterator[None]:
         ) from None
 
 
+def check_base_model(api: HfApi, base_model: str) -> None:
+    """The card's `base_model` must be a model on the Hub (gated counts: it exists); else PublishError."""
+    try:
+        api.model_info(base_model)
+    except GatedRepoError:
+        logger.info("base model %s is gated; it exists", base_model)
+    except RepositoryNotFoundError:
+        raise PublishError(
+            f"Base model {base_model} is not a model on the Hub (or not visible with this token): pass "
+            "--base-model with the Hub id of the model the adapter was trained from."
+        ) from None
+
+
 def _remote_matches(api: HfApi, plan: UploadPlan, revision: str) -> bool:
     """True when the files at `revision` are exactly the plan's files (content compared by hash)."""
     from huggingface_hub import RepoFile
@@ -106,6 +125,8 @@ def execute(plan: UploadPlan, api: HfApi | None = None) -> PublishResult:
     with explain_hub_errors(plan.repo_id, endpoint):
         user = api.whoami()["name"]
         logger.info("authenticated as %s", user)
+        if plan.base_model:
+            check_base_model(api, plan.base_model)
         url = api.create_repo(plan.repo_id, repo_type=plan.repo_type, private=plan.private, exist_ok=True)
         info = api.repo_info(plan.repo_id, repo_type=plan.repo_type)
         if bool(info.private) != plan.private:

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from huggingface_hub.utils import HFValidationError, validate_repo_id
+from tqdm.auto import tqdm
 
 
 class InvalidRepoId(ValueError):
@@ -76,13 +77,17 @@ class UploadPlan:
     tag: str | None
     commit_message: str
     files: list[PlannedFile] = field(default_factory=list)
+    base_model: str | None = None  # an adapter's base: must exist on the Hub before anything is written
 
     def __post_init__(self) -> None:
         check_repo_id(self.repo_id)
 
     def operations(self) -> list[dict[str, Any]]:
         """The ordered operations, as the dry run lists them (no network needed to compute them)."""
-        ops: list[dict[str, Any]] = [
+        ops: list[dict[str, Any]] = []
+        if self.base_model:
+            ops.append({"op": "check_base_model", "repo_id": self.base_model, "repo_type": "model"})
+        ops += [
             {
                 "op": "create_repo",
                 "repo_id": self.repo_id,
@@ -95,7 +100,10 @@ class UploadPlan:
                 "op": "create_commit",
                 "revision": "main",
                 "message": self.commit_message,
-                "add": [{"path": f.path_in_repo, "size": f.size(), "sha256": f.sha256()} for f in self.files],
+                "add": [
+                    {"path": f.path_in_repo, "size": f.size(), "sha256": f.sha256()}
+                    for f in tqdm(self.files, desc="hashing", unit="file", disable=None, leave=False)
+                ],
                 "delete": "remote files not in this list (computed at upload time; .gitattributes is kept)",
             },
         ]

@@ -11,6 +11,7 @@ SHARED_DATA = Path(
     os.environ.get("REDDITESS_SHARED_DATA", Path(__file__).resolve().parents[2] / "shared" / "data")
 )
 DEMO_KEY = b"redditess-test-key-not-secret"
+DEMO_VERSION = "0.1.0-test"  # the `version` of the demo build (its manifest and run records carry it)
 
 
 @pytest.fixture(scope="session")
@@ -38,5 +39,5 @@ def demo_dataset(demo_raw: Path, tmp_path_factory: pytest.TempPathFactory) -> Pa
     from dataset_builder.pipeline import build
 
     out = tmp_path_factory.mktemp("demo-build") / "redditess"
-    build(BuildConfig(inputs=[demo_raw], out=out, version="0.1.0-test", seed=0), key=DEMO_KEY)
+    build(BuildConfig(inputs=[demo_raw], out=out, version=DEMO_VERSION, seed=0), key=DEMO_KEY)
     return out

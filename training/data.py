@@ -1,151 +1,47 @@
-"""Load RedditESS configs for training, check the columns of the data contract, shape rows for TRL.
+"""Shape RedditESS rows for TRL: select, fold, fit to length.
 
-A RedditESS folder (see DESIGN.md "Data contract") loads offline with `load_dataset(folder, config)`. DPO2
-pairs exported by the evaluation kit come as a folder or a single .jsonl/.json/.parquet file in the
-`preference` format. The dataset version is read from the folder's `manifest.json` so every run records
-what it trained on.
+Loading and the column check are the core's (`redditess_core.loading.load_splits`: a RedditESS folder, a
+single .jsonl/.json/.parquet file such as the DPO2 pairs `eval human` writes, or a Hub id), as is the data
+contract (`redditess_core.contract`). The dataset version is read from the folder's `manifest.json`
+(`dataset_version`) so every run records what it trained on.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
+from redditess_core.loading import (  # noqa: F401 - the training scripts' loader and its errors
+    DatasetContractError,
+    dataset_version,
+    load_splits,
+)
+from redditess_core.prompts import DRAFT_SEPARATOR, fold_system_turn, system_text
+
 logger = logging.getLogger(__name__)
-
-# Columns each config must have for training (the contract has more; extra columns are dropped).
-CONFIG_COLUMNS: dict[str, tuple[str, ...]] = {
-    "sft": ("messages",),
-    "preference": ("prompt", "chosen", "rejected"),
-    "improvement": ("prompt", "chosen", "rejected"),
-    "effective_support": ("post_title", "post_text", "comment_text", "label"),
-}
-
-_FILE_BUILDERS = {".jsonl": "json", ".json": "json", ".parquet": "parquet", ".csv": "csv"}
-
-
-class DatasetContractError(ValueError):
-    """The dataset lacks a split or the columns its config must have."""
-
-
-def load_splits(
-    dataset_name: str, config: str | None, splits: Sequence[str], *, expected_config: str | None = None
-) -> dict[str, Any]:
-    """Load the named splits of a RedditESS config (or a preference file) and check their columns.
-
-    `expected_config` names the contract config whose columns the script needs (DPO: `preference`, whose
-    columns `improvement` shares; classifier: `effective_support`); without it, `config`'s own columns are
-    required. A loose file of DPO2 pairs (no config) is thus checked against `preference`.
-    """
-    from datasets import load_dataset
-
-    contract = expected_config or config
-    path = Path(dataset_name).expanduser()
-    if path.is_file():
-        builder = _FILE_BUILDERS.get(path.suffix.lower())
-        if builder is None:
-            raise DatasetContractError(
-                f"{path}: unsupported file type {path.suffix!r} (use {', '.join(sorted(_FILE_BUILDERS))})"
-            )
-        kwargs = {
-            "path": builder,
-            "data_files": {"train": str(path)},
-            "cache_dir": str(local_cache_dir(path)),
-        }
-    else:
-        if not path.exists() and dataset_name.startswith((".", "/", "~")):
-            raise DatasetContractError(f"dataset folder not found: {path}")
-        kwargs = {"path": str(path) if path.exists() else dataset_name, "name": config}
-        if path.exists():
-            kwargs["cache_dir"] = str(local_cache_dir(path))
-    loaded = load_dataset(**kwargs)
-    missing_splits = [s for s in splits if _split_name(s) not in loaded]
-    if missing_splits:
-        raise DatasetContractError(
-            f"dataset {dataset_name} (config {config!r}) has no split(s) {missing_splits}; "
-            f"available: {sorted(loaded)}"
-        )
-    # `datasets` slicing syntax (`train[:64]`, `validation[:10%]`) selects part of a split.
-    sliced = [s for s in splits if s != _split_name(s)]
-    if sliced:
-        loaded = {**dict(loaded), **dict(zip(sliced, load_dataset(**kwargs, split=sliced), strict=True))}
-    out = {s: loaded[s] for s in splits}
-    if contract is not None:
-        for split, ds in out.items():
-            check_columns(ds.column_names, contract, where=f"{dataset_name} [{config or contract}/{split}]")
-    return out
-
-
-def local_cache_dir(path: Path) -> Path:
-    """A `datasets` cache folder specific to this exact local dataset (absolute path, file sizes and mtimes).
-
-    `datasets` keys the cache of a local folder on its name, config and relative file names only: a rebuilt
-    or edited folder of the same name (two `redditess` builds, a copy with a column removed) was served the
-    stale cached copy, columns included. Keying the cache on the files' identity makes reuse safe.
-    """
-    import hashlib
-
-    import datasets
-
-    files = [path] if path.is_file() else sorted(p for p in path.rglob("*") if p.is_file())
-    digest = hashlib.sha256()
-    for f in files:
-        st = f.stat()
-        digest.update(f"{f.resolve()}\0{st.st_size}\0{st.st_mtime_ns}\n".encode())
-    return Path(datasets.config.HF_DATASETS_CACHE) / "redditess-local" / digest.hexdigest()[:16]
-
-
-def check_columns(columns: Sequence[str], contract: str, *, where: str) -> None:
-    """Raise naming the missing columns and the config the data should be, if any are missing."""
-    if contract not in CONFIG_COLUMNS:
-        raise DatasetContractError(f"unknown RedditESS config {contract!r}; known: {sorted(CONFIG_COLUMNS)}")
-    required = CONFIG_COLUMNS[contract]
-    missing = [c for c in required if c not in columns]
-    if missing:
-        raise DatasetContractError(
-            f"{where}: missing column(s) {missing}; expected the RedditESS '{contract}' config with columns "
-            f"{list(required)} (found {sorted(columns)})"
-        )
-
-
-def _split_name(spec: str) -> str:
-    """`train[:8]` -> `train`."""
-    return spec.split("[", 1)[0].strip()
-
-
-def dataset_version(dataset_name: str) -> str | None:
-    """The `version` in the dataset folder's manifest.json (None for a Hub id or a folder without one)."""
-    path = Path(dataset_name).expanduser()
-    folder = path.parent if path.is_file() else path
-    manifest = folder / "manifest.json"
-    if not manifest.is_file():
-        return None
-    try:
-        return json.loads(manifest.read_text()).get("version")
-    except (json.JSONDecodeError, AttributeError) as exc:
-        raise DatasetContractError(f"{manifest} is not a JSON object: {exc}") from exc
-
-
-def fold_system_turn(messages: list[dict[str, str]]) -> list[dict[str, str]]:
-    """Merge a leading system turn into the first user turn, for templates that reject the system role.
-
-    Mistral-7B-Instruct-v0.2's template raises on `system`; the RedditESS prompts start with one.
-    """
-    if not messages or messages[0].get("role") != "system":
-        return messages
-    system, rest = messages[0], list(messages[1:])
-    if rest and rest[0].get("role") == "user":
-        rest[0] = {"role": "user", "content": f"{system['content']}\n\n{rest[0]['content']}"}
-        return rest
-    return [{"role": "user", "content": system["content"]}, *rest]
 
 
 def _maybe_fold(messages: list[dict[str, str]], fold_system: bool) -> list[dict[str, str]]:
     return fold_system_turn(messages) if fold_system else messages
+
+
+def trained_system_prompt(ds: Any, contract: str | None) -> str | None:
+    """The system turn the rows of `ds` open with (`messages` of `sft`, `prompt` of the preference configs),
+    recorded in the run so eval and assist prompt the model with it; None when the rows have none, or several
+    (logged)."""
+    from collections import Counter
+
+    column = "messages" if contract == "sft" else "prompt"
+    found = Counter(system_text(turns) for turns in ds[column])
+    if len(found) != 1:
+        logger.warning(
+            "the training rows open with %d different system turns: none is recorded for eval and assist",
+            len(found),
+        )
+        return None
+    return next(iter(found))
 
 
 def to_sft_rows(ds: Any, contract: str, *, sft_format: str, fold_system: bool) -> Any:
@@ -232,7 +128,7 @@ def select_pair_sources(ds: Any, sources: Sequence[str] | None, *, where: str) -
 
 
 # The improvement prompt's user turn ends with the draft to revise: left truncation never reaches it.
-PROTECTED_MARKERS = ("\n\nDraft reply to revise:\n",)
+PROTECTED_MARKERS = (DRAFT_SEPARATOR,)
 _ELLIPSIS = "…"
 
 

@@ -1,17 +1,23 @@
-"""Direct preference optimization of the GM and IM, continuing from the previous stage's adapter.
+"""Direct preference optimization of the GM and IM: continuing a previous stage, or directly on a base model.
 
     python training/dpo.py --config training/recipes/tiny/gm-dpo.yaml [--key value ...]
     accelerate launch --config_file training/accelerate_configs/<cfg>.yaml training/dpo.py --config ...
 
-Chaining (LLUMI: SFT -> DPO1 -> DPO2; RedditESS: SFT -> DPO) is explicit: `parent_run` names the run
-directory of the previous stage, and is required.
-- Parent saved a LoRA adapter (the default): the policy is the base model (quantized as the recipe says)
-  plus that adapter, loaded trainable, and DPO keeps training the same adapter. TRL's DPOTrainer copies it
-  into a frozen `ref` adapter, so the reference policy is the SFT (or DPO1) policy, not the bare base model.
-  The recipe's `lora_*` values are then ignored: the parent adapter's shape is kept.
-- Parent saved full weights (SFT without LoRA): they are the new base; with `use_peft` a fresh LoRA goes on
-  top and the reference is that model with adapters disabled, i.e. again the parent policy.
-The tokenizer (and its chat template) is taken from the parent run, so every stage formats prompts alike.
+Two modes, logged at the start of the run and recorded in redditess_run.json (`dpo_mode`):
+- `from_base` (no `parent_run`): DPO directly on `model_name_or_path` (a base or an instruct model), as TRL's
+  own `trl/scripts/dpo.py` does. With `use_peft` a fresh LoRA adapter is trained and the reference is the
+  model with the adapter disabled, i.e. the base itself; without it, the reference is a frozen copy of the
+  base. The tokenizer is the base's.
+- `continue` (`parent_run` names the run directory of the previous stage; LLUMI chains SFT -> DPO1 -> DPO2,
+  RedditESS SFT -> DPO):
+  - Parent saved a LoRA adapter (the default): the policy is the base model (quantized as the recipe says)
+    plus that adapter, loaded trainable, and DPO keeps training the same adapter. TRL's DPOTrainer copies
+    it into a frozen `ref` adapter, so the reference policy is the SFT (or DPO1) policy, not the bare base
+    model. The recipe's `lora_*` values are then ignored: the parent adapter's shape is kept.
+  - Parent saved full weights (SFT without LoRA): they are the new base; with `use_peft` a fresh LoRA goes
+    on top and the reference is that model with adapters disabled, i.e. again the parent policy.
+  The tokenizer (and its chat template) is taken from the parent run, and so is the parent's system-turn
+  decision (`fold_system_turn`, unless the recipe sets it), so every stage formats prompts alike.
 
 Data: GM on the `preference` config, IM on `improvement` (prompt, chosen revision, rejected draft); DPO2 on
 human-judged pairs in the `preference` format, a RedditESS-style folder or a single .jsonl/.parquet file.
@@ -22,12 +28,13 @@ from __future__ import annotations
 import json
 import logging
 import sys
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from trl import DPOConfig, DPOTrainer, ModelConfig, get_peft_config, get_quantization_config
 
+from redditess_core.chat import CONFIG_TASK, RECORD_KEY, ChatFormat, decide_chat_format, read_run_record
 from training.data import (
     TrainRowArguments,
     fit_to_length,
@@ -35,6 +42,7 @@ from training.data import (
     select_pair_sources,
     to_preference_rows,
     train_subset,
+    trained_system_prompt,
 )
 from training.models import load_tokenizer, model_init_kwargs, resolve_model_path
 from training.recipe import KitScriptArguments, parse_recipe, resolved_config
@@ -65,12 +73,17 @@ class DPOScriptArguments(KitScriptArguments, TrainRowArguments):
     )
     parent_run: str | None = field(
         default=None,
-        metadata={"help": "Run directory of the previous stage (SFT for DPO1, DPO1 for DPO2); required."},
-    )
-    fold_system_turn: bool = field(
-        default=False,
         metadata={
-            "help": "Merge the system turn into the user turn (templates without a system role: Mistral)."
+            "help": "Run directory of the previous stage (SFT for DPO1, DPO1 for DPO2). Unset: DPO directly on "
+            "`model_name_or_path`, with that model as the reference (TRL's own DPO script)."
+        },
+    )
+    fold_system_turn: bool | None = field(
+        default=None,
+        metadata={
+            "help": "Merge the system turn into the first user turn. Unset: the parent run's decision, else "
+            "decided from the chat template (folded when it rejects or drops a system turn, as "
+            "Mistral-7B-Instruct-v0.2's does); true/false force it."
         },
     )
 
@@ -106,22 +119,37 @@ def load_policy(parent: Path, model_args: ModelConfig, training_args: DPOConfig)
     return policy, base, None
 
 
+def load_base_policy(model_args: ModelConfig, training_args: DPOConfig) -> tuple[str, str, Any, Any]:
+    """DPO without a parent run, as TRL's `trl/scripts/dpo.py`: (model path for DPOTrainer to load, base model,
+    peft_config, tokenizer). The reference policy is the base (LoRA disabled, or a frozen copy without LoRA)."""
+    base = resolve_model_path(model_args.model_name_or_path)
+    init_kwargs = model_init_kwargs(model_args, training_args)
+    quantization_config = get_quantization_config(model_args)
+    if quantization_config is not None:
+        init_kwargs["quantization_config"] = quantization_config
+    training_args.model_init_kwargs = init_kwargs
+    peft_config = get_peft_config(model_args)
+    logger.info(
+        "DPO from the base model (no parent_run): policy = %s%s; reference = %s",
+        base,
+        " + a new LoRA adapter" if peft_config is not None else " (all weights trained)",
+        "the same model with the adapter disabled" if peft_config is not None else "a frozen copy of it",
+    )
+    return base, base, peft_config, load_tokenizer(base)
+
+
 def main(
     script_args: DPOScriptArguments,
     training_args: DPOConfig,
     model_args: ModelConfig,
     callbacks: list[Any] | None = None,
 ) -> dict[str, Any]:
-    """Run one DPO stage from `parent_run` and write the run directory; returns train/eval metrics."""
+    """Run one DPO stage (from `parent_run`, or from the base model without one) and write the run directory;
+    returns train/eval metrics."""
     setup_run(script_args, training_args)
     config = resolved_config(script_args, training_args, model_args)
-    if not script_args.parent_run:
-        raise ValueError(
-            "DPO continues a previous stage: set `parent_run` to the SFT run directory (DPO1) or the DPO1 run "
-            "directory (DPO2)"
-        )
-    parent = Path(script_args.parent_run).expanduser()
-    if not parent.is_dir():
+    parent = Path(script_args.parent_run).expanduser() if script_args.parent_run else None
+    if parent is not None and not parent.is_dir():
         raise FileNotFoundError(f"parent_run {parent} is not a directory (run the previous stage first)")
     if script_args.dataset_config is not None and script_args.dataset_config not in DPO_CONFIGS:
         raise ValueError(
@@ -141,12 +169,34 @@ def main(
     data[train_split] = train_subset(
         data[train_split], script_args.train_subset_size, script_args.train_subset_seed
     )
-    policy, base, peft_config = load_policy(parent, model_args, training_args)
-    tokenizer = load_tokenizer(str(parent))
+    mode = "from_base" if parent is None else "continue"
+    logger.info(
+        "DPO mode: %s",
+        "from_base (no parent_run: the base model is the starting point and the reference)"
+        if parent is None
+        else f"continue (parent_run {parent}: its policy is the starting point and the reference)",
+    )
+    if parent is None:
+        policy, base, peft_config, tokenizer = load_base_policy(model_args, training_args)
+        forced, inherited = script_args.fold_system_turn, False
+    else:
+        policy, base, peft_config = load_policy(parent, model_args, training_args)
+        tokenizer = load_tokenizer(str(parent))
+        parent_format = ChatFormat.from_record(read_run_record(parent))
+        inherited = script_args.fold_system_turn is None and parent_format is not None
+        forced = parent_format.fold_system_turn if inherited else script_args.fold_system_turn
+    chat_format = decide_chat_format(
+        tokenizer,
+        forced=forced,
+        system_prompt=trained_system_prompt(data[train_split], "preference"),
+        task=CONFIG_TASK.get(script_args.dataset_config or "preference"),
+    )
+    if inherited:
+        chat_format = replace(chat_format, decided_by="parent run")
     rows, fitted = {}, {}
     for name, ds in data.items():
         rows[name], fitted[name] = fit_to_length(
-            to_preference_rows(ds, fold_system=script_args.fold_system_turn),
+            to_preference_rows(ds, fold_system=chat_format.fold_system_turn),
             tokenizer,
             training_args.max_length,
             script_args.overlong_rows,
@@ -168,9 +218,11 @@ def main(
         script="training/dpo.py",
         base_model=base,
         eval_split=script_args.dataset_test_split if evaluating else None,
-        parent_adapter=str(parent.resolve()),
+        parent_adapter=str(parent.resolve()) if parent is not None else None,
         world_size=trainer.accelerator.num_processes,
         extra={
+            "dpo_mode": mode,
+            RECORD_KEY: chat_format.to_record(),
             "load_in_4bit": model_args.load_in_4bit,
             "beta": training_args.beta,
             "pair_sources": script_args.pair_sources,

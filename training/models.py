@@ -100,6 +100,22 @@ def load_tokenizer(
     return tokenizer
 
 
+def recipe_chat_template(chat_template_path: str | None) -> str | None:
+    """The chat template a recipe's `chat_template_path` gives (TRL applies it inside the trainer): the text of
+    a Jinja file, or the template of a tokenizer folder / Hub id; None without one."""
+    if not chat_template_path:
+        return None
+    path = Path(chat_template_path).expanduser()
+    if path.is_file():
+        return path.read_text(encoding="utf-8")
+    from transformers import AutoTokenizer
+
+    template = getattr(AutoTokenizer.from_pretrained(chat_template_path), "chat_template", None)
+    if not template:
+        raise ValueError(f"chat_template_path {chat_template_path}: its tokenizer has no chat template")
+    return template
+
+
 def model_init_kwargs(model_args: Any, training_args: Any) -> dict[str, Any]:
     """The `from_pretrained` kwargs TRL's scripts build from ModelConfig, plus the recipe's own ones."""
     kwargs: dict[str, Any] = {

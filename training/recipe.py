@@ -1,8 +1,8 @@
 """Parse a recipe (YAML + command-line overrides) into the scripts' dataclasses with `TrlParser`.
 
-TRL's parser silently keeps YAML keys that no dataclass knows when `fail_with_unknown_args=False` (what its
-stock scripts do), so a typo in a recipe (`learning_rat: 1e-4`) trains with the default. Here an unknown key
-is an error that names the key and the recipe file, before any model is loaded.
+A typo in a recipe (`learning_rat: 1e-4`) would train with the default: `TrlParser` reports the keys no
+dataclass accepts, and they are raised here as a `RecipeError` that names them and the recipe file, before
+any model is loaded.
 """
 
 from __future__ import annotations
@@ -19,9 +19,6 @@ import yaml
 from trl import ScriptArguments
 
 logger = logging.getLogger(__name__)
-
-# Keys TrlParser itself consumes from a recipe.
-_RESERVED_KEYS = {"env"}
 
 
 @dataclass
@@ -56,42 +53,45 @@ def _recipe_path(argv: Sequence[str]) -> Path | None:
     return Path(argv[idx + 1])
 
 
-def known_keys(dataclass_types: Sequence[type]) -> set[str]:
-    """All field names the parser accepts (the union over the dataclasses)."""
-    return {f.name for dc in dataclass_types for f in dataclasses.fields(dc)}
-
-
-def check_recipe(path: Path, dataclass_types: Sequence[type]) -> dict[str, Any]:
-    """Load a recipe and fail on keys no dataclass knows, naming them and the file."""
-    if not path.is_file():
-        raise RecipeError(f"recipe not found: {path}")
-    try:
-        data = yaml.safe_load(path.read_text())
-    except yaml.YAMLError as exc:
-        raise RecipeError(f"recipe {path} is not valid YAML: {exc}") from exc
-    if not isinstance(data, dict):
-        raise RecipeError(f"recipe {path} must be a YAML mapping of argument names to values")
-    unknown = sorted(set(data) - known_keys(dataclass_types) - _RESERVED_KEYS)
-    if unknown:
-        owners = ", ".join(dc.__name__ for dc in dataclass_types)
-        raise RecipeError(
-            f"recipe {path}: unknown key(s) {', '.join(repr(k) for k in unknown)} "
-            f"(not a field of {owners}); fix the spelling or remove them"
-        )
-    return data
-
-
 def parse_recipe(dataclass_types: Sequence[type], argv: Sequence[str] | None = None) -> tuple[Any, ...]:
-    """Parse `--config recipe.yaml [--key value ...]` into instances of `dataclass_types` (CLI wins over YAML)."""
+    """Parse `--config recipe.yaml [--key value ...]` into instances of `dataclass_types` (CLI wins over YAML).
+
+    The recipe's keys are matched by `TrlParser.set_defaults_with_config` (what `parse_args_and_config` does)
+    before any dataclass is built, so an unknown key is reported first, as a RecipeError naming it and the
+    recipe file, and not hidden behind a dataclass's own validation error. A missing or malformed recipe and
+    unknown command-line flags are RecipeErrors too.
+    """
     from trl import TrlParser
 
     args = list(sys.argv[1:] if argv is None else argv)
     path = _recipe_path(args)
-    if path is not None:
-        check_recipe(path, dataclass_types)
     parser = TrlParser(list(dataclass_types))
-    # Unknown command-line flags already make HfArgumentParser raise, naming them.
-    return parser.parse_args_and_config(args=args, fail_with_unknown_args=True)
+    owners = ", ".join(dc.__name__ for dc in dataclass_types)
+    if path is not None:
+        recipe = _read_recipe(path)
+        recipe.pop("env", None)  # TrlParser exports it as environment variables
+        unknown = parser.set_defaults_with_config(**recipe)[::2]
+        if unknown:
+            keys = ", ".join(repr(k.removeprefix("--")) for k in unknown)
+            raise RecipeError(
+                f"recipe {path}: unknown key(s) {keys} (not a field of {owners}); fix the spelling or remove them"
+            )
+    *parsed, from_command_line = parser.parse_args_and_config(args=args, return_remaining_strings=True)
+    if from_command_line:
+        raise RecipeError(f"unknown command-line argument(s) {from_command_line} (not a field of {owners})")
+    return tuple(parsed)
+
+
+def _read_recipe(path: Path) -> dict[str, Any]:
+    if not path.is_file():
+        raise RecipeError(f"recipe not found: {path}")
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        raise RecipeError(f"recipe {path} is not valid YAML: {exc}") from exc
+    if not isinstance(data, dict):
+        raise RecipeError(f"recipe {path} must be a YAML mapping of argument names to values")
+    return data
 
 
 def resolved_config(*parsed: Any) -> dict[str, Any]:

@@ -25,10 +25,9 @@ from typing import Any
 
 import yaml
 
-logger = logging.getLogger(__name__)
+from redditess_core.contract import RESOLVED_CONFIG, RUN_RECORD
 
-RUN_RECORD = "redditess_run.json"
-RESOLVED_CONFIG = "redditess_config.yaml"
+logger = logging.getLogger(__name__)
 
 
 def setup_run(script_args: Any, training_args: Any) -> None:
@@ -44,7 +43,8 @@ def setup_run(script_args: Any, training_args: Any) -> None:
     logging.basicConfig(
         format="%(asctime)s %(levelname)s %(name)s: %(message)s", level=level, stream=sys.stderr
     )
-    logging.getLogger("training").setLevel(level)
+    for name in ("training", "redditess_core"):
+        logging.getLogger(name).setLevel(level)
     transformers.utils.logging.set_verbosity(level)
     datasets.utils.logging.set_verbosity(level)
 

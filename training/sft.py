@@ -19,8 +19,16 @@ from typing import Any
 
 from trl import ModelConfig, SFTConfig, SFTTrainer, get_peft_config, get_quantization_config
 
-from training.data import TrainRowArguments, fit_to_length, load_splits, to_sft_rows, train_subset
-from training.models import load_tokenizer, model_init_kwargs, resolve_model_path
+from redditess_core.chat import CONFIG_TASK, RECORD_KEY, decide_chat_format
+from training.data import (
+    TrainRowArguments,
+    fit_to_length,
+    load_splits,
+    to_sft_rows,
+    train_subset,
+    trained_system_prompt,
+)
+from training.models import load_tokenizer, model_init_kwargs, recipe_chat_template, resolve_model_path
 from training.recipe import KitScriptArguments, parse_recipe, resolved_config
 from training.run import exit_on_input_error, finish_run, last_checkpoint, run_record, setup_run
 
@@ -46,10 +54,12 @@ class SFTScriptArguments(KitScriptArguments, TrainRowArguments):
             "(needs `assistant_only_loss` and a template with {%% generation %%} markers)."
         },
     )
-    fold_system_turn: bool = field(
-        default=False,
+    fold_system_turn: bool | None = field(
+        default=None,
         metadata={
-            "help": "Merge the system turn into the user turn (templates without a system role: Mistral)."
+            "help": "Merge the system turn into the first user turn. Unset: decided from the chat template (folded "
+            "when it rejects or drops a system turn, as Mistral-7B-Instruct-v0.2's does); true/false force it. "
+            "Recorded in redditess_run.json, read back by eval and assist."
         },
     )
 
@@ -80,13 +90,20 @@ def main(
         data[train_split], script_args.train_subset_size, script_args.train_subset_seed
     )
     tokenizer = load_tokenizer(base, training_args.chat_template_path)
+    chat_format = decide_chat_format(
+        tokenizer,
+        forced=script_args.fold_system_turn,
+        system_prompt=trained_system_prompt(data[train_split], script_args.dataset_config),
+        task=CONFIG_TASK[script_args.dataset_config],
+        chat_template=recipe_chat_template(training_args.chat_template_path),
+    )
     rows, fitted = {}, {}
     for name, ds in data.items():
         converted = to_sft_rows(
             ds,
             script_args.dataset_config,
             sft_format=script_args.sft_format,
-            fold_system=script_args.fold_system_turn,
+            fold_system=chat_format.fold_system_turn,
         )
         rows[name], fitted[name] = fit_to_length(
             converted, tokenizer, training_args.max_length, script_args.overlong_rows, where=name
@@ -114,6 +131,7 @@ def main(
             "load_in_4bit": model_args.load_in_4bit,
             "use_peft": model_args.use_peft,
             "overlong_rows": fitted,
+            RECORD_KEY: chat_format.to_record(),
         },
     )
     return finish_run(

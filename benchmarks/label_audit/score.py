@@ -44,8 +44,8 @@ import pyarrow.parquet as pq
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parents[1]))  # the kit's root, for eval.io when run as a script
 from eval.io import write_json  # noqa: E402
+from redditess_core.contract import LABEL_NAMES  # noqa: E402
 
-LABEL_NAMES = ("not_effective", "effective")
 PAPER_AGREEMENT_EFFECTIVE = 0.9468
 TARGETS = {"precision_effective": 0.90, "precision_not_effective": 0.85, "share_labeled": 0.10}
 JUDGMENT_COLUMNS = ["item", "post", "stratum", "rating", "seeks_support", "reason"]

@@ -1,19 +1,16 @@
-"""Local `evaluate` metric modules; each folder loads offline with `evaluate.load(<folder path>)`."""
+"""Local `evaluate` metric modules; each folder loads offline with `evaluate.load(<folder path>)`.
+
+The modules share `base.KitMetric` and one specification table (`specs.SPECS`); their module cards
+(`<name>/README.md`) are generated from that table by `python -m eval.metrics.cards`."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
+from eval.metrics.specs import SPECS
+
 METRICS_DIR = Path(__file__).resolve().parent
-NAMES = (
-    "support_classification",
-    "win_rate",
-    "agreement",
-    "readability",
-    "diversity",
-    "style_matching",
-    "semantic_similarity",
-)
+NAMES = tuple(SPECS)  # one row per module in the specification table (eval/metrics/specs.py)
 
 
 def metric_path(name: str) -> str:

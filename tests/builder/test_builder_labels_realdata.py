@@ -96,7 +96,9 @@ def test_op_engagement_without_acknowledgement_stays_unlabeled(built: Path, kind
     judged["not_effective_ok"] = judged["rating"] <= 2
     as_effective = score.precision_with_ci(judged, weights, "effective_ok", n_boot=50, seed=0)
     as_not_effective = score.precision_with_ci(judged, weights, "not_effective_ok", n_boot=50, seed=0)
-    assert as_effective["n"] >= 3, as_effective
+    # courtesy: 3 judged replies on support-seeking posts under issue 8's support rule, 2 since issue 16's
+    # stricter rule calls one of those posts an `impersonal_question` (both rated 1-2: precision 0.00).
+    assert as_effective["n"] >= 2, as_effective
     assert as_effective["weighted"] < 0.90, as_effective
     if as_not_effective["n"] >= 20:  # courtesy (n=3, all rated 1-2) and agreement are too few to judge
         assert as_not_effective["weighted"] < 0.85, as_not_effective

@@ -13,12 +13,12 @@ import pytest
 import zstandard
 from builder_rows import read_rows
 
-from dataset_builder.config import CONFIG_NAMES, BuildConfig
-from dataset_builder.export import FEATURES, arrow_schema
+from dataset_builder.config import BuildConfig
 from dataset_builder.pipeline import BuildError, build
 from dataset_builder.privacy import hashed_id
 from dataset_builder.splits import split_of
 from dataset_builder.synthetic import CRISIS_LINES
+from redditess_core.contract import CONFIG_NAMES, FEATURES, arrow_schema
 
 KEY = b"test-key-0123456789"
 DEMO_KEY = b"redditess-test-key-not-secret"  # the key tests/conftest.py builds the demo with
@@ -388,7 +388,15 @@ def test_cli_build_and_stats(demo_raw: Path, tmp_path: Path) -> None:
     assert manifest["version"] == "1.2.3" and manifest["parameters"]["seed"] == 7
     assert manifest["parameters"]["subreddits"] == ["anxiety", "depression"]
     assert set(manifest["stats"]["subreddits"]) == {"anxiety", "depression"}
-    assert manifest["drops"]["submission"]["subreddit_not_selected"] > 0
+    # other subreddits are skipped by the reader (issue 13): counted there, never staged
+    reader = manifest["reader"]["totals"]
+    assert (
+        reader["lines_prefiltered_out"] > 0
+        and reader["lines_read"] == reader["lines_prefiltered_out"] + reader["lines_parsed"]
+    )
+    assert (
+        reader["records_kept"] == manifest["counts"]["submissions_read"] + manifest["counts"]["comments_read"]
+    )
     stats = subprocess.run(
         [sys.executable, "-m", "dataset_builder", "stats", str(out)], capture_output=True, text=True, env=env
     )

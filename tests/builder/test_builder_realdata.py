@@ -12,10 +12,11 @@ import pytest
 import zstandard
 from builder_rows import read_rows
 
-from dataset_builder.config import CONFIG_NAMES, BuildConfig
+from dataset_builder.config import BuildConfig
 from dataset_builder.pipeline import BuildError, build
 from dataset_builder.privacy import name_use_pattern
 from dataset_builder.splits import split_of
+from redditess_core.contract import CONFIG_NAMES
 
 pytestmark = pytest.mark.slow
 KEY = b"real-data-test-key"

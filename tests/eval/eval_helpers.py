@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from dataset_builder.prompts import IMPROVE_TURN
+from redditess_core.prompts import IMPROVE_TURN
 
 SYSTEM = "You are a supportive peer in a mental-health community. Reply with empathy and care."
 POSTS = [

@@ -9,9 +9,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from eval.batching import length_batches
 from eval.models import load_classifier
 from eval.scoring import encode_pairs, score_features
+from redditess_core.batching import length_batches
 
 REPO = Path(__file__).resolve().parents[2]
 

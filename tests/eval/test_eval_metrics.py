@@ -1,4 +1,5 @@
-"""The metric modules load offline by path and agree with hand-computed values and reference libraries."""
+"""The metric modules load offline by path, take their info from the one specification table, have the module
+cards that table generates, and agree with hand-computed values and reference libraries."""
 
 from __future__ import annotations
 
@@ -9,11 +10,21 @@ import evaluate
 import krippendorff
 import numpy as np
 import pytest
-from sklearn.metrics import cohen_kappa_score, f1_score, matthews_corrcoef, roc_auc_score
+from sklearn.metrics import (
+    average_precision_score,
+    cohen_kappa_score,
+    f1_score,
+    matthews_corrcoef,
+    roc_auc_score,
+)
 from statsmodels.stats.inter_rater import aggregate_raters, fleiss_kappa
 from statsmodels.stats.proportion import proportion_confint
 
-from eval.metrics import NAMES, load_metric, metric_path
+from eval.metrics import METRICS_DIR, NAMES, load_metric, metric_path
+from eval.metrics.base import KitMetric, feature
+from eval.metrics.cards import main as cards_main
+from eval.metrics.cards import render_card, stale_cards
+from eval.metrics.specs import SPECS
 from eval.text import count_syllables, readability
 
 
@@ -24,6 +35,58 @@ def test_every_metric_loads_by_relative_path(monkeypatch: pytest.MonkeyPatch) ->
         module = evaluate.load(f"eval/metrics/{name}")
         assert module.name == name
         assert os.path.isfile(os.path.join(metric_path(name), "README.md"))
+
+
+def test_module_info_is_the_spec_row() -> None:
+    assert set(NAMES) == {p.name for p in METRICS_DIR.iterdir() if (p / f"{p.name}.py").is_file()}
+    for name, spec in SPECS.items():
+        module = load_metric(name)
+        assert type(module).__name__ == spec.class_name and isinstance(module, KitMetric)
+        assert (module.description, module.citation) == (spec.description, spec.citation)
+        features = module.features if isinstance(module.features, list) else [module.features]
+        assert [dict(f) for f in features] == [{k: feature(v) for k, v in f.items()} for f in spec.features]
+        for item in spec.inputs:
+            assert f"{item.name} ({item.type}" in module.inputs_description
+            assert item.name in (type(module).__doc__ or "")
+        source = (METRICS_DIR / name / f"{name}.py").read_text(encoding="utf-8")
+        assert "_info" not in source and "MetricInfo" not in source  # the skeleton lives in the base only
+
+
+def test_base_class_is_never_taken_for_the_metric() -> None:
+    """evaluate takes the first non-abstract EvaluationModule subclass of a module file: the base is abstract."""
+    import inspect
+
+    assert inspect.isabstract(KitMetric)
+    with pytest.raises(ValueError, match="unknown metric 'not_in_table'"):
+        type("NotInTable", (KitMetric,), {"_compute": lambda self, predictions: {}})
+
+
+def test_committed_cards_equal_the_generated_ones() -> None:
+    assert stale_cards() == []
+    assert cards_main(["--check"]) == 0
+    card = (METRICS_DIR / "agreement" / "README.md").read_text(encoding="utf-8")
+    assert card == render_card(SPECS["agreement"])
+    for needle in (
+        "title: Agreement",
+        "### Inputs",
+        "`level` (str, optional)",
+        "@article{fleiss1971measuring",
+    ):
+        assert needle in card, needle
+
+
+def test_card_check_names_a_stale_card(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture
+) -> None:
+    import dataclasses
+
+    import eval.metrics.cards as cards
+
+    changed = dict(SPECS, win_rate=dataclasses.replace(SPECS["win_rate"], description="changed"))
+    monkeypatch.setattr(cards, "SPECS", changed)
+    assert cards.stale_cards() == ["win_rate"]
+    assert cards_main(["--check"]) == 1
+    assert "win_rate/README.md: differs" in capsys.readouterr().out
 
 
 def test_win_rate_hand_computed_and_wilson_matches_statsmodels() -> None:
@@ -104,6 +167,7 @@ def test_support_classification_matches_sklearn() -> None:
     assert out["f1_macro"] == pytest.approx(f1_score(refs, preds, average="macro"))
     assert out["mcc"] == pytest.approx(matthews_corrcoef(refs, preds))
     assert out["roc_auc"] == pytest.approx(roc_auc_score(refs, scores))
+    assert out["pr_auc"] == pytest.approx(average_precision_score(refs, scores))
     # Hand: tp=2, fp=1, fn=0 -> precision 2/3, recall 1, f1 0.8.
     hand = load_metric("support_classification").compute(predictions=[1, 0, 1, 1], references=[1, 0, 0, 1])
     assert (hand["precision"], hand["recall"], hand["f1"]) == (pytest.approx(2 / 3), 1.0, pytest.approx(0.8))

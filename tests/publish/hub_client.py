@@ -49,3 +49,15 @@ def run(args: list[str], env: dict[str, str], timeout: float = 240) -> subproces
 
 def run_python(code: str, env: dict[str, str], timeout: float = 240) -> subprocess.CompletedProcess[str]:
     return run(["-c", code], env, timeout)
+
+
+def push_folder(folder: Path, repo_id: str, env: dict[str, str]) -> None:
+    """Upload a local model folder to the test Hub with the real client (e.g. a base model an adapter names)."""
+    code = (
+        "from huggingface_hub import HfApi; api = HfApi(); "
+        f"api.create_repo({repo_id!r}, exist_ok=True); "
+        f"api.upload_folder(folder_path={str(folder)!r}, repo_id={repo_id!r})"
+    )
+    out = run_python(code, env)
+    if out.returncode != 0:
+        raise RuntimeError(f"pushing {folder.name} to {repo_id} failed:\n{out.stderr[-3000:]}")

@@ -69,9 +69,12 @@ class Repo:
 
 
 class HttpError(Exception):
-    def __init__(self, status: int, message: str, code: str | None = None) -> None:
+    def __init__(
+        self, status: int, message: str, code: str | None = None, headers: dict[str, str] | None = None
+    ) -> None:
         super().__init__(message)
         self.status, self.message, self.code = status, message, code
+        self.headers = headers or {}
 
 
 class HubState:
@@ -252,7 +255,7 @@ class HubHandler(BaseHTTPRequestHandler):
             with self.server.state.lock:
                 self._route(segments, query)
         except HttpError as err:
-            headers = {"X-Error-Message": err.message}
+            headers = {"X-Error-Message": err.message, **err.headers}
             if err.code:
                 headers["X-Error-Code"] = err.code
             self._json(err.status, {"error": err.message}, headers)
@@ -578,7 +581,9 @@ class HubHandler(BaseHTTPRequestHandler):
         commit = state.resolve(repo, revision)
         blob = commit.files.get(path)
         if blob is None:
-            raise HttpError(404, f"Entry not found: {path}", "EntryNotFound")
+            # As the Hub does: the commit in the 404 lets the client cache the file's absence (.no_exist),
+            # which an offline run relies on (e.g. AutoTokenizer asking an adapter repo for config.json).
+            raise HttpError(404, f"Entry not found: {path}", "EntryNotFound", {"X-Repo-Commit": commit.oid})
         data = state.lfs[blob.lfs_sha256] if blob.lfs_sha256 else blob.content or b""
         etag = blob.lfs_sha256 or blob.oid
         headers = {"ETag": f'"{etag}"', "X-Repo-Commit": commit.oid, "Accept-Ranges": "bytes"}

@@ -7,13 +7,13 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 import pytest
-from hub_client import client_env, run
+from hub_client import client_env, push_folder, run
 
 from assist.__main__ import AssistArgs
 from assist.__main__ import run as assist_run
 from assist.output import RISK_NOTE, AssistResult, assess
 from assist.prompts import Post, draft_messages, improve_messages, read_post
-from safety import CrisisScreen
+from redditess_core.safety import CrisisScreen
 
 CALM = "Exams are crushing me\n\nI have three exams next week and I cannot sleep. How do you all cope?\n"
 CRISIS = "I can't do this anymore\n\nHonestly I want to die. I keep thinking about ending my life tonight.\n"
@@ -158,6 +158,7 @@ def test_released_adapter_from_the_hub_then_offline(
     hub, adapter_run: Path, tiny_llama: Path, tmp_path: Path
 ) -> None:
     env = client_env(hub.endpoint, tmp_path / "hf-home")
+    push_folder(tiny_llama, "lab/tiny-llama", env)  # the card's base_model must be a model on the Hub
     published = run(
         [
             "-m",
@@ -169,7 +170,7 @@ def test_released_adapter_from_the_hub_then_offline(
             "--tag",
             "v0.1.0",
             "--base-model",
-            str(tiny_llama),
+            "lab/tiny-llama",
         ],
         env,
     )

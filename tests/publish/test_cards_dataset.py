@@ -11,6 +11,7 @@ from card_fixtures import BASE_MANIFEST, write_contract_folder
 from huggingface_hub import DatasetCard
 
 from cards.dataset_card import ManifestError, render_dataset_card
+from cards.validate import validate_folder
 
 
 def _manifest() -> dict:
@@ -120,3 +121,33 @@ def test_rendered_card_loads_with_real_load_dataset(tmp_path) -> None:
     pref = datasets.load_dataset(str(folder), "preference", cache_dir=str(tmp_path / "cache"))
     assert {k: v.num_rows for k, v in pref.items()} == {"train": 3, "validation": 1, "test": 1}
     assert pref["train"][0]["prompt"][1]["role"] == "user"
+
+
+def test_license_other_carries_license_link_and_its_file(tmp_path) -> None:
+    folder, manifest = write_contract_folder(tmp_path)
+    card = DatasetCard((folder / "README.md").read_text(encoding="utf-8"))
+    assert card.data.license == "other" and card.data.license_name == "redditess-research-use"
+    assert card.data.license_link == "LICENSE.md"
+    terms = (folder / "LICENSE.md").read_text(encoding="utf-8")
+    assert "redditess-research-use" in terms and "not to try to identify" in terms
+    assert "[LICENSE.md](LICENSE.md)" in card.text
+    assert validate_folder(folder).ok
+
+    (folder / "LICENSE.md").unlink()  # a folder whose card links a file it does not hold
+    report = validate_folder(folder)
+    assert any("license_link 'LICENSE.md' is not a file of the folder" in e for e in report.errors)
+
+    manifest = dict(manifest, license_link="https://example.org/dua")  # a link of the manifest's own
+    assert DatasetCard(render_dataset_card(manifest)).data.license_link == "https://example.org/dua"
+    open_license = dict(manifest, license="cc-by-4.0")
+    open_license.pop("license_link")
+    data = DatasetCard(render_dataset_card(open_license)).data.to_dict()
+    assert data["license"] == "cc-by-4.0" and "license_link" not in data and "license_name" not in data
+
+
+def test_license_other_without_link_is_refused(tmp_path) -> None:
+    folder, _ = write_contract_folder(tmp_path)
+    text = (folder / "README.md").read_text(encoding="utf-8")
+    (folder / "README.md").write_text(text.replace("license_link: LICENSE.md\n", ""), encoding="utf-8")
+    report = validate_folder(folder)
+    assert any("license is `other` but license_link is missing" in e for e in report.errors)

@@ -99,3 +99,13 @@ def test_cli_exit_status(contract_folder: Path) -> None:
     )
     assert bad.returncode == 1 and "not pseudonyms" in bad.stdout
     assert "jane_doe99" not in bad.stdout  # the report names the column, never the value
+
+
+def test_cli_log_level(contract_folder: Path) -> None:
+    cmd = [sys.executable, "-m", "cards", "validate", str(contract_folder)]
+    default = subprocess.run(cmd, capture_output=True, text=True)
+    assert default.returncode == 0 and "INFO cards: validating" in default.stderr
+    quiet = subprocess.run([*cmd, "--log_level", "warning"], capture_output=True, text=True)
+    assert quiet.returncode == 0 and "OK" in quiet.stdout and "INFO" not in quiet.stderr
+    wrong = subprocess.run([*cmd, "--log_level", "loud"], capture_output=True, text=True)
+    assert wrong.returncode == 2 and "invalid choice: 'loud'" in wrong.stderr

@@ -7,7 +7,7 @@ from pathlib import Path
 import pyarrow.parquet as pq
 
 from dataset_builder.synthetic import SCREEN_LINES
-from safety import screen_texts
+from redditess_core.safety import screen_texts
 
 
 def test_is_sensitive_agrees_with_the_screen_on_every_row(demo_dataset: Path) -> None:

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from safety import CrisisScreen
-from safety.model import CrisisModelError, ModelScorer
+from redditess_core.safety import CrisisScreen
+from redditess_core.safety.model import CrisisModelError, ModelScorer
 
 TEXTS = ["what a lovely day at the park", "been saving up my pills"]
 

@@ -16,9 +16,9 @@ import pyarrow as pa
 import pytest
 import yaml
 
-from safety import CATEGORIES, CrisisScreen, ScreenResult, screen, screen_text, screen_texts
-from safety.lexicon import load_lexicon, parse_lexicon
-from safety.normalize import normalize
+from redditess_core.safety import CATEGORIES, CrisisScreen, ScreenResult, screen, screen_text, screen_texts
+from redditess_core.safety.lexicon import load_lexicon, parse_lexicon
+from redditess_core.safety.normalize import normalize
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -216,7 +216,7 @@ def test_every_category_and_language_is_in_the_lexicon() -> None:
 
 
 def test_lexicon_errors_name_the_entry(tmp_path: Path) -> None:
-    base = yaml.safe_load((ROOT / "safety/lexicon.yaml").read_text())
+    base = yaml.safe_load((ROOT / "redditess_core/safety/lexicon.yaml").read_text())
     bad_category = {**base, "patterns": [*base["patterns"], {"category": "nope", "pattern": "x"}]}
     with pytest.raises(ValueError, match=r"patterns\[\d+\]: needs `pattern` and a `category`"):
         parse_lexicon(bad_category, "test.yaml")
@@ -341,7 +341,7 @@ def test_more_benign_phrasings(text: str) -> None:
 
 def test_candidate_stage_loses_nothing(monkeypatch: pytest.MonkeyPatch) -> None:
     """The cheap whole-text stage is a superset: screening every text in full gives the same results."""
-    from safety.crisis import RuleScreen
+    from redditess_core.safety.crisis import RuleScreen
 
     rows = [json.loads(line) for line in (ROOT / "benchmarks/crisis/posts.jsonl").read_text().splitlines()]
     texts = [r["text"] for r in rows] + MORE_HIGH_RISK + MORE_LOW_RISK

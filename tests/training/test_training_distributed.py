@@ -57,7 +57,8 @@ def test_two_cpu_ranks_shard_sft_and_exit(
     tiny_models: dict[str, Path], mini_dataset: Path, tmp_path: Path, recipe_argv
 ) -> None:
     out = tmp_path / "gm-sft-ddp"
-    # The flags of DESIGN.md; `--save_strategy epoch` is the setting seen to hang stock scripts after saving.
+    # The 2-rank CPU launch of training/README.md ("Launch configs"); `--save_strategy epoch` is the setting seen
+    # to hang stock scripts after saving.
     launcher = [
         "--multi_gpu",
         "--num_processes",
@@ -81,6 +82,7 @@ def test_two_cpu_ranks_shard_sft_and_exit(
                 output_dir=out,
                 max_steps=-1,
                 num_train_epochs=1,
+                train_subset_size=24,
                 per_device_train_batch_size=4,
                 save_strategy="epoch",
                 eval_strategy="epoch",
@@ -90,7 +92,7 @@ def test_two_cpu_ranks_shard_sft_and_exit(
     finally:
         del os.environ["ACCELERATE_USE_CPU"]
     state = json.loads((out / "trainer_state.json").read_text())
-    # 24 training rows, 4 per device: 6 steps on one process, 3 when two ranks each take half.
+    # 24 training rows (a seeded subset of the demo build), 4 per device: 6 steps on one process, 3 when two ranks each take half.
     assert state["global_step"] == 3 and state["max_steps"] == 3 and state["epoch"] == 1.0
     record = json.loads((out / "redditess_run.json").read_text())
     assert record["world_size"] == 2
@@ -112,6 +114,7 @@ def test_two_cpu_ranks_with_the_shipped_config_run_dpo(
             output_dir=out,
             max_steps=-1,
             num_train_epochs=1,
+            train_subset_size=24,
             per_device_train_batch_size=4,
             save_strategy="epoch",
             eval_strategy="epoch",

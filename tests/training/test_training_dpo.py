@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import json
+import logging
 from pathlib import Path
 
+import pytest
 import torch
 from transformers import TrainerCallback
 
-from training import dpo
+from redditess_core.prompts import SYSTEM_PROMPT
+from training import RECIPES_DIR, dpo
 from training.models import load_tokenizer
+
+DEMO_VERSION = "0.1.0-test"  # tests/conftest.py builds `demo_dataset` (the `mini_dataset` here) with it
 
 PROBE = "My depression makes it hard to get out of bed."
 
@@ -104,7 +109,11 @@ def test_dpo_starts_from_the_sft_adapter_and_trains_it(
 
     record = json.loads((out / "redditess_run.json").read_text())
     assert record["parent_adapter"] == str(gm_sft_run.resolve()) and record["stage"] == "gm-dpo"
-    assert record["dataset"] == {**record["dataset"], "config": "preference", "version": "0.0.1-mini"}
+    assert record["dpo_mode"] == "continue"
+    fmt = record["chat_format"]  # the tiny template has a system role; the demo rows' system turn is recorded
+    assert fmt["fold_system_turn"] is False and fmt["decided_by"] == "parent run"
+    assert fmt["system_prompt"] == SYSTEM_PROMPT  # the builder's default, which the demo build keeps
+    assert record["dataset"] == {**record["dataset"], "config": "preference", "version": DEMO_VERSION}
     assert (out / "eval_results.json").is_file() and (out / "tokenizer.json").is_file()
 
 
@@ -158,3 +167,63 @@ def test_im_dpo_on_improvement_pairs(
     )
     record = json.loads((out / "redditess_run.json").read_text())
     assert record["dataset"]["config"] == "improvement" and record["stage"] == "im-dpo"
+
+
+def _recipe_without_parent(tmp_path: Path, recipe: str = "gm-dpo") -> Path:
+    """The tiny DPO recipe with its `parent_run` line removed (a YAML default cannot be unset on the CLI)."""
+    text = (RECIPES_DIR / "tiny" / f"{recipe}.yaml").read_text()
+    lines = [line for line in text.splitlines() if not line.startswith("parent_run:")]
+    assert len(lines) == len(text.splitlines()) - 1
+    path = tmp_path / f"{recipe}-from-base.yaml"
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+@pytest.mark.parametrize("use_peft", [True, False])
+def test_dpo_without_parent_run_trains_from_the_base_with_the_base_as_reference(
+    tiny_models: dict[str, Path], mini_dataset: Path, tmp_path: Path, caplog, use_peft: bool
+) -> None:
+    """TRL's own DPO script: the policy starts as the base model and the reference is the base model
+    (LoRA: the adapter disabled; full weights: a frozen copy of the base)."""
+    llama = tiny_models["tiny-llama"]
+    out = tmp_path / "gm-dpo-base"
+    argv = ["--config", str(_recipe_without_parent(tmp_path))]
+    overrides = {
+        "model_name_or_path": llama,
+        "dataset_name": mini_dataset,
+        "output_dir": out,
+        "max_steps": 2,
+        "logging_steps": 1,
+        "eval_strategy": "no",
+        "save_strategy": "no",
+        "use_peft": use_peft,
+        "load_in_4bit": use_peft,  # full-weight training of a 4-bit model is not possible
+        "log_level": "info",
+    }
+    for key, value in overrides.items():
+        argv += [f"--{key}", str(value)]
+    seen = {}
+
+    class Reference(TrainerCallback):
+        def on_train_begin(self, args, state, control, model=None, **kwargs):
+            seen["peft"] = hasattr(model, "disable_adapter")
+
+    with caplog.at_level(logging.INFO, logger="training"):
+        script_args, training_args, model_args = dpo.parse_recipe(dpo.DATACLASSES, argv)
+        assert script_args.parent_run is None
+        dpo.main(script_args, training_args, model_args, callbacks=[Reference()])
+    assert "DPO mode: from_base" in caplog.text
+    record = json.loads((out / "redditess_run.json").read_text())
+    assert record["dpo_mode"] == "from_base" and record["parent_adapter"] is None
+    assert record["base_model"] == str(llama.resolve())
+    assert record["chat_format"]["decided_by"] == "template"
+    assert seen["peft"] is use_peft
+    # Policy == reference at step 0: the first DPO loss is ln 2.
+    log = json.loads((out / "trainer_state.json").read_text())["log_history"]
+    losses = [h["loss"] for h in log if "loss" in h]
+    assert abs(losses[0] - 0.6931) < 1e-3, losses
+    if use_peft:
+        adapter = json.loads((out / "adapter_config.json").read_text())
+        assert adapter["base_model_name_or_path"] == str(llama.resolve())
+    else:
+        assert (out / "model.safetensors").is_file() and not (out / "adapter_config.json").exists()

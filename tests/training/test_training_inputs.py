@@ -13,6 +13,8 @@ from training.data import DatasetContractError, dataset_version
 from training.models import ModelNotAvailableError, resolve_model_path
 from training.recipe import RecipeError
 
+DEMO_VERSION = "0.1.0-test"  # tests/conftest.py builds `demo_dataset` (the `mini_dataset` here) with it
+
 
 def test_unknown_recipe_key_is_named(tmp_path: Path) -> None:
     recipe = tmp_path / "typo.yaml"
@@ -24,8 +26,32 @@ def test_unknown_recipe_key_is_named(tmp_path: Path) -> None:
 
 
 def test_unknown_command_line_flag_is_named() -> None:
-    with pytest.raises(ValueError, match="--lora_rr"):
+    with pytest.raises(RecipeError, match=r"unknown command-line argument\(s\) \['--lora_rr', '4'\]"):
         sft.cli(["--config", str(RECIPES_DIR / "tiny" / "gm-sft.yaml"), "--lora_rr", "4"])
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("lora_r: 8\nlearning_rat: 0.1\nbeta_typo: 1\n", r"unknown key\(s\) 'learning_rat', 'beta_typo'"),
+        ("lora_r: [8\n", "is not valid YAML"),
+        ("- lora_r\n- 8\n", "must be a YAML mapping"),
+    ],
+)
+def test_bad_recipes_are_named(tmp_path: Path, text: str, message: str) -> None:
+    """Every kind of bad recipe fails as a RecipeError naming the file, for each script's parser."""
+    from training.recipe import parse_recipe
+
+    recipe = tmp_path / "bad.yaml"
+    recipe.write_text(text)
+    for script in (sft, dpo, classifier):
+        with pytest.raises(RecipeError, match=f"{message}") as err:
+            parse_recipe(script.DATACLASSES, ["--config", str(recipe)])
+        assert str(recipe) in str(err.value)
+    with pytest.raises(RecipeError, match="recipe not found: .*missing.yaml"):
+        parse_recipe(sft.DATACLASSES, ["--config", str(tmp_path / "missing.yaml")])
+    with pytest.raises(RecipeError, match="--config needs a path"):
+        parse_recipe(sft.DATACLASSES, ["--config"])
 
 
 def test_every_shipped_recipe_parses_and_evaluates_on_validation() -> None:
@@ -141,7 +167,7 @@ def test_missing_local_folder_is_reported(tmp_path: Path) -> None:
 
 
 def test_dataset_version_comes_from_manifest(mini_dataset: Path) -> None:
-    assert dataset_version(str(mini_dataset)) == "0.0.1-mini"
+    assert dataset_version(str(mini_dataset)) == DEMO_VERSION
 
 
 def test_sft_refuses_a_non_sft_config(

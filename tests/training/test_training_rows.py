@@ -112,13 +112,21 @@ def test_pair_source_filter() -> None:
 def test_dpo_pair_sources_on_data_without_the_column_is_named(
     mini_dataset: Path, tmp_path: Path, recipe_argv
 ) -> None:
+    import shutil
+
+    import pyarrow.parquet as pq
+
     from training import dpo
 
+    folder = tmp_path / "redditess"
+    shutil.copytree(mini_dataset, folder)
+    for path in (folder / "data" / "preference").glob("*.parquet"):
+        pq.write_table(pq.read_table(path).drop_columns(["pair_source"]), path)
     parent = tmp_path / "parent"
     parent.mkdir()
     argv = recipe_argv(
         "gm-dpo",
-        dataset_name=mini_dataset,
+        dataset_name=folder,
         parent_run=parent,
         output_dir=tmp_path / "out",
         pair_sources="label",

@@ -5,12 +5,13 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import pytest
 import torch
 from transformers import TrainerCallback
 
 from training import sft
 from training.models import is_4bit_linear, load_tokenizer
+
+DEMO_VERSION = "0.1.0-test"  # tests/conftest.py builds `demo_dataset` (the `mini_dataset` here) with it
 
 PROBE = "I have been feeling anxious and alone."
 
@@ -59,7 +60,7 @@ def test_gm_sft_qlora_learns_and_reloads(
     llama = tiny_models["tiny-llama"]
     out = tmp_path / "gm-sft"
     probe, final = FourBitProbe(), FinalLogits(load_tokenizer(str(llama)))
-    # One fixed batch: 8 training rows, batch size 8, so every step sees the same examples.
+    # One fixed batch: 4 training rows of the demo build, batch size 4, so every step sees the same examples.
     argv = recipe_argv(
         "gm-sft",
         model_name_or_path=llama,
@@ -69,8 +70,8 @@ def test_gm_sft_qlora_learns_and_reloads(
         logging_steps=1,
         eval_strategy="no",
         save_strategy="no",
-        per_device_train_batch_size=8,
-        dataset_train_split="train[:8]",
+        per_device_train_batch_size=4,
+        dataset_train_split="train[:4]",
         learning_rate=1e-2,
     )
     sft.main(*sft.parse_recipe(sft.DATACLASSES, argv), callbacks=[probe, final])
@@ -98,7 +99,7 @@ def test_gm_sft_qlora_learns_and_reloads(
     ):
         assert (out / name).is_file(), name
     record = json.loads((out / "redditess_run.json").read_text())
-    assert record["stage"] == "gm-sft" and record["dataset"]["version"] == "0.0.1-mini"
+    assert record["stage"] == "gm-sft" and record["dataset"]["version"] == DEMO_VERSION
     assert record["dataset"]["config"] == "sft" and record["base_model"] == str(llama)
     assert record["parent_adapter"] is None and record["world_size"] == 1
 
@@ -147,7 +148,9 @@ def test_im_sft_trains_on_improvement_prompt_to_chosen(
     )
     record = json.loads((out / "redditess_run.json").read_text())
     assert record["stage"] == "im-sft" and record["dataset"]["config"] == "improvement"
-    assert json.loads((out / "eval_results.json").read_text())["eval_samples"] == 6
+    manifest = json.loads((mini_dataset / "manifest.json").read_text())
+    validation = manifest["configs"]["improvement"]["splits"]["validation"]["num_rows"]
+    assert json.loads((out / "eval_results.json").read_text())["eval_samples"] == validation
 
 
 def test_completion_rows_end_with_eos_under_the_chat_template(
@@ -178,14 +181,3 @@ def test_fallback_chat_template_when_tokenizer_has_none(tiny_models: dict[str, P
     out = tok.apply_chat_template(msgs, return_dict=True, return_assistant_tokens_mask=True)
     assert tok.decode(out["input_ids"]).endswith("hello" + tok.eos_token)
     assert sum(out["assistant_masks"]) > 0  # {% generation %} markers present
-
-
-@pytest.mark.parametrize("fold", [True, False])
-def test_fold_system_turn(fold: bool) -> None:
-    from training.data import fold_system_turn
-
-    msgs = [{"role": "system", "content": "S"}, {"role": "user", "content": "U"}]
-    folded = fold_system_turn(msgs) if fold else msgs
-    assert [m["role"] for m in folded] == (["user"] if fold else ["system", "user"])
-    if fold:
-        assert folded[0]["content"] == "S\n\nU"

@@ -1,34 +1,16 @@
-"""Readability of texts: Flesch reading ease and Flesch-Kincaid grade level."""
+"""Readability of texts: Flesch reading ease and Flesch-Kincaid grade level.
 
-import datasets
-import evaluate
+Stands alone for `evaluate.load("eval/metrics/readability")`; description, inputs and citation are the
+`readability` row of `eval/metrics/specs.py`.
+"""
+
 import numpy
 
+from eval.metrics.base import KitMetric
 from eval.text import readability
 
-_DESCRIPTION = "Flesch reading ease and Flesch-Kincaid grade of each text, and their means."
-_KWARGS_DESCRIPTION = """
-Args:
-    predictions (list of str): texts (e.g. generated replies).
-Returns:
-    flesch_reading_ease, flesch_kincaid_grade (means over texts with at least one word), and the per-text
-    lists flesch_reading_ease_per_text, flesch_kincaid_grade_per_text (NaN for empty texts).
-"""
-_CITATION = (
-    "Flesch (1948) J. Applied Psychology 32:221; Kincaid et al. (1975) Navy research branch report 8-75."
-)
 
-
-@evaluate.utils.file_utils.add_start_docstrings(_DESCRIPTION, _KWARGS_DESCRIPTION)
-class Readability(evaluate.Metric):
-    def _info(self):
-        return evaluate.MetricInfo(
-            description=_DESCRIPTION,
-            citation=_CITATION,
-            inputs_description=_KWARGS_DESCRIPTION,
-            features=datasets.Features({"predictions": datasets.Value("string")}),
-        )
-
+class Readability(KitMetric):
     def _compute(self, predictions):
         rows = [readability(t or "") for t in predictions]
         out = {}

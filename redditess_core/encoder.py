@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from eval.batching import run_batched, tokenize_texts
+from redditess_core.batching import run_batched, tokenize_texts
 
 logger = logging.getLogger(__name__)
 ENCODER_NAME = "sentence-transformers/all-MiniLM-L6-v2"

@@ -3,7 +3,7 @@
     scorer = ModelScorer.load("path/or/org-name", positive_label="suicide")
     scorer.scores(["text", ...])  # probability of the positive label, one float in [0, 1] per text
 
-Combined with the rules by `safety.CrisisScreen(model=scorer)`: a text is high-risk when either flags it
+Combined with the rules by `redditess_core.safety.CrisisScreen(model=scorer)`: a text is high-risk when either flags it
 (the model when its positive-label probability reaches `threshold`). The rules stay the default and work
 offline; the model adds recall on phrasings no lexicon lists. Loading uses `transformers.pipeline`, so a
 local folder, a Hub id (with the usual cache and HF_HUB_OFFLINE) and a revision all work.

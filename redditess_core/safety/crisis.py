@@ -1,14 +1,14 @@
 """One crisis screen for every path: the dataset's `is_sensitive`, `eval safety`, `assist`.
 
-The screen is rule-based by default and works offline: texts are normalized (`safety.normalize`), then
-matched against the categorized phrase lexicon (`safety/lexicon.yaml`) sentence by sentence, and context
+The screen is rule-based by default and works offline: texts are normalized (`redditess_core.safety.normalize`), then
+matched against the categorized phrase lexicon (`redditess_core/safety/lexicon.yaml`) sentence by sentence, and context
 rules of the same sentence (prevention work, news and fiction, games, cooking, resolved past experience,
 idioms, negation) keep trigger-looking words from flagging on their own. A risk statement anywhere in a
 long post still flags, whatever the rest of the post is about.
 
 Everything runs vectorized over Arrow string arrays with RE2 (pyarrow.compute): `screen_texts` screens a
 whole column in a few passes (the builder's path), `screen` is the same code on one text. An optional
-text-classification model (`safety.model.ModelScorer`) can be combined with the rules: a text is
+text-classification model (`redditess_core.safety.model.ModelScorer`) can be combined with the rules: a text is
 high-risk when either flags it.
 
 Results carry the risk level and the matched categories only, never the text, so they can be logged.
@@ -33,8 +33,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import yaml
 
-from safety.lexicon import CATEGORIES, Lexicon, load_lexicon
-from safety.normalize import (
+from redditess_core.safety.lexicon import CATEGORIES, Lexicon, load_lexicon
+from redditess_core.safety.normalize import (
     BOUNDARY,
     LEET_CANDIDATE,
     REPEAT_CANDIDATE,
@@ -47,7 +47,7 @@ from safety.normalize import (
 if TYPE_CHECKING:
     import duckdb
 
-    from safety.model import ModelScorer
+    from redditess_core.safety.model import ModelScorer
 
 logger = logging.getLogger(__name__)
 
@@ -255,10 +255,16 @@ def load_resources(path: str | os.PathLike[str] | None = None) -> dict[str, Any]
     if path:
         text = Path(path).read_text(encoding="utf-8")
     else:
-        text = importlib_resources.files("safety").joinpath("resources.yaml").read_text(encoding="utf-8")
+        text = (
+            importlib_resources.files("redditess_core.safety")
+            .joinpath("resources.yaml")
+            .read_text(encoding="utf-8")
+        )
     data = yaml.safe_load(text)
     if not isinstance(data, dict) or not data.get("resources"):
-        raise ValueError(f"crisis resources file {path or 'safety/resources.yaml'} has no `resources` list")
+        raise ValueError(
+            f"crisis resources file {path or 'redditess_core/safety/resources.yaml'} has no `resources` list"
+        )
     return data
 
 
@@ -266,7 +272,7 @@ def load_resources(path: str | os.PathLike[str] | None = None) -> dict[str, Any]
 class CrisisScreen:
     """Screens texts (rules, plus the optional model scorer) and renders the crisis-resource notice.
 
-    `model`: a `safety.model.ModelScorer`; a text is high-risk when the rules or the model flag it.
+    `model`: a `redditess_core.safety.model.ModelScorer`; a text is high-risk when the rules or the model flag it.
     """
 
     resources: dict[str, Any] = field(default_factory=load_resources)

@@ -1,4 +1,4 @@
-"""The crisis lexicon (`safety/lexicon.yaml`): categorized phrase patterns, misspellings and context rules.
+"""The crisis lexicon (`redditess_core/safety/lexicon.yaml`): categorized phrase patterns, misspellings and context rules.
 
 Loading expands `{MACRO}` references, checks every category and context kind, and compiles each pattern
 with RE2 (through pyarrow) so a bad entry fails at load time with its index, not on the first post.
@@ -111,6 +111,10 @@ def load_lexicon(path: str | None = None) -> Lexicon:
     if path:
         text, source = Path(path).read_text(encoding="utf-8"), str(path)
     else:
-        text = importlib_resources.files("safety").joinpath("lexicon.yaml").read_text(encoding="utf-8")
-        source = "safety/lexicon.yaml"
+        text = (
+            importlib_resources.files("redditess_core.safety")
+            .joinpath("lexicon.yaml")
+            .read_text(encoding="utf-8")
+        )
+        source = "redditess_core/safety/lexicon.yaml"
     return parse_lexicon(yaml.safe_load(text), source)

@@ -1,6 +1,6 @@
 """Crisis screening and crisis resources, shared by the builder, evaluation and assist tools."""
 
-from safety.crisis import (
+from redditess_core.safety.crisis import (
     CrisisScreen,
     RuleScreen,
     ScreenResult,
@@ -10,7 +10,7 @@ from safety.crisis import (
     screen_text,
     screen_texts,
 )
-from safety.lexicon import CATEGORIES, load_lexicon
+from redditess_core.safety.lexicon import CATEGORIES, load_lexicon
 
 __all__ = [
     "CATEGORIES",

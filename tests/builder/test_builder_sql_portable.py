@@ -1,0 +1,410 @@
+"""The portable relational steps (`dataset_builder/steps.py`, `dataset_builder/sql/*.sql`).
+
+- every `.sql` file belongs to a declared step, creates exactly its declared outputs, reads only its
+  declared inputs, transpiles to Spark SQL with sqlglot (ErrorLevel.RAISE), and passes the lint of the
+  constructs that transpile but mean something else on Spark;
+- on the synthetic sample, each converted step's output tables equal those of the DuckDB f-string SQL
+  they replace (`legacy_builder_sql.py`, the code of cb68bd4), under several configurations;
+- the split hash in SQL equals its Python oracle `split_of`;
+- parameter binding: types, lists, errors.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import random
+import shutil
+from pathlib import Path
+
+import duckdb
+import legacy_builder_sql as legacy
+import pytest
+import sqlglot
+from sqlglot import exp
+from sqlglot.errors import ErrorLevel
+
+from dataset_builder import labels, signals, splits, stats, steps, support, threads
+from dataset_builder.config import BuildConfig
+from dataset_builder.ingest import ingest
+from dataset_builder.sources import discover
+from dataset_builder.synthetic import write_sample
+
+DECLARED = [
+    stats.STATS,
+    splits.SPLITS,
+    labels.LABELS,
+    *threads.DEDUP.values(),
+    threads.THREADS,
+    threads.THREAD_COUNTS,
+]
+SQL_FILES = sorted(steps.SQL_DIR.glob("*.sql"))
+_CFG = BuildConfig(inputs=[Path(".")])
+PARAMS = {
+    "splits": splits.params(_CFG),
+    "stats": stats.params(),
+    "labels": labels.params(_CFG),
+    "threads": threads.params(BuildConfig(inputs=[Path(".")], subreddits=["anxiety"])),
+}
+
+
+def test_every_sql_file_is_a_declared_step() -> None:
+    assert SQL_FILES, steps.SQL_DIR
+    assert sorted(s.path for s in DECLARED) == SQL_FILES
+    assert len({s.name for s in DECLARED}) == len(DECLARED)
+
+
+@pytest.mark.parametrize("step", DECLARED, ids=lambda s: s.name)
+def test_step_reads_only_its_declared_inputs(step: steps.Step) -> None:
+    """Tables a statement reads are the declared inputs or outputs of earlier statements (CTEs aside)."""
+    statements = step.statements()  # also checks the outputs against the declaration
+    read: set[str] = set()
+    for i, statement in enumerate(statements):
+        ctes = {cte.alias for cte in statement.query.find_all(exp.CTE)}
+        tables = {t.name for t in statement.query.find_all(exp.Table)} - ctes
+        earlier = {s.output for s in statements[:i]}
+        assert tables <= set(step.inputs) | earlier, (step.name, statement.output, tables - set(step.inputs))
+        read |= tables - earlier
+    assert read == set(step.inputs), (step.name, "declared but not read", set(step.inputs) - read)
+
+
+@pytest.mark.parametrize("path", SQL_FILES, ids=lambda p: p.name)
+def test_sql_file_transpiles_to_spark(path: Path) -> None:
+    spark = steps.transpile_file(path, "spark")
+    assert len(spark) == len(sqlglot.parse(path.read_text(encoding="utf-8"), read="duckdb"))
+    for text in spark:  # the Spark text parses back as Spark SQL
+        sqlglot.parse_one(text, read="spark", error_level=ErrorLevel.RAISE)
+
+
+@pytest.mark.parametrize("step", DECLARED, ids=lambda s: s.name)
+def test_step_renders_for_spark_with_parameters_bound(step: steps.Step) -> None:
+    rendered = step.render(PARAMS.get(step.name, {}), dialect="spark")
+    assert [output for output, _, _ in rendered] == list(step.outputs)
+    for _, _, text in rendered:
+        parsed = sqlglot.parse_one(text, read="spark", error_level=ErrorLevel.RAISE)
+        assert not list(parsed.find_all(exp.Placeholder, exp.Parameter)), text
+        assert "UBIGINT" not in text and "EXCLUDE" not in text
+
+
+@pytest.mark.parametrize("path", SQL_FILES, ids=lambda p: p.name)
+def test_sql_file_avoids_the_known_traps(path: Path) -> None:
+    assert steps.portability_problems(path.read_text(encoding="utf-8")) == []
+
+
+@pytest.mark.parametrize(
+    ("sql", "fragment"),
+    [
+        ("SELECT regexp_replace(a, 'x', 'y') AS b FROM t", "regexp_replace"),
+        ("SELECT regexp_replace(a, 'x', 'y', 'i') AS b FROM t", "regexp_replace"),
+        ("SELECT len(tokens) AS n FROM t", "len()"),
+        ("SELECT LEN (tokens) AS n FROM t", "len()"),
+        ("SELECT CAST('0x' || substr(md5(a), 1, 8) AS UBIGINT) AS h FROM t", "unsigned"),
+        ("SELECT a::UINTEGER AS h FROM t", "unsigned"),
+        ("SELECT '0xff' AS h FROM t", "hex strings"),
+        ("SELECT * EXCLUDE (body) FROM t", "EXCLUDE"),
+        ("SELECT * REPLACE (lower(a) AS a) FROM t", "EXCLUDE"),
+        ("SELECT a FROM t SEMI JOIN u USING (a)", "SEMI"),
+        ("SELECT a FROM t ANTI JOIN u ON t.a = u.a", "SEMI"),
+        ("SELECT [1, 2] AS l FROM t", "literals"),
+        ("SELECT {'a': 1} AS s FROM t", "literals"),
+        ("SELECT a * 0.5 AS h FROM t", "DECIMAL"),
+        ("SELECT a < 1e-3 AS h FROM t", "DECIMAL"),
+        ("SELECT CAST(0.5 AS DECIMAL(3, 2)) AS h FROM t", "DECIMAL"),
+        ("SELECT quantile_cont(x, 0.5) AS m FROM t", "quantile"),
+        ("SELECT quantile(x, 0.5) AS m FROM t", "quantile"),
+        ("SELECT median(x) AS m FROM t", "quantile"),
+        ("SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY x) AS m FROM t", "quantile"),
+        ("SELECT a FROM t QUALIFY row_number() OVER (PARTITION BY a ORDER BY b) = 1", "QUALIFY"),
+    ],
+)
+def test_lint_flags_each_trap(sql: str, fragment: str) -> None:
+    problems = steps.portability_problems(sql)
+    assert problems and any(fragment in p for p in problems), problems
+
+
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "SELECT regexp_replace(a, '(?i)x', 'y', 'g') AS b, length(a) AS n, array_length(l) AS m FROM t",
+        "SELECT a * CAST(0.5 AS DOUBLE) AS h, CAST(a AS BIGINT) AS i, 2 * a AS j FROM t -- len(x) in a comment",
+        "SELECT a FROM t WHERE NOT EXISTS (SELECT 1 FROM u WHERE u.a = t.a)",
+    ],
+)
+def test_lint_accepts_the_portable_forms(sql: str) -> None:
+    assert steps.portability_problems(sql) == []
+
+
+# --- parameter binding --------------------------------------------------------------------------------
+
+
+def _bound(sql: str, params: dict, dialect: str) -> str:
+    return steps.bind(sqlglot.parse_one(sql, read="duckdb"), params).sql(dialect=dialect)
+
+
+def test_parameters_bind_as_typed_literals_on_both_engines() -> None:
+    sql = "SELECT $f AS f, $i AS i, $b AS b, $s AS s FROM t WHERE x IN ($names) AND y NOT IN ($empty)"
+    params = {"f": 0.05, "i": 7, "b": False, "s": r"(?i)\bbot\b it's", "names": ["a", "b'c"], "empty": []}
+    duck = _bound(sql, params, "duckdb")
+    spark = _bound(sql, params, "spark")
+    assert "CAST(0.05 AS DOUBLE) AS f" in duck and "CAST(0.05 AS DOUBLE) AS f" in spark
+    assert "7 AS i" in duck and "FALSE AS b" in duck and "FALSE AS b" in spark
+    assert "x IN ('a', 'b''c')" in duck and "NOT y IN (NULL)" in duck
+    assert r"'(?i)\bbot\b it''s' AS s" in duck
+    assert r"'(?i)\\bbot\\b it\'s' AS s" in spark  # Spark string literals treat backslash as an escape
+    con = duckdb.connect()
+    con.execute("CREATE TABLE t AS SELECT 'a' AS x, 'z' AS y")
+    row = con.execute(duck).fetchall()
+    assert row == []  # y NOT IN (NULL) is never true
+    (row,) = con.execute(
+        _bound("SELECT $f AS f, $s AS s, 'a' IN ($names) AS hit", params, "duckdb")
+    ).fetchall()
+    assert row == (0.05, params["s"], True)
+    assert con.execute(_bound("SELECT typeof($f)", params, "duckdb")).fetchall() == [("DOUBLE",)]
+
+
+def test_parameter_errors_name_the_step() -> None:
+    with pytest.raises(steps.StepError, match=r"'splits'.*missing \['seed'\]"):
+        splits.SPLITS.render({"test_fraction": 0.1, "validation_fraction": 0.1})
+    with pytest.raises(steps.StepError, match=r"not used \['sed'\]"):
+        splits.SPLITS.render({**splits.params(_CFG), "sed": 1})
+    with pytest.raises(steps.StepError, match="only in `IN"):
+        steps.bind(sqlglot.parse_one("SELECT $l AS l", read="duckdb"), {"l": ["a"]}, "x")
+    with pytest.raises(steps.StepError, match="finite"):
+        splits.SPLITS.render({**splits.params(_CFG), "test_fraction": float("nan")})
+    with pytest.raises(steps.StepError, match="unsupported type"):
+        steps.bind(sqlglot.parse_one("SELECT $d AS d", read="duckdb"), {"d": {"a": 1}}, "x")
+
+
+def test_a_file_that_does_not_match_its_declaration_is_refused(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setattr(steps, "SQL_DIR", tmp_path)
+    (tmp_path / "a.sql").write_text("CREATE TABLE x AS SELECT 1 AS one;\nCREATE TABLE y AS SELECT 2 AS two;")
+    with pytest.raises(steps.StepError, match=r"creates \['x', 'y'\], declared \['x'\]"):
+        steps.Step("a", inputs=(), outputs=("x",)).statements()
+    (tmp_path / "b.sql").write_text("UPDATE x SET a = 1;")
+    with pytest.raises(steps.StepError, match="may hold only"):
+        steps.Step("b", inputs=(), outputs=()).statements()
+    with pytest.raises(steps.StepError, match="no SQL file"):
+        steps.Step("missing", inputs=(), outputs=()).statements()
+
+
+# --- the split hash: one SQL definition, checked against the Python oracle ---------------------------------
+
+
+@pytest.mark.parametrize(
+    ("seed", "test_fraction", "validation_fraction"),
+    [(0, 0.05, 0.05), (7, 0.2, 0.1), (123456789, 0.0, 0.3), (-3, 0.5, 0.0), (2**40, 0.1, 0.2)],
+)
+def test_split_sql_equals_the_python_oracle(
+    seed: int, test_fraction: float, validation_fraction: float
+) -> None:
+    rng = random.Random(seed)
+    ids = [hashlib.sha1(str(i).encode()).hexdigest()[: rng.randint(4, 9)] for i in range(4000)]
+    ids = sorted(set(ids)) + ["", "é ü", "it's"]
+    con = duckdb.connect()
+    con.execute("CREATE TABLE kept_posts (post_id VARCHAR)")
+    con.executemany("INSERT INTO kept_posts VALUES (?)", [[i] for i in ids])
+    cfg = BuildConfig(
+        inputs=[Path(".")], seed=seed, test_fraction=test_fraction, validation_fraction=validation_fraction
+    )
+    splits.compute(con, cfg)
+    got = dict(con.execute("SELECT post_id, split FROM post_splits").fetchall())
+    assert got == {i: splits.split_of(cfg, i) for i in ids}
+    if test_fraction and validation_fraction:
+        assert set(got.values()) == {"train", "validation", "test"}
+
+
+def test_split_hash_reads_every_hex_digit() -> None:
+    """The digit-by-digit integer equals int(hex, 16) for digests that start with each hex digit."""
+    con = duckdb.connect()
+    found: dict[str, str] = {}
+    i = 0
+    while len(found) < 16:
+        pid = f"p{i}"
+        found.setdefault(hashlib.md5(f"0:{pid}".encode()).hexdigest()[0], pid)
+        i += 1
+    con.execute("CREATE TABLE kept_posts (post_id VARCHAR)")
+    con.executemany("INSERT INTO kept_posts VALUES (?)", [[p] for p in found.values()])
+    cfg = BuildConfig(inputs=[Path(".")], test_fraction=0.5, validation_fraction=0.25)
+    splits.compute(con, cfg)
+    got = dict(con.execute("SELECT post_id, split FROM post_splits").fetchall())
+    assert got == {p: splits.split_of(cfg, p) for p in found.values()}
+    assert len(set(got.values())) == 3
+
+
+# --- each converted step against the SQL it replaced, on the synthetic sample -------------------------------
+
+VARIANTS = {
+    "kit": {},
+    "selected": {
+        "subreddits": ["anxiety", "PTSD", "r/Depression"],
+        "require_op_reply": True,
+        "min_comment_chars": 40,
+        "seed": 3,
+        "test_fraction": 0.2,
+        "validation_fraction": 0.15,
+    },
+    "votes": {
+        "thread_feedback_votes": True,
+        "label_only_support_seeking": False,
+        "label_margin": 1.0,
+        "weight_reception": 1.5,
+        "weight_negative_reception": 2.5,
+        "reception_min_comments": 2,
+        "op_effective_min": 0.55,
+        "require_edited": True,
+    },
+    "paper": {"preset": "paper", "require_edited": False},
+}
+
+# Each converted step's output tables and the columns compared (all of the legacy table's columns).
+COMPARED = {
+    "post_status": "SELECT * EXCLUDE (first_drop_reason, edited_by), first_drop_reason AS drop_reason, edited_by FROM post_status",
+    "comment_status": "SELECT * FROM comment_status",
+    "op_replies": "SELECT * FROM op_replies",
+    "thread_facts": "SELECT * FROM thread_facts",
+    "posts": "SELECT * EXCLUDE (first_drop_reason) FROM posts",
+    "top_comments": "SELECT * FROM top_comments",
+    "comment_drops": "SELECT * FROM comment_drops",
+    "kept_posts": "SELECT * FROM kept_posts",
+    "comment_labels": "SELECT * FROM comment_labels",
+    "post_splits": "SELECT * FROM post_splits",
+}
+
+
+@pytest.fixture(scope="module")
+def synthetic_raw(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("sql-portable-raw")
+    write_sample(out, seed=0)
+    return out
+
+
+def _staged(raw: Path, workdir: Path) -> duckdb.DuckDBPyConnection:
+    con = duckdb.connect()
+    ingest(con, discover([raw]), workdir)
+    return con
+
+
+def _rows(con: duckdb.DuckDBPyConnection, query: str) -> tuple[list[str], list[tuple]]:
+    cursor = con.execute(query)
+    columns = [c[0] for c in cursor.description]
+    return columns, sorted(cursor.fetchall(), key=repr)
+
+
+@pytest.mark.parametrize("variant", sorted(VARIANTS))
+def test_steps_equal_the_sql_they_replace(variant: str, synthetic_raw: Path, tmp_path: Path) -> None:
+    cfg = BuildConfig(inputs=[synthetic_raw], **VARIANTS[variant]).with_preset(set(VARIANTS[variant]))
+    new = _staged(synthetic_raw, tmp_path / "new")
+    old = _staged(synthetic_raw, tmp_path / "old")
+    assert _rows(new, "SELECT count(*) FROM raw_submissions") == _rows(
+        old, "SELECT count(*) FROM raw_submissions"
+    )
+
+    threads.assemble(new, cfg)
+    legacy.threads_assemble(old, cfg)
+    assert threads.thread_counts(new) == legacy.thread_counts(old)
+    assert threads.drop_counts(new) == legacy.drop_counts(old)
+    for con in (new, old):
+        support.compute(con, cfg)
+        signals.compute(con, cfg)
+    labels.compute(new, cfg)
+    legacy.labels_compute(old, cfg)
+    splits.compute(new, cfg)
+    old.execute(
+        f"CREATE TABLE post_splits AS SELECT post_id, {legacy.split_sql(cfg)} AS split FROM kept_posts"
+    )
+
+    for table, query in COMPARED.items():
+        new_columns, new_rows = _rows(new, query)
+        old_columns, old_rows = _rows(old, f"SELECT * FROM {table}")
+        assert new_columns == old_columns, table
+        assert len(new_rows) == len(old_rows) and new_rows == old_rows, table
+    # The sample exercises what the variant is about (no vacuous equality).
+    drops = threads.drop_counts(new)
+    if variant == "paper":  # every synthetic thread has a deleted comment: the whole selection path runs
+        assert drops["submission"]["has_deleted_comments"] > 100
+        return
+    assert _rows(new, "SELECT count(*) FROM comment_labels WHERE label IS NOT NULL")[1][0][0] > 0
+    assert {s for (s,) in _rows(new, "SELECT DISTINCT split FROM post_splits")[1]} == {
+        "train",
+        "validation",
+        "test",
+    }
+    if cfg.subreddits:
+        assert drops["submission"]["subreddit_not_selected"] > 0
+
+
+def test_step_outputs_have_no_decimal_columns(synthetic_raw: Path, tmp_path: Path) -> None:
+    """Spark returns DECIMAL where DuckDB returns DOUBLE for DECIMAL arithmetic: the steps keep none."""
+    cfg = BuildConfig(inputs=[synthetic_raw])
+    con = _staged(synthetic_raw, tmp_path)
+    threads.assemble(con, cfg)
+    support.compute(con, cfg)
+    signals.compute(con, cfg)
+    labels.compute(con, cfg)
+    splits.compute(con, cfg)
+    for step in DECLARED:
+        if step is not stats.STATS:  # checked on a built folder below
+            _assert_no_decimal(con, step)
+
+
+def _assert_no_decimal(con: duckdb.DuckDBPyConnection, step: steps.Step) -> None:
+    for output in step.outputs:
+        types = dict(_rows(con, f"SELECT column_name, column_type FROM (DESCRIBE {output})")[1])
+        assert not [c for c, t in types.items() if t.startswith("DECIMAL")], (output, types)
+
+
+def test_stats_equal_the_sql_they_replace(demo_dataset: Path, tmp_path: Path) -> None:
+    """The figures of a built folder (rows, balance, confidence quantiles and bins, pair sources...), in
+    the same order; and a folder whose preference and improvement configs have no file."""
+    assert stats.compute_stats(demo_dataset) == legacy.stats_compute(demo_dataset)
+    assert list(stats.compute_stats(demo_dataset)) == list(legacy.stats_compute(demo_dataset))
+    assert stats.compute_stats(demo_dataset)["label_confidence"]["effective"]["n"] > 0
+    con = duckdb.connect()
+    stats.register_rows(con, demo_dataset)
+    steps.run(con, stats.STATS, stats.params())
+    _assert_no_decimal(con, stats.STATS)
+    partial = tmp_path / "partial"
+    shutil.copytree(demo_dataset, partial)
+    for config in ("preference", "improvement"):
+        shutil.rmtree(partial / "data" / config)
+    for split in ("validation", "test"):
+        for path in (partial / "data" / "effective_support").glob(f"{split}-*.parquet"):
+            path.unlink()
+    assert stats.compute_stats(partial) == legacy.stats_compute(partial)
+
+
+@pytest.mark.parametrize("n", [1, 2, 3, 10, 257])
+def test_stats_quantiles_equal_duckdb_quantile_cont(n: int) -> None:
+    """The rank interpolation of sql/stats.sql gives DuckDB's quantile_cont (to the last bit, which DuckDB's
+    fused multiply-add may change), ties and single rows included."""
+    from dataset_builder.export import arrow_schema
+
+    rng = random.Random(n)
+    con = duckdb.connect()
+    for config in stats.CONFIG_NAMES:
+        schema = arrow_schema(config).remove_metadata()
+        con.register(f"_empty_{config}", schema.empty_table())
+        con.execute(
+            f"CREATE VIEW rows_{config} AS SELECT *, CAST(NULL AS VARCHAR) AS split FROM _empty_{config}"
+        )
+    values = [(1, round(rng.choice([0.5, 0.75, rng.random()]), 4)) for _ in range(n)]
+    values += [(0, round(rng.random(), 4)) for _ in range(n + 1)] + [(None, None)]
+    con.execute("CREATE TABLE es (label BIGINT, label_confidence DOUBLE)")
+    con.executemany("INSERT INTO es VALUES (?, ?)", values)
+    con.execute(
+        "CREATE OR REPLACE VIEW rows_effective_support AS SELECT label, label_confidence, "
+        "'op_signal' AS label_source, 'train' AS split FROM es"
+    )
+    steps.run(con, stats.STATS, stats.params())
+    got = {row[0]: row[1:8] for row in con.execute("SELECT * FROM stats_confidence").fetchall()}
+    want = {
+        label: (count, mean, *quantiles)
+        for label, count, mean, quantiles in con.execute(
+            "SELECT label, count(*), avg(label_confidence), "
+            "quantile_cont(label_confidence, [0.1, 0.25, 0.5, 0.75, 0.9]) FROM es WHERE label IS NOT NULL "
+            "GROUP BY label"
+        ).fetchall()
+    }
+    assert got.keys() == want.keys()
+    for label, row in got.items():  # DuckDB fuses a multiply-add: equal up to the last bit
+        assert row[:2] == want[label][:2]
+        assert row[2:] == pytest.approx(want[label][2:], rel=0, abs=1e-15), label
