@@ -25,6 +25,7 @@ import os
 import re
 import secrets
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
 
 import duckdb
@@ -283,15 +284,42 @@ ID_COLUMNS = {
 }
 
 
+def id_hasher(key: bytes, kind: str) -> Callable[[pa.Array], pa.Array]:
+    """A vectorized `hashed_id` for one kind (an Arrow UDF): HMAC-SHA256 from a pre-keyed state, each
+    distinct id hashed once (ids repeat across tables and rows). Nulls stay null."""
+    keyed = hmac.new(key, digestmod=hashlib.sha256)
+    prefix = f"{kind}_".encode()
+    cache: dict[str, str] = {}
+
+    def hashed(column: pa.Array) -> pa.Array:
+        out = []
+        for raw in column.to_pylist():
+            if raw is None:
+                out.append(None)
+                continue
+            value = cache.get(raw)
+            if value is None:
+                digest = keyed.copy()
+                digest.update(prefix + raw.encode())
+                value = cache[raw] = digest.hexdigest()[:16]
+            out.append(value)
+        return pa.array(out, pa.string())
+
+    return hashed
+
+
 def hash_ids(con: duckdb.DuckDBPyConnection, key: bytes, tables: list[str]) -> None:
-    """Replace every id column (`ID_COLUMNS`) of `tables` by its keyed hash, in place. Run after every
-    step that orders or splits by raw ids, so those results do not depend on the key."""
-    con.create_function(
-        "_hashed_t3", lambda x: hashed_id(key, "t3", x), ["VARCHAR"], "VARCHAR", null_handling="default"
-    )
-    con.create_function(
-        "_hashed_t1", lambda x: hashed_id(key, "t1", x), ["VARCHAR"], "VARCHAR", null_handling="default"
-    )
+    """Replace every id column (`ID_COLUMNS`) of `tables` by its keyed hash (`hashed_id`), in place. Run
+    after every step that orders or splits by raw ids, so those results do not depend on the key."""
+    for kind in ("t3", "t1"):
+        con.create_function(
+            f"_hashed_{kind}",
+            id_hasher(key, kind),
+            ["VARCHAR"],
+            "VARCHAR",
+            type="arrow",
+            null_handling="special",
+        )
     try:
         for table in tables:
             columns = [r[0] for r in con.execute(f"DESCRIBE {table}").fetchall()]
