@@ -11,8 +11,10 @@ import logging
 import os
 import shutil
 import subprocess
+import sys
 import time
 import uuid
+from collections.abc import Callable
 from datetime import UTC, datetime
 from importlib.metadata import PackageNotFoundError
 from importlib.metadata import version as package_version
@@ -20,6 +22,8 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+from tqdm.auto import tqdm
+from tqdm.contrib.logging import logging_redirect_tqdm
 
 from dataset_builder import eligibility, labels, pairs, privacy, revisions, signals, support, threads
 from dataset_builder.config import LABEL_RULE_VERSION, BuildConfig
@@ -187,15 +191,85 @@ def _run(
     workdir: Path,
 ) -> dict[str, Any]:
     timings: dict[str, float] = {}
+    memory = StagePeaks()
     clock = time.perf_counter()
+    quiet = bool(os.environ.get("CI")) or not logger.isEnabledFor(logging.INFO)
+    progress = tqdm(total=len(STAGES), desc="build", unit="stage", disable=quiet, leave=False)
 
     def lap(name: str) -> None:
+        """End a stretch of stage `name`; a stage run in several stretches adds them up."""
         nonlocal clock
         now = time.perf_counter()
-        timings[name] = round(now - clock, 3)
+        timings[name] = round(timings.get(name, 0.0) + now - clock, 3)
+        memory.end(name)
         clock = now
-        logger.info("%-10s %.2fs", name, timings[name])
+        logger.info("%-10s %.2fs (peak %d MiB)", name, timings[name], memory.peaks[name])
+        if name not in done:
+            done.append(name)
+            progress.update(1)
+        progress.set_description(f"build: {name} done")
 
+    done: list[str] = []
+    try:
+        with logging_redirect_tqdm():  # log lines above the progress bar, not through it
+            return _stages(con, cfg, files, key, folder, workdir, lap, timings, memory.peaks)
+    finally:
+        progress.close()
+
+
+# The stages `_run` times (manifest `timings_seconds`) and measures (`peak_rss_mib`), in order.
+STAGES = ("ingest", "threads", "signals", "privacy", "pairs", "export")
+
+
+class StagePeaks:
+    """Peak resident memory of the build process per stage, in MiB (`peaks`): Linux's VmHWM, reset when
+    a stage starts through /proc/self/clear_refs; elsewhere the peak so far (`getrusage`). Worker
+    processes (the sentiment pool) are not included."""
+
+    def __init__(self) -> None:
+        self.peaks: dict[str, int] = {}
+        self._reset()
+
+    def end(self, name: str) -> None:
+        self.peaks[name] = max(self.peaks.get(name, 0), self._peak_mib())
+        self._reset()
+
+    @staticmethod
+    def _peak_mib() -> int:
+        try:
+            with open("/proc/self/status", encoding="ascii") as status:
+                for line in status:
+                    if line.startswith("VmHWM:"):
+                        return int(line.split()[1]) // 1024
+        except OSError:
+            pass
+        try:
+            import resource
+        except ImportError:
+            return 0
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB on Linux, bytes on macOS
+        return peak // 2**20 if sys.platform == "darwin" else peak // 1024
+
+    @staticmethod
+    def _reset() -> None:
+        try:
+            with open("/proc/self/clear_refs", "w", encoding="ascii") as refs:
+                refs.write("5")  # resets VmHWM to the current RSS (Linux >= 4.0)
+        except OSError:
+            pass
+
+
+def _stages(
+    con: duckdb.DuckDBPyConnection,
+    cfg: BuildConfig,
+    files: list,
+    key: bytes,
+    folder: Path,
+    workdir: Path,
+    lap: Callable[[str], None],
+    timings: dict[str, float],
+    peaks: dict[str, int],
+) -> dict[str, Any]:
     report = ingest(con, files, workdir)
     lap("ingest")
     if report.rows["submissions"] == 0:
@@ -220,10 +294,18 @@ def _run(
                 else ""
             )
         )
-    signals.compute(con, cfg)
+    # Sentiment scoring (VADER, pure Python) runs in worker processes while privacy works: privacy
+    # does not need the scores, and the two share the cores.
+    sentiment = signals.start(con, cfg)
+    try:
+        lap("signals")
+        scrub_counts = _privacy(con, key)
+        lap("privacy")
+        signals.compute(con, cfg, sentiment)
+    finally:
+        sentiment.close()
     labels.compute(con, cfg)
     lap("signals")
-    scrub_counts = _privacy(con, key)
     _assemble_rows(con, cfg)
     lap("privacy")
     self_edit_sources = revisions.compute(con)
@@ -278,6 +360,7 @@ def _run(
         "configs": configs,
         "stats": stats,
         "timings_seconds": timings,
+        "peak_rss_mib": peaks,
     }
     _write_card(folder, manifest)
     return manifest

@@ -226,17 +226,80 @@ def die_with_parent(parent_pid: int, poll_seconds: float = 0.5) -> None:
     threading.Thread(target=watch, name="die-with-parent", daemon=True).start()
 
 
+def _workers() -> int:
+    return min(os.cpu_count() or 1, 4)
+
+
+# Below this many texts, a pool of worker processes costs more than it saves.
+POOL_MIN_TEXTS = 4000
+
+
 def vader(texts: Sequence[str]) -> list[float]:
     """VADER compound scores in -1..1; large batches use one process per core (VADER is pure Python)."""
-    workers = min(os.cpu_count() or 1, 4)
-    if len(texts) < 4000 or workers < 2:
-        return _vader_batch(texts)
+    pending = score_later("vader", [texts])
+    try:
+        return pending.result()[0]
+    finally:
+        pending.close()
+
+
+class PendingScores:
+    """Sentiment scores of several groups of texts, computed by worker processes while the caller goes on.
+
+    `result()` waits and returns one list of compound scores per group; `close()` stops the workers
+    (idempotent; call it in a `finally`, so a failed build leaves no process behind)."""
+
+    def __init__(
+        self,
+        sizes: list[int],
+        ready: list[float] | None = None,
+        pool: ProcessPoolExecutor | None = None,
+        futures: list | None = None,
+    ) -> None:
+        self._sizes, self._ready, self._pool, self._futures = sizes, ready, pool, futures or []
+
+    def result(self) -> list[list[float]]:
+        if self._ready is None:
+            self._ready = [score for future in self._futures for score in future.result()]
+            self.close()
+        groups, start = [], 0
+        for size in self._sizes:
+            groups.append(self._ready[start : start + size])
+            start += size
+        return groups
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None
+
+
+def score_later(spec: str, groups: Sequence[Sequence[str]]) -> PendingScores:
+    """Start scoring each group of texts with the scorer `spec` (see `load_scorer`) and return at once.
+
+    VADER on at least `POOL_MIN_TEXTS` texts runs in one worker process per core (up to 4), in batches,
+    so the caller's own work (the build's privacy step, which does not need the scores) overlaps with it.
+    Any other scorer, or a small batch, is scored here and now: a plug-in may hold a model that must not
+    be forked."""
+    sizes = [len(g) for g in groups]
+    texts = [t for g in groups for t in g]
+    workers = _workers()
+    if spec != "vader" or len(texts) < POOL_MIN_TEXTS or workers < 2:
+        scorer = _vader_batch if spec == "vader" else load_scorer(spec)
+        scores = scorer(texts) if texts else []
+        if len(scores) != len(texts):
+            raise ValueError(
+                f"sentiment scorer {spec!r} returned {len(scores)} scores for {len(texts)} texts"
+            )
+        return PendingScores(sizes, ready=list(scores))
     size = -(-len(texts) // (workers * 4))
-    batches = [texts[i : i + size] for i in range(0, len(texts), size)]
-    with ProcessPoolExecutor(
-        max_workers=workers, initializer=die_with_parent, initargs=(os.getpid(),)
-    ) as pool:
-        return [score for batch in pool.map(_vader_batch, batches) for score in batch]
+    pool = ProcessPoolExecutor(max_workers=workers, initializer=die_with_parent, initargs=(os.getpid(),))
+    try:
+        futures = [pool.submit(_vader_batch, texts[i : i + size]) for i in range(0, len(texts), size)]
+    except BaseException:
+        pool.shutdown(wait=True, cancel_futures=True)
+        raise
+    return PendingScores(sizes, pool=pool, futures=futures)
 
 
 def load_scorer(spec: str) -> Scorer:
