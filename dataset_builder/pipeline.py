@@ -218,7 +218,7 @@ def _run(
 
 
 # The stages `_run` times (manifest `timings_seconds`) and measures (`peak_rss_mib`), in order.
-STAGES = ("ingest", "threads", "signals", "privacy", "pairs", "export")
+STAGES = ("ingest", "threads", "signals", "privacy", "pairs", "improvement", "export")
 
 
 class StagePeaks:
@@ -312,13 +312,14 @@ def _stages(
     eligibility.compute(con, cfg)
     pairs.build_preference(con, cfg)
     pairs.build_sft(con, cfg)
-    improvement = pairs.build_improvement(con, cfg)
+    lap("pairs")
+    improvement = pairs.build_improvement(con, cfg)  # with the MiniLM encoder by default: its own stage
     training_rows = {
         **improvement,
         "comments_with_earlier_text": self_edit_sources,
         "drops": pairs.drop_counts(con),
     }
-    lap("pairs")
+    lap("improvement")
     if not cfg.keep_reddit_ids:  # after splits and pairs, which order and split by the raw ids
         privacy.hash_ids(con, key, list(EXPORTED_TABLES))
     folder.mkdir(parents=True, exist_ok=True)
