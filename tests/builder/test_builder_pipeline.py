@@ -15,7 +15,7 @@ from builder_rows import read_rows
 
 from dataset_builder.config import CONFIG_NAMES, BuildConfig
 from dataset_builder.export import FEATURES, arrow_schema
-from dataset_builder.pipeline import BuildError, build
+from dataset_builder.pipeline import STAGES, BuildError, build
 from dataset_builder.privacy import hashed_id
 from dataset_builder.splits import split_of
 from dataset_builder.synthetic import CRISIS_LINES
@@ -51,6 +51,9 @@ def test_demo_build_counts_and_drops(demo_dataset: Path) -> None:
     assert example["file"] == "synthetic_comments.zst" and example["reason"] == "malformed JSON"
     assert manifest["counts"]["duplicates_dropped"] >= 1
     assert manifest["synthetic"] is True
+    assert list(manifest["timings_seconds"]) == list(STAGES)
+    assert list(manifest["peak_rss_mib"]) == list(STAGES)
+    assert all(mib > 0 for mib in manifest["peak_rss_mib"].values())
     assert set(manifest["configs"]) == set(CONFIG_NAMES)
     assert all(len(i["sha256"]) == 64 for i in manifest["inputs"])
     assert manifest["pseudonym_key_fingerprint"].startswith("scrypt:") and "test-key" not in json.dumps(
@@ -182,7 +185,14 @@ def test_sensitive_rows_flagged(demo_dataset: Path) -> None:
     assert prevention and not prevention & flagged  # a mention in prevention work is not a crisis
 
 
-def test_builds_are_byte_identical(demo_raw: Path, demo_dataset: Path, tmp_path: Path) -> None:
+def test_builds_are_byte_identical(
+    demo_raw: Path, demo_dataset: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A rebuild writes the same bytes, also when sentiment is scored by the worker pool while privacy
+    runs (the sample is below the pool's threshold, so the first build scored it in-process)."""
+    from dataset_builder import sentiment
+
+    monkeypatch.setattr(sentiment, "POOL_MIN_TEXTS", 1)
     again = tmp_path / "again"
     build(
         BuildConfig(inputs=[demo_raw], out=again, version="0.1.0-test", seed=0),
