@@ -388,12 +388,24 @@ def test_cli_build_and_stats(demo_raw: Path, tmp_path: Path) -> None:
             "1.2.3",
             "--seed",
             "7",
+            "--log_level",
+            "info",
         ],
         capture_output=True,
         text=True,
         env=env,
     )
     assert run.returncode == 0, run.stderr
+    for stage in ("ingest", "signals", "privacy", "improvement", "export"):  # each stage's time and memory
+        assert re.search(rf"dataset_builder.pipeline: {stage} +[0-9.]+s \(peak [0-9]+ MiB\)", run.stderr), (
+            stage
+        )
+    loud = subprocess.run(
+        [sys.executable, "-m", "dataset_builder", "build", "--input", str(demo_raw), "--out", str(tmp_path / "x"),
+         "--log_level", "LOUD"],
+        capture_output=True, text=True, env=env,
+    )  # fmt: skip
+    assert loud.returncode == 2 and "--log_level 'LOUD'" in loud.stderr and not (tmp_path / "x").exists()
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["version"] == "1.2.3" and manifest["parameters"]["seed"] == 7
     assert manifest["parameters"]["subreddits"] == ["anxiety", "depression"]
