@@ -191,18 +191,21 @@ def _run(
     workdir: Path,
 ) -> dict[str, Any]:
     timings: dict[str, float] = {}
+    cpu: dict[str, float] = {}
     memory = StagePeaks()
     clock = time.perf_counter()
+    cpu_clock = _cpu_seconds()
     quiet = bool(os.environ.get("CI")) or not logger.isEnabledFor(logging.INFO)
     progress = tqdm(total=len(STAGES), desc="build", unit="stage", disable=quiet, leave=False)
 
     def lap(name: str) -> None:
         """End a stretch of stage `name`; a stage run in several stretches adds them up."""
-        nonlocal clock
-        now = time.perf_counter()
+        nonlocal clock, cpu_clock
+        now, cpu_now = time.perf_counter(), _cpu_seconds()
         timings[name] = round(timings.get(name, 0.0) + now - clock, 3)
+        cpu[name] = round(cpu.get(name, 0.0) + cpu_now - cpu_clock, 3)
         memory.end(name)
-        clock = now
+        clock, cpu_clock = now, cpu_now
         logger.info("%-10s %.2fs (peak %d MiB)", name, timings[name], memory.peaks[name])
         if name not in done:
             done.append(name)
@@ -212,12 +215,18 @@ def _run(
     done: list[str] = []
     try:
         with logging_redirect_tqdm():  # log lines above the progress bar, not through it
-            return _stages(con, cfg, files, key, folder, workdir, lap, timings, memory.peaks)
+            return _stages(con, cfg, files, key, folder, workdir, lap, timings, cpu, memory.peaks)
     finally:
         progress.close()
 
 
-# The stages `_run` times (manifest `timings_seconds`) and measures (`peak_rss_mib`), in order.
+def _cpu_seconds() -> float:
+    """CPU time of the build so far: its threads (DuckDB's included) and its finished worker processes."""
+    t = os.times()
+    return t.user + t.system + t.children_user + t.children_system
+
+
+# The stages `_run` times (manifest `timings_seconds`, `cpu_seconds`) and measures (`peak_rss_mib`), in order.
 STAGES = ("ingest", "threads", "signals", "privacy", "pairs", "improvement", "export")
 
 
@@ -268,6 +277,7 @@ def _stages(
     workdir: Path,
     lap: Callable[[str], None],
     timings: dict[str, float],
+    cpu: dict[str, float],
     peaks: dict[str, int],
 ) -> dict[str, Any]:
     report = ingest(con, files, workdir)
@@ -361,6 +371,7 @@ def _stages(
         "configs": configs,
         "stats": stats,
         "timings_seconds": timings,
+        "cpu_seconds": cpu,
         "peak_rss_mib": peaks,
     }
     _write_card(folder, manifest)

@@ -52,7 +52,7 @@ def test_demo_build_counts_and_drops(demo_dataset: Path) -> None:
     assert manifest["counts"]["duplicates_dropped"] >= 1
     assert manifest["synthetic"] is True
     assert list(manifest["timings_seconds"]) == list(STAGES)
-    assert list(manifest["peak_rss_mib"]) == list(STAGES)
+    assert list(manifest["peak_rss_mib"]) == list(STAGES) == list(manifest["cpu_seconds"])
     assert all(mib > 0 for mib in manifest["peak_rss_mib"].values())
     assert set(manifest["configs"]) == set(CONFIG_NAMES)
     assert all(len(i["sha256"]) == 64 for i in manifest["inputs"])
