@@ -31,6 +31,7 @@ from dataset_builder.export import row_queries, write_configs, write_json
 from dataset_builder.ingest import ingest, sha256_file
 from dataset_builder.sources import InputError, discover
 from dataset_builder.splits import split_sql
+from dataset_builder.sql import one
 from dataset_builder.stats import compute_stats
 from safety.crisis import flag_sensitive
 
@@ -389,8 +390,12 @@ def _privacy(con: duckdb.DuckDBPyConnection, key: bytes) -> dict[str, int]:
         SELECT post_id, lower(author) FROM kept_posts""")
     privacy.create_pseudonyms(con, key, "SELECT DISTINCT author FROM top_comments ORDER BY author")
     # is_sensitive: the crisis screen (safety.screen) over each text column at once, before scrubbing.
-    flag_sensitive(con, "SELECT post_id, concat_ws('\n', title, selftext) FROM kept_posts", "sensitive_posts")
-    flag_sensitive(con, "SELECT comment_id, body FROM top_comments", "sensitive_comments")
+    _flag_in_parts(
+        con,
+        "SELECT post_id AS key, concat_ws('\n', title, selftext) AS text FROM kept_posts",
+        "sensitive_posts",
+    )
+    _flag_in_parts(con, "SELECT comment_id AS key, body AS text FROM top_comments", "sensitive_comments")
     scrubber = privacy.Scrubber()
     privacy.scrub_table(
         con,
@@ -431,6 +436,30 @@ def _privacy(con: duckdb.DuckDBPyConnection, key: bytes) -> dict[str, int]:
     replacements["texts_with_participant_names_replaced"] = names["texts"]
     replacements["participant_names_that_are_common_words"] = len(common)
     return replacements
+
+
+# Texts the crisis screen holds in memory at once (it reads a whole column into Arrow).
+SCREEN_PART_ROWS = 100_000
+
+
+def _flag_in_parts(con: duckdb.DuckDBPyConnection, query: str, table: str) -> None:
+    """`flag_sensitive` over `query`'s (key, text) rows in parts of about `SCREEN_PART_ROWS` (by a hash
+    of the key), so the screen's memory stays bounded on large inputs; `table(key)` holds the union."""
+    (rows,) = one(con, f"SELECT count(*) FROM ({query})")
+    parts = max(1, -(-rows // SCREEN_PART_ROWS))
+    if parts == 1:
+        flag_sensitive(con, query, table)
+        return
+    names = []
+    for part in range(parts):
+        name = f"{table}_part{part}"
+        flag_sensitive(con, f"SELECT key, text FROM ({query}) WHERE hash(key) % {parts} = {part}", name)
+        names.append(name)
+    con.execute(
+        f"CREATE OR REPLACE TABLE {table} AS " + " UNION ALL ".join(f"SELECT key FROM {n}" for n in names)
+    )
+    for name in names:
+        con.execute(f"DROP TABLE {name}")
 
 
 def _assemble_rows(con: duckdb.DuckDBPyConnection, cfg: BuildConfig) -> None:

@@ -188,11 +188,15 @@ def test_sensitive_rows_flagged(demo_dataset: Path) -> None:
 def test_builds_are_byte_identical(
     demo_raw: Path, demo_dataset: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """A rebuild writes the same bytes, also when sentiment is scored by the worker pool while privacy
-    runs (the sample is below the pool's threshold, so the first build scored it in-process)."""
-    from dataset_builder import sentiment
+    """A rebuild writes the same bytes, also through the paths large inputs take (the sample is below
+    their thresholds, so the first build did not take them): sentiment scored by the worker pool while
+    privacy runs, scrubbed texts written to the engine in several flushes, the crisis screen in parts."""
+    from dataset_builder import pipeline, privacy, sentiment
 
     monkeypatch.setattr(sentiment, "POOL_MIN_TEXTS", 1)
+    monkeypatch.setattr(privacy, "SCRUB_BATCH_ROWS", 64)
+    monkeypatch.setattr(privacy, "SCRUB_FLUSH_ROWS", 200)
+    monkeypatch.setattr(pipeline, "SCREEN_PART_ROWS", 150)
     again = tmp_path / "again"
     build(
         BuildConfig(inputs=[demo_raw], out=again, version="0.1.0-test", seed=0),
