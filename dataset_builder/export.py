@@ -281,7 +281,8 @@ class _SplitWriter:
     def _flush(self, final: bool) -> None:
         if not self._pending_rows:
             return
-        table = pa.Table.from_batches(self._pending, schema=self.schema)
+        # One contiguous chunk: the pages written do not depend on the engine's batch boundaries.
+        table = pa.Table.from_batches(self._pending, schema=self.schema).combine_chunks()
         cut = self._pending_rows if final else (self._pending_rows // ROW_GROUP_SIZE) * ROW_GROUP_SIZE
         if self._writer is None:
             self.path.parent.mkdir(parents=True, exist_ok=True)

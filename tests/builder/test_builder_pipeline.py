@@ -468,3 +468,34 @@ def test_rebuilt_folder_is_not_served_from_a_stale_cache(demo_raw: Path, tmp_pat
     on_disk = {s: len([r for r in _rows(out, "preference") if r["_split"] == s]) for s in second}
     assert {s: second[s].num_rows for s in second} == on_disk
     assert {s: first[s].num_rows for s in first} != on_disk
+
+
+def test_split_writer_bytes_do_not_depend_on_batch_boundaries(tmp_path: Path) -> None:
+    """Export cuts one sorted stream into splits, so batches arrive in any sizes: the parquet bytes must
+    be the same as from whole batches (fixed 10k-row groups, one contiguous chunk each)."""
+    import pyarrow as pa
+
+    from dataset_builder.export import _SplitWriter
+
+    schema = arrow_schema("sft")
+    n = 23_457
+    messages = [[{"role": "user", "content": f"post {i}"}, {"role": "assistant", "content": f"reply {i} " + "x" * (200 + i % 97)}]
+                for i in range(n)]  # fmt: skip
+    table = pa.table(
+        {"messages": messages, "post_id": [f"p{i // 3}" for i in range(n)], "comment_id": [f"c{i}" for i in range(n)],
+         "label_confidence": [i / n for i in range(n)], "is_sensitive": [i % 11 == 0 for i in range(n)]},
+        schema=schema,
+    )  # fmt: skip
+    paths = []
+    for name, sizes in (("whole", [n]), ("ragged", [1, 9_999, 3, 4_000, 7_777, 1_677])):
+        writer = _SplitWriter(tmp_path / f"{name}.parquet", schema)
+        start = 0
+        for size in sizes:
+            writer.add(
+                table.slice(start, size).to_batches()[0] if size else table.slice(0, 0).to_batches()[0]
+            )
+            start += size
+        writer.close()
+        assert writer.rows == n
+        paths.append(writer.path)
+    assert paths[0].read_bytes() == paths[1].read_bytes()
