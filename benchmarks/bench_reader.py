@@ -13,7 +13,9 @@ and imports excluded) with its peak RSS:
   subreddit match), filtering r/GradSchool; the kept lines are counted, not written;
 - kit ingest only (`dataset_builder.ingest` with the reader's filter) to r/GradSchool (~12% of records)
   and r/CollegeAdvice (<1%), and, for r/GradSchool, the same with the byte pre-filter off (every line
-  parsed, exact check only); staging size on disk vs the kept records' JSON size;
+  parsed, exact check only); staging size on disk vs the kept records' JSON size. Start-up excluded
+  here means imports plus one untimed ingest of a one-line file (`warm_up`: DuckDB's file-object JSON
+  reader loads fsspec and pandas on first use), printed apart as a constant per process;
 - kit whole build (`python -m dataset_builder build --subreddits X --similarity lexical`), wall time of
   the command including start-up.
 
@@ -115,10 +117,37 @@ def worker_ingest(files: list[Path], name: str, work: Path, prefilter: bool) -> 
     return {"staging_bytes": staging, "reader": report.reader_summary()["totals"]}
 
 
-def run_worker(args: list[str]) -> dict:
-    """One measurement in a fresh interpreter; its JSON result plus its peak RSS."""
+def warm_up(work: Path) -> dict:
+    """Start-up of the reader, as the floor's start-up is excluded: imports, then one ingest of a one-line
+    file, whose first use of DuckDB's file-object JSON reader loads more modules (fsspec, pandas...),
+    about 0.3-0.4 s of CPU once per process, not per line."""
+    import duckdb
+
+    from dataset_builder.ingest import ingest
+    from dataset_builder.record_filter import RecordFilter
+    from dataset_builder.sources import discover
+
+    folder = work.parent / f"{work.name}-warmup"
+    folder.mkdir(parents=True, exist_ok=True)
+    line = {
+        "id": "w1",
+        "link_id": "t3_w",
+        "parent_id": "t3_w",
+        "body": "b",
+        "subreddit": "w",
+        "created_utc": 1,
+    }
+    (folder / "RC_warmup.jsonl").write_text(json.dumps(line) + "\n")
+    ingest(duckdb.connect(), discover([folder / "RC_warmup.jsonl"]), folder / "work", RecordFilter(("w",)))
+    shutil.rmtree(folder, ignore_errors=True)
+    return {}
+
+
+def run_worker(args: list[str], code: Path = ROOT) -> dict:
+    """One measurement in a fresh interpreter, importing the kit from `code` (a checkout); its JSON result
+    plus its peak RSS."""
     cmd = [sys.executable, __file__, "--worker", *args]
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "CI": "1"}
+    env = {**os.environ, "PYTHONPATH": str(code), "CI": "1"}
     done = subprocess.run(cmd, capture_output=True, text=True, env=env, check=False)
     if done.returncode:
         raise SystemExit(f"worker {args[0]} failed:\n{done.stderr[-3000:]}")
@@ -153,6 +182,45 @@ def run_build(inputs: Path, name: str, out: Path) -> dict:
     }
 
 
+def compare(files: list[str], baseline: Path, repeat: int, tmp: Path) -> dict:
+    """A/B of the reader: `repeat` rounds, each measuring the floor, then ingest (GradSchool, CollegeAdvice)
+    with this checkout's code and with `baseline`'s (another checkout of the kit, e.g. `git worktree add`
+    of an earlier commit), alternating. Ratios are taken to the same round's floor; medians are printed,
+    so that a shared machine's load drifts alike over both."""
+    import statistics
+
+    rounds: dict[str, list[dict]] = {}
+    for index in range(repeat):
+        order = [("this", ROOT), ("baseline", baseline)]
+        if index % 2:
+            order.reverse()
+        floor = run_worker(["floor", *files])
+        rounds.setdefault("floor", []).append(floor)
+        for name in ("GradSchool", "CollegeAdvice"):
+            for which, code in order:
+                work = tmp / f"ab-{which}-{name}"
+                result = run_worker(["ingest", name, str(work), "1", *files], code)
+                shutil.rmtree(work, ignore_errors=True)
+                result["over_floor"] = result["seconds"] / floor["seconds"]
+                result["cpu_over_floor_cpu"] = result["cpu_seconds"] / floor["cpu_seconds"]
+                rounds.setdefault(f"ingest_{name}_{which}", []).append(result)
+        print(f"round {index + 1}/{repeat} done, load average {os.getloadavg()[0]:.1f}")
+    summary = {}
+    print(
+        f"\n{'median of ' + str(repeat) + ' rounds':<34}{'wall s':>8}{'x floor':>9}{'CPU s':>8}{'x floor':>9}"
+    )
+    for label, results in rounds.items():
+        median = {
+            key: round(statistics.median([r[key] for r in results]), 3)
+            for key in ("seconds", "cpu_seconds", "over_floor", "cpu_over_floor_cpu")
+            if key in results[0]
+        }
+        summary[label] = {"median": median, "rounds": results}
+        print(f"{label:<34}{median['seconds']:>8.2f}{median.get('over_floor', 1):>9.2f}"
+              f"{median['cpu_seconds']:>8.2f}{median.get('cpu_over_floor_cpu', 1):>9.2f}")  # fmt: skip
+    return summary
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -160,6 +228,13 @@ def main() -> None:
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
     parser.add_argument("--out", type=Path, default=ROOT / "bench-output")
     parser.add_argument("--skip-build", action="store_true", help="Measure the reader only.")
+    parser.add_argument(
+        "--baseline",
+        type=Path,
+        help="Another checkout of the kit: compare its reader with this one's, alternating, --repeat rounds "
+        "(writes bench_reader_ab.json; nothing else is measured).",
+    )
+    parser.add_argument("--repeat", type=int, default=3, help="Rounds of the --baseline comparison.")
     parser.add_argument("--worker", nargs="+", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker:
@@ -170,9 +245,10 @@ def main() -> None:
         elif kind == "reference":
             result = _timed(worker_reference, files, rest[0])
         else:  # ingest NAME WORK PREFILTER RC RS
-            import dataset_builder.ingest  # noqa: F401  (imports are start-up, not reading: untimed)
-
+            warmup = _timed(warm_up, Path(rest[1]))  # start-up, not reading: untimed, reported apart
             result = _timed(worker_ingest, files, rest[0], Path(rest[1]), rest[2] == "1")
+            result["warmup_seconds"] = round(warmup["seconds"], 3)
+            result["warmup_cpu_seconds"] = round(warmup["cpu_seconds"], 3)
         result["peak_rss_mib"] = _peak_rss_mib()
         print(json.dumps(result))
         return
@@ -193,6 +269,17 @@ def main() -> None:
                         shutil.copyfileobj(handle, out)
         files = [str(rc), str(rs)]
         results: dict = {"input": {"RC_2021-12.zst": rc.stat().st_size, "RS_2021-12.zst": rs.stat().st_size}}
+        results["load_average_start"] = [round(x, 2) for x in os.getloadavg()]
+        if args.baseline:
+            results["baseline"] = str(args.baseline)
+            results["ab"] = compare(files, args.baseline.resolve(), args.repeat, Path(tmp))
+            results["load_average_end"] = [round(x, 2) for x in os.getloadavg()]
+            (args.out / "bench_reader_ab.json").write_text(json.dumps(results, indent=2) + "\n")
+            print(
+                f"load average at start {results['load_average_start']}, at end {results['load_average_end']}"
+            )
+            print(f"written: {args.out / 'bench_reader_ab.json'}")
+            return
         results["floor"] = floor = run_worker(["floor", *files])
         print(
             f"decode floor: {floor['seconds']:.2f}s for {floor['lines']:,} lines ({floor['bytes'] / 2**20:,.0f} MiB)"
@@ -217,7 +304,7 @@ def main() -> None:
     base, base_cpu = floor["seconds"], floor["cpu_seconds"]
     rows = []
     for label, value in results.items():
-        if label in ("input", "floor"):
+        if label in ("input", "floor") or label.startswith("load_average"):
             continue
         value["over_floor"] = round(value["seconds"] / base, 2)
         value["cpu_over_floor_cpu"] = round(value["cpu_seconds"] / base_cpu, 2)
@@ -240,6 +327,7 @@ def main() -> None:
             TARGETS["staging_over_kept_json"],
         ),
     }
+    results["load_average_end"] = [round(x, 2) for x in os.getloadavg()]
     (args.out / "bench_reader.json").write_text(json.dumps(results, indent=2) + "\n")
 
     print()
@@ -255,6 +343,14 @@ def main() -> None:
     print("ingest_*: the reader only (in-process, start-up excluded); build_*: the whole build command "
           "(start-up included). Targets are on wall time; CPU time is printed beside it because on a shared "
           "machine the reader's second thread (decompression overlapping the pre-filter) may find no free core.")  # fmt: skip
+    warmups = [value["warmup_seconds"] for label, value in rows if "warmup_seconds" in value]
+    print(
+        f"ingest warm-up (untimed above: imports + one one-line ingest): {min(warmups):.2f}-{max(warmups):.2f}s"
+    )
+    print(
+        f"load average (1, 5, 15 min) at start {results['load_average_start']}, "
+        f"at end {results['load_average_end']}"
+    )
     for key, (value, target) in results["targets"].items():
         print(f"  {key}: {value} (target <= {target}) {'OK' if value <= target else 'MISSED'}")
     print(f"written: {args.out / 'bench_reader.json'}")

@@ -71,19 +71,19 @@ def clean_text(text: str) -> str:
 
 
 def clean_texts(table: pa.Table) -> pa.Table:
-    """`table` with `clean_text` applied to its text fields (only rows that need it are converted)."""
+    """`table` with `clean_text` applied to its text fields. Only the texts that need it (an HTML entity
+    or a control character) go through Python; the others stay in Arrow."""
     for name in TEXT_FIELDS:
         if name not in table.column_names:
             continue
-        column = table[name]
-        needs = pc.match_substring_regex(column, _NEEDS_CLEANING)
+        column = table[name].combine_chunks()
+        needs = pc.fill_null(pc.match_substring_regex(column, _NEEDS_CLEANING), False)
         if not pc.any(needs).as_py():
             continue
-        values = [
-            clean_text(v) if flag else v
-            for v, flag in zip(column.to_pylist(), needs.to_pylist(), strict=True)
-        ]
-        table = table.set_column(table.column_names.index(name), name, pa.array(values, pa.string()))
+        cleaned = pa.array([clean_text(v) for v in column.filter(needs).to_pylist()], column.type)
+        table = table.set_column(
+            table.column_names.index(name), name, pc.replace_with_mask(column, needs, cleaned)
+        )
     return table
 
 
@@ -224,7 +224,8 @@ def _ingest_ndjson(
         total=size, unit="B", unit_scale=True, desc=source.path.name, disable=quiet, leave=False
     ) as bar:
         position = 0
-        for first_line, chunk, compressed_pos in prefetch(iter_ndjson_chunks(source)):
+        first_line = 1  # the file's line number of the chunk's first line
+        for chunk, compressed_pos in prefetch(iter_ndjson_chunks(source)):
             if prefilter:
                 offsets, candidates = staging.filter.prefilter(chunk)
                 n_lines = len(offsets) - 1
@@ -233,7 +234,8 @@ def _ingest_ndjson(
                 if len(candidates):
                     counts.lines_parsed += len(candidates)
                     starts, ends = offsets[candidates].tolist(), offsets[candidates + 1].tolist()
-                    lines = b"".join([chunk[s:e] for s, e in zip(starts, ends, strict=True)])
+                    with memoryview(chunk) as view:  # one copy of the candidate lines
+                        lines = b"".join([view[s:e] for s, e in zip(starts, ends, strict=True)])
                     _insert_ndjson_chunk(
                         con, staging, source, file_idx, first_line, lines, report, counts,
                         line_numbers=first_line + candidates,
@@ -243,6 +245,7 @@ def _ingest_ndjson(
                 counts.lines_read += n_lines
                 counts.lines_parsed += n_lines
                 _insert_ndjson_chunk(con, staging, source, file_idx, first_line, chunk, report, counts)
+            first_line += n_lines
             bar.update(compressed_pos - position)
             position = compressed_pos
             bar.set_postfix(records=f"{sum(report.rows.values()):,}")

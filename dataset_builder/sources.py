@@ -186,7 +186,7 @@ def _classify(path: Path) -> InputFile:
 
 def _sniff_kind(path: Path, fmt: str) -> str:
     """Kind of an NDJSON file whose name does not say: the first parseable record decides."""
-    for _, chunk, _ in iter_ndjson_chunks(InputFile(path, fmt, "unknown"), chunk_bytes=1 << 16, max_chunks=1):
+    for chunk, _ in iter_ndjson_chunks(InputFile(path, fmt, "unknown"), chunk_bytes=1 << 16, max_chunks=1):
         for line in chunk.splitlines():
             try:
                 record = json.loads(line)
@@ -292,28 +292,39 @@ def _first_block(header: bytes, frame_start: int) -> int | None:
 
 def iter_ndjson_chunks(
     source: InputFile, chunk_bytes: int = CHUNK_BYTES, max_chunks: int | None = None
-) -> Iterator[tuple[int, bytes, int]]:
-    """Newline-aligned chunks of an NDJSON file: (the chunk's first line number, bytes, bytes of the
-    file consumed so far, for progress)."""
-    buffer = bytearray()
-    line_no = 1
+) -> Iterator[tuple[bytes, int]]:
+    """Newline-aligned chunks of an NDJSON file, about `chunk_bytes` each: (bytes, bytes of the file
+    consumed so far, for progress). The last chunk may lack a final newline. Lines are not counted here:
+    the consumer counts them in a pass it makes anyway (the pre-filter's newline offsets).
+
+    Each chunk is made with one copy: the decompressor's outputs are collected and joined once, the last
+    one through a memoryview up to its last newline (the partial line after it starts the next chunk)."""
+    pieces: list[bytes] = []
+    held = 0
     emitted = 0
     offset = 0
     for offset, data in _raw_bytes(source.path, source.format):
-        buffer += data
-        if len(buffer) >= chunk_bytes:
-            cut = buffer.rfind(b"\n") + 1
-            if cut:
-                with memoryview(buffer) as view:
-                    chunk = bytes(view[:cut])  # one copy (slicing the bytearray would make two)
-                del buffer[:cut]
-                yield line_no, chunk, offset
-                line_no += chunk.count(b"\n")
-                emitted += 1
-                if max_chunks is not None and emitted >= max_chunks:
-                    return
-    if buffer.strip():
-        yield line_no, bytes(buffer), offset
+        pieces.append(data)
+        held += len(data)
+        if held < chunk_bytes:
+            continue
+        cut = data.rfind(b"\n") + 1
+        if not cut:  # no line ends in this piece yet: keep collecting
+            continue
+        if len(pieces) == 1 and cut == len(data):
+            chunk = data  # already a whole chunk: no copy
+        else:
+            with memoryview(data) as view:
+                chunk = b"".join([*pieces[:-1], view[:cut]])
+        rest = data[cut:]
+        pieces, held = ([rest], len(rest)) if rest else ([], 0)
+        yield chunk, offset
+        emitted += 1
+        if max_chunks is not None and emitted >= max_chunks:
+            return
+    tail = b"".join(pieces)
+    if tail.strip():
+        yield tail, offset
 
 
 def prefetch(iterator: Iterator[Any], depth: int = 2) -> Iterator[Any]:

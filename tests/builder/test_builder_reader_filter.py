@@ -6,16 +6,19 @@ from __future__ import annotations
 import json
 import random
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 
 import duckdb
 import pytest
 import zstandard
 
+import dataset_builder.ingest as ingest_module
+import dataset_builder.sources as sources_module
 from dataset_builder.config import BuildConfig
 from dataset_builder.ingest import ingest
 from dataset_builder.record_filter import RecordFilter, parse_utc
-from dataset_builder.sources import InputError, discover
+from dataset_builder.sources import InputError, discover, iter_ndjson_chunks
 
 NAMES = ("gradschool", "college_advice2")
 OTHERS = ("AskAcademia", "GradSchoolAdmissions", "grad", "College", "advice", "ApplyingToCollege")
@@ -306,6 +309,14 @@ def test_bench_reader_workers_agree_on_a_small_month(tmp_path: Path) -> None:
     )
     assert abs(ingested["reader"]["records_kept"] - reference["kept"]) <= padded
     assert ingested["staging_bytes"] > 0
+    # --baseline: this checkout against itself, one round, workers in fresh processes
+    ab = bench.compare([str(path), str(path)], bench.ROOT, 1, tmp_path)
+    assert set(ab) == {"floor"} | {
+        f"ingest_{name}_{which}" for name in ("GradSchool", "CollegeAdvice") for which in ("this", "baseline")
+    }
+    kept = {label: r["rounds"][0]["reader"]["records_kept"] for label, r in ab.items() if label != "floor"}
+    assert kept["ingest_GradSchool_this"] == kept["ingest_GradSchool_baseline"] > 0
+    assert ab["ingest_GradSchool_this"]["median"]["over_floor"] > 0
 
 
 def _reference_ids(paths: list[Path], keep) -> list[str]:
@@ -350,3 +361,123 @@ def test_cli_rejects_bad_dates_with_one_line(tmp_path: Path) -> None:
     )  # fmt: skip
     assert run.returncode == 2 and "error: not a UTC date: 'Dec 2021'" in run.stderr
     assert "Traceback" not in run.stderr
+
+
+@pytest.mark.parametrize("fmt", ["zst-frames", "jsonl"])
+@pytest.mark.parametrize("final_newline", [True, False])
+def test_chunks_are_newline_aligned_and_cover_the_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fmt: str, final_newline: bool
+) -> None:
+    """`iter_ndjson_chunks` joins the decompressor's pieces once: for any chunk size, the chunks end at
+    line ends (the last one may lack its newline) and together are the file, byte for byte, including
+    lines longer than a piece or a chunk and chunks that are exactly one piece. Small file reads make
+    many small pieces (a chunk holds at least one piece)."""
+    monkeypatch.setattr(sources_module, "READ_BYTES", 1000)
+    rng = random.Random(7)
+    text = lambda n: "".join(rng.choices("abcdefgh ", k=n))  # noqa: E731  (compresses little)
+    lines = [json.dumps({"id": f"c{i}", "body": text(rng.choice([0, 5, 300, 5000]))}) for i in range(400)]
+    content = ("\n".join(lines) + ("\n" if final_newline else "")).encode()
+    if fmt == "jsonl":
+        path = tmp_path / "RC_2021-12.jsonl"
+        path.write_bytes(content)
+    else:  # several frames, as concatenated dumps are
+        path = tmp_path / "RC_2021-12.zst"
+        thirds = [content[: len(content) // 3], content[len(content) // 3 :]]
+        path.write_bytes(b"".join(zstandard.ZstdCompressor().compress(part) for part in thirds))
+    source = discover([path])[0]
+    for chunk_bytes in (1, 100, 4096, 1 << 16, 1 << 24):
+        chunks = [chunk for chunk, _ in iter_ndjson_chunks(source, chunk_bytes=chunk_bytes)]
+        assert b"".join(chunks) == content, chunk_bytes
+        assert all(chunk.endswith(b"\n") for chunk in chunks[:-1])
+        assert all(chunk.strip() for chunk in chunks)
+        if chunk_bytes <= 4096:
+            assert len(chunks) > 3
+    # a file that is one decompressed piece ending in a newline comes back as that piece (no copy needed)
+    single = tmp_path / "RC_single.jsonl"
+    single.write_bytes(b'{"id": "a", "body": "b"}\n')
+    assert [chunk for chunk, _ in iter_ndjson_chunks(discover([single])[0], chunk_bytes=1)] == [
+        single.read_bytes()
+    ]
+
+
+@pytest.mark.parametrize("byte_prefilter", [True, False])
+def test_line_numbers_across_many_chunks(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, byte_prefilter: bool
+) -> None:
+    """Line numbers are counted by the reader across chunks (the chunker no longer counts): kept rows and
+    rejected lines carry their true file line whatever the chunk size, with and without the pre-filter."""
+    rng = random.Random(11)
+    lines, kept, bad = [], [], []
+    for i in range(600):
+        number = i + 1
+        if i % 97 == 5:
+            lines.append("")  # blank lines count as lines
+        elif i % 89 == 7:
+            lines.append('{"id": "x", "subreddit": "GradSchool", broken')
+            bad.append(number)
+        else:
+            sub = rng.choice(["GradSchool", "College", "gradschool ", "AskAcademia"])
+            lines.append(
+                json.dumps(
+                    {
+                        "id": f"c{i}",
+                        "link_id": "t3_p",
+                        "parent_id": "t3_p",
+                        "body": "".join(rng.choices("xyz ", k=i % 50)),
+                        "subreddit": sub,
+                    }
+                )  # fmt: skip
+            )
+            if sub.strip().lower() == "gradschool":
+                kept.append((number, f"c{i}"))
+    path = tmp_path / "RC_2021-12.jsonl"  # plain: file reads are the decompressed pieces
+    path.write_text("\n".join(lines) + "\n")
+    record_filter = RecordFilter(subreddits=("gradschool",), byte_prefilter=byte_prefilter)
+    monkeypatch.setattr(sources_module, "READ_BYTES", 300)  # small decompressed pieces: many chunks
+    monkeypatch.setattr(ingest_module, "iter_ndjson_chunks", partial(iter_ndjson_chunks, chunk_bytes=1000))
+    assert len(list(ingest_module.iter_ndjson_chunks(discover([path])[0]))) > 10
+    con, report = _ingest(tmp_path / "w", [path], record_filter)
+    assert sorted(con.sql("SELECT line, id FROM raw_comments").fetchall()) == kept
+    assert sorted(e["line"] for e in report.rejects.examples) == bad
+    (counts,) = report.files
+    assert counts.lines_read == 600 and counts.records_kept == len(kept)
+
+
+def test_clean_texts_converts_only_the_texts_that_need_it() -> None:
+    """`clean_texts` (kept records, before staging) equals `clean_text` on every text, nulls kept, over a
+    chunked column from DuckDB's JSON reader; texts without entities or control characters are untouched."""
+    import io
+
+    import pyarrow as pa
+
+    from dataset_builder.ingest import clean_text, clean_texts
+
+    rng = random.Random(3)
+    pieces = [
+        "plain",
+        "&amp;gt; quote",
+        "&#x200B;",
+        "tab\tand\nnewline",
+        "bell\x07",
+        "caf\u00e9",
+        "&nope",
+        " ",
+    ]
+    bodies = [None if rng.random() < 0.1 else "".join(rng.choices(pieces, k=3)) for _ in range(500)]
+    lines = "".join(json.dumps({"id": f"c{i}", "body": b}) + "\n" for i, b in enumerate(bodies)).encode()
+    con = duckdb.connect()
+    halves = [
+        con.read_json(
+            io.BytesIO(part), format="newline_delimited", columns={"id": "VARCHAR", "body": "VARCHAR"}
+        ).to_arrow_table()
+        for part in (
+            lines[: lines.index(b"\n", len(lines) // 2) + 1],
+            lines[lines.index(b"\n", len(lines) // 2) + 1 :],
+        )
+    ]
+    table = pa.concat_tables(halves)
+    assert table["body"].num_chunks == 2
+    cleaned = clean_texts(table)
+    assert cleaned["body"].to_pylist() == [None if b is None else clean_text(b) for b in bodies]
+    assert cleaned["id"].to_pylist() == [f"c{i}" for i in range(500)]
+    assert any(b is not None and clean_text(b) != b for b in bodies)
