@@ -6,8 +6,8 @@
 CREATE TABLE staged_submissions AS
 WITH chunk AS (
     SELECT *,
-           CASE WHEN trim(coalesce(title, '')) LIKE '[%' THEN lower(trim(coalesce(title, ''))) END AS gone_title,
-           CASE WHEN trim(coalesce(selftext, '')) LIKE '[%' THEN lower(trim(coalesce(selftext, ''))) END
+           CASE WHEN ltrim(coalesce(title, '')) LIKE '[%' THEN lower(trim(coalesce(title, ''))) END AS gone_title,
+           CASE WHEN ltrim(coalesce(selftext, '')) LIKE '[%' THEN lower(trim(coalesce(selftext, ''))) END
                AS gone_selftext,
            lower(json_extract_string(_meta, '$.removal_type')) AS meta_removal,
            lower(trim(removed_by_category)) AS category
