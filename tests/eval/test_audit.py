@@ -359,7 +359,12 @@ def test_pair_audit_round_trip(config: str, demo_dataset: Path, tmp_path: Path) 
             assert rows[item_id]["reply_a"] == src["rejected"][0]["content"]
             assert rows[item_id]["reply_b"] == src["chosen"][0]["content"]
             assert rows[item_id]["post"] and "Draft reply to revise" not in rows[item_id]["post"]
-    assert all(n == 12 for n in counts.values())
+    available: dict[str, int] = {}
+    for r in source:
+        available[r["pair_source"]] = available.get(r["pair_source"], 0) + 1
+    # 12 per source, or all of a source's pairs when it has fewer (the demo build's vote pairs are few since
+    # issue 16's label-evidence rule)
+    assert counts == {s: min(12, n) for s, n in available.items()}
     material = "".join(p.read_text() for p in (export / "for_raters").rglob("*") if p.is_file())
     for meta in key["items"].values():  # no dataset ids (they would unblind via the dataset) reach raters
         ids = [
