@@ -32,9 +32,10 @@ from typing import Any
 import numpy as np
 
 from eval.human import KEY_FILE, RATER_DIR, form_template
-from eval.io import format_rows, read_json
+from eval.io import format_rows
 from eval.runtime import RuntimeArguments
 from redditess_core.contract import MANIFEST_FILE
+from redditess_core.jsonfile import read_json
 
 __all__ = [
     "KEY_FILE",

@@ -27,12 +27,13 @@ from pathlib import Path
 from typing import Any
 
 from eval.agreement import agreement_summary
-from eval.io import atomic_path, format_rows, read_json, write_json, write_jsonl, write_text
+from eval.io import atomic_path, format_rows, write_json, write_jsonl, write_text
 from eval.judge import DIMENSIONS
 from eval.runtime import RuntimeArguments
 from eval.stats import bootstrap_over_clusters, win_rate_summary
 from eval.systems import common_ids, load_systems
 from eval.versions import provenance
+from redditess_core.jsonfile import read_json
 
 logger = logging.getLogger(__name__)
 KEY_FILE = "key.json"

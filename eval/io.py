@@ -88,17 +88,6 @@ def read_jsonl(path: str | os.PathLike[str], *, allow_empty: bool = False) -> li
     return rows
 
 
-def read_json(path: str | os.PathLike[str]) -> Any:
-    """Read a JSON file with an error that names it."""
-    path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"{path}: no such file")
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as exc:
-        raise ValueError(f"{path}: invalid JSON ({exc.msg} at line {exc.lineno})") from exc
-
-
 def format_rows(problems: list[str], limit: int = 20) -> str:
     """Join offending-row descriptions for an error message, noting how many were left out."""
     shown = "\n  ".join(problems[:limit])
