@@ -7,6 +7,8 @@ leaves a half-written output that a later step could mistake for a finished one.
 from __future__ import annotations
 
 import contextlib
+import csv
+import io
 import json
 import os
 import tempfile
@@ -86,6 +88,30 @@ def read_jsonl(path: str | os.PathLike[str], *, allow_empty: bool = False) -> li
     if not rows and not allow_empty:
         raise ValueError(f"{path}: file is empty (no records)")
     return rows
+
+
+def open_sheet(
+    path: str | os.PathLike[str], required: set[str], problems: list[str]
+) -> csv.DictReader | None:
+    """A filled rater sheet (CSV, UTF-8 with or without BOM) as a DictReader whose header holds `required`.
+
+    A missing or empty file, or a header without some required column, is appended to `problems` (naming the
+    file) and gives None, so an ingest can list every problem of every sheet at once.
+    """
+    path = Path(path)
+    if not path.is_file():
+        problems.append(f"{path}: no such file")
+        return None
+    text = path.read_text(encoding="utf-8-sig")
+    if not text.strip():
+        problems.append(f"{path}: file is empty")
+        return None
+    reader = csv.DictReader(io.StringIO(text))
+    missing = sorted(required - set(reader.fieldnames or []))
+    if missing:
+        problems.append(f"{path}: missing column(s) {missing} (expected at least {sorted(required)})")
+        return None
+    return reader
 
 
 def format_rows(problems: list[str], limit: int = 20) -> str:
