@@ -189,6 +189,7 @@ def build_model_card_data(run_dir: Path, inputs: ModelCardInputs) -> tuple[Model
             dataset_name=f"RedditESS {dataset.get('version') or ''}".strip(),
             dataset_config=dataset.get("config"),
             dataset_split=m.split,
+            dataset_revision=dataset.get("revision"),
             metric_type=m.metric_type,
             metric_name=m.metric_name,
             metric_value=m.value,

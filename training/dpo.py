@@ -199,7 +199,11 @@ def main(
     evaluating = training_args.eval_strategy != "no"
     splits = [script_args.dataset_train_split] + ([script_args.dataset_test_split] if evaluating else [])
     data = load_splits(
-        script_args.dataset_name, script_args.dataset_config, splits, expected_config="preference"
+        script_args.dataset_name,
+        script_args.dataset_config,
+        splits,
+        revision=script_args.dataset_revision,
+        expected_config="preference",
     )
     data = {
         name: select_pair_sources(ds, script_args.pair_sources, where=f"{script_args.dataset_name} [{name}]")

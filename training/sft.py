@@ -118,7 +118,9 @@ def main(
     base = resolve_model_path(model_args.model_name_or_path)
     evaluating = training_args.eval_strategy != "no"
     splits = [script_args.dataset_train_split] + ([script_args.dataset_test_split] if evaluating else [])
-    data = load_splits(script_args.dataset_name, script_args.dataset_config, splits)
+    data = load_splits(
+        script_args.dataset_name, script_args.dataset_config, splits, revision=script_args.dataset_revision
+    )
     train_split = script_args.dataset_train_split
     data[train_split] = train_subset(
         data[train_split], script_args.train_subset_size, script_args.train_subset_seed
