@@ -32,7 +32,7 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 from redditess_core.contract import MANIFEST_FILE  # noqa: E402
 from training import RECIPES_DIR, classifier, dpo, sft  # noqa: E402
-from training.data import load_splits, to_preference_rows, to_sft_rows  # noqa: E402
+from training.data import load_splits  # noqa: E402
 from training.models import load_tokenizer, model_init_kwargs  # noqa: E402
 from training.recipe import parse_recipe  # noqa: E402
 
@@ -93,20 +93,16 @@ def bare_sft_sps(recipe: Path, overrides: dict[str, Any]) -> float:
     from trl import SFTTrainer, get_peft_config, get_quantization_config
 
     script_args, training_args, model_args = _args(sft, recipe, overrides)
-    rows = to_sft_rows(
-        load_splits(script_args.dataset_name, script_args.dataset_config, [script_args.dataset_train_split])[
-            script_args.dataset_train_split
-        ],
-        script_args.dataset_config,
-        sft_format=script_args.sft_format,
-        fold_system=script_args.fold_system_turn,
-    )
+    split = script_args.dataset_train_split
+    tokenizer = load_tokenizer(model_args.model_name_or_path)
+    data = load_splits(script_args.dataset_name, script_args.dataset_config, [split])
+    rows = sft.prepare_rows(data, script_args, training_args, tokenizer)[0][split]
     training_args.model_init_kwargs = model_init_kwargs(model_args, training_args)
     trainer = SFTTrainer(
         model=model_args.model_name_or_path,
         args=training_args,
         train_dataset=rows,
-        processing_class=load_tokenizer(model_args.model_name_or_path),
+        processing_class=tokenizer,
         quantization_config=get_quantization_config(model_args),
         peft_config=get_peft_config(model_args),
     )
@@ -118,19 +114,19 @@ def bare_dpo_sps(recipe: Path, overrides: dict[str, Any]) -> float:
     from trl import DPOTrainer
 
     script_args, training_args, model_args = _args(dpo, recipe, overrides)
-    rows = to_preference_rows(
-        load_splits(script_args.dataset_name, script_args.dataset_config, [script_args.dataset_train_split])[
-            script_args.dataset_train_split
-        ],
-        fold_system=script_args.fold_system_turn,
-    )
+    split = script_args.dataset_train_split
     parent = Path(script_args.parent_run)
     policy, _, peft_config = dpo.load_policy(parent, model_args, training_args)
+    tokenizer = load_tokenizer(str(parent))
+    data = load_splits(
+        script_args.dataset_name, script_args.dataset_config, [split], expected_config="preference"
+    )
+    rows = dpo.prepare_rows(data, script_args, training_args, tokenizer, parent)[0][split]
     trainer = DPOTrainer(
         model=policy,
         args=training_args,
         train_dataset=rows,
-        processing_class=load_tokenizer(str(parent)),
+        processing_class=tokenizer,
         peft_config=peft_config,
     )
     return float(trainer.train().metrics["train_samples_per_second"])
@@ -303,17 +299,14 @@ def padding_share(dataset: Path, models: dict[str, Path], runs: Path) -> list[di
             script_args, training_args, model_args = _args(
                 sft, RECIPES_DIR / "tiny" / f"{stage}.yaml", overrides
             )
-            rows = to_sft_rows(
-                load_splits(str(dataset), script_args.dataset_config, ["train"])["train"],
-                script_args.dataset_config,
-                sft_format=script_args.sft_format,
-                fold_system=script_args.fold_system_turn,
-            )
+            tokenizer = load_tokenizer(str(models["tiny-llama"]))
+            data = load_splits(str(dataset), script_args.dataset_config, ["train"])
+            rows = sft.prepare_rows(data, script_args, training_args, tokenizer)[0]["train"]
             trainer = SFTTrainer(
                 model=str(models["tiny-llama"]),
                 args=training_args,
                 train_dataset=rows,
-                processing_class=load_tokenizer(str(models["tiny-llama"])),
+                processing_class=tokenizer,
             )
             real = total = 0
             for batch in trainer.get_train_dataloader():

@@ -28,6 +28,7 @@ from huggingface_hub.utils import HFValidationError, validate_repo_id
 from cards.eval_results import task_metrics
 from cards.markdown import flatten, table
 from redditess_core.contract import RESOLVED_CONFIG, RUN_RECORD
+from redditess_core.jsonfile import read_json_object
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 
@@ -132,12 +133,8 @@ def resolve_base_model(
 
 
 def _read_json(path: Path) -> dict[str, Any]:
-    if not path.is_file():
-        return {}
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as err:
-        raise ValueError(f"{path}: not valid JSON ({err})") from None
+    """The JSON object in `path`, or {} when the run has no such file."""
+    return read_json_object(path) if path.is_file() else {}
 
 
 @dataclass
@@ -192,6 +189,7 @@ def build_model_card_data(run_dir: Path, inputs: ModelCardInputs) -> tuple[Model
             dataset_name=f"RedditESS {dataset.get('version') or ''}".strip(),
             dataset_config=dataset.get("config"),
             dataset_split=m.split,
+            dataset_revision=dataset.get("revision"),
             metric_type=m.metric_type,
             metric_name=m.metric_name,
             metric_value=m.value,

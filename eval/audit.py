@@ -17,7 +17,6 @@ from __future__ import annotations
 import contextlib
 import csv
 import hashlib
-import io
 import os
 import random
 import shutil
@@ -32,9 +31,10 @@ from typing import Any
 import numpy as np
 
 from eval.human import KEY_FILE, RATER_DIR, form_template
-from eval.io import format_rows, read_json
+from eval.io import format_rows, open_sheet
 from eval.runtime import RuntimeArguments
 from redditess_core.contract import MANIFEST_FILE
+from redditess_core.jsonfile import read_json
 
 __all__ = [
     "KEY_FILE",
@@ -281,19 +281,10 @@ def read_sheets(
     seen: dict[tuple[str, str], str] = {}
     rater_files: dict[str, set[str]] = defaultdict(set)
     for path in map(Path, paths):
-        if not path.is_file():
-            problems.append(f"{path}: no such file")
+        reader = open_sheet(path, required, problems)
+        if reader is None:
             continue
-        text = path.read_text(encoding="utf-8-sig")
-        if not text.strip():
-            problems.append(f"{path}: file is empty")
-            continue
-        reader = csv.DictReader(io.StringIO(text))
         header = reader.fieldnames or []
-        missing = sorted(required - set(header))
-        if missing:
-            problems.append(f"{path}: missing column(s) {missing} (expected at least {sorted(required)})")
-            continue
         n_rows = 0
         for n_rows, row in enumerate(reader, 1):
             where = f"{path} row {n_rows + 1}"

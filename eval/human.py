@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import csv
 import hashlib
-import io
 import logging
 import random
 from collections import defaultdict
@@ -27,12 +26,13 @@ from pathlib import Path
 from typing import Any
 
 from eval.agreement import agreement_summary
-from eval.io import atomic_path, format_rows, read_json, write_json, write_jsonl, write_text
+from eval.io import atomic_path, format_rows, open_sheet, write_json, write_jsonl, write_text
 from eval.judge import DIMENSIONS
 from eval.runtime import RuntimeArguments
 from eval.stats import bootstrap_over_clusters, win_rate_summary
 from eval.systems import common_ids, load_systems
 from eval.versions import provenance
+from redditess_core.jsonfile import read_json
 
 logger = logging.getLogger(__name__)
 KEY_FILE = "key.json"
@@ -249,17 +249,8 @@ def read_sheets(paths: list[str], key: dict[str, Any]) -> list[dict[str, Any]]:
     seen: dict[tuple[str, str], str] = {}
     for path in paths:
         p = Path(path)
-        if not p.is_file():
-            problems.append(f"{p}: no such file")
-            continue
-        text = p.read_text(encoding="utf-8-sig")
-        if not text.strip():
-            problems.append(f"{p}: file is empty")
-            continue
-        reader = csv.DictReader(io.StringIO(text))
-        missing = sorted(required - set(reader.fieldnames or []))
-        if missing:
-            problems.append(f"{p}: missing column(s) {missing}")
+        reader = open_sheet(p, required, problems)
+        if reader is None:
             continue
         n_rows = 0
         for row in reader:

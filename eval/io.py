@@ -7,6 +7,8 @@ leaves a half-written output that a later step could mistake for a finished one.
 from __future__ import annotations
 
 import contextlib
+import csv
+import io
 import json
 import os
 import tempfile
@@ -88,15 +90,28 @@ def read_jsonl(path: str | os.PathLike[str], *, allow_empty: bool = False) -> li
     return rows
 
 
-def read_json(path: str | os.PathLike[str]) -> Any:
-    """Read a JSON file with an error that names it."""
+def open_sheet(
+    path: str | os.PathLike[str], required: set[str], problems: list[str]
+) -> csv.DictReader | None:
+    """A filled rater sheet (CSV, UTF-8 with or without BOM) as a DictReader whose header holds `required`.
+
+    A missing or empty file, or a header without some required column, is appended to `problems` (naming the
+    file) and gives None, so an ingest can list every problem of every sheet at once.
+    """
     path = Path(path)
     if not path.is_file():
-        raise FileNotFoundError(f"{path}: no such file")
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as exc:
-        raise ValueError(f"{path}: invalid JSON ({exc.msg} at line {exc.lineno})") from exc
+        problems.append(f"{path}: no such file")
+        return None
+    text = path.read_text(encoding="utf-8-sig")
+    if not text.strip():
+        problems.append(f"{path}: file is empty")
+        return None
+    reader = csv.DictReader(io.StringIO(text))
+    missing = sorted(required - set(reader.fieldnames or []))
+    if missing:
+        problems.append(f"{path}: missing column(s) {missing} (expected at least {sorted(required)})")
+        return None
+    return reader
 
 
 def format_rows(problems: list[str], limit: int = 20) -> str:

@@ -20,11 +20,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from eval.io import atomic_path, read_json, write_text
+from eval.io import atomic_path, write_text
 from eval.judge import DIMENSIONS
 from eval.linguistic import markdown_table as linguistic_table
 from eval.runtime import RuntimeArguments
 from eval.versions import provenance
+from redditess_core.jsonfile import read_json
 
 logger = logging.getLogger(__name__)
 

@@ -6,7 +6,6 @@ Exit status: 0 done, 2 a problem explained on stderr (invalid folder, auth, perm
 
 from __future__ import annotations
 
-import json
 import logging
 import sys
 from dataclasses import dataclass, field
@@ -20,6 +19,7 @@ from publish.adapter import plan_adapter
 from publish.dataset import FolderInvalid, plan_dataset
 from publish.hub import PublishError, execute
 from publish.plan import InvalidRepoId, UploadPlan, check_repo_id
+from redditess_core.jsonfile import read_json_object
 
 logger = logging.getLogger("publish")
 
@@ -74,16 +74,6 @@ class AdapterCardArgs:
         default=None,
         metadata={"help": "This model's system name in a linguistic report that compares several systems."},
     )
-
-
-def _read_report(path: Path) -> dict:
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as err:
-        raise ValueError(f"{path}: evaluation report is not valid JSON ({err})") from None
-    if not isinstance(data, dict):
-        raise ValueError(f"{path}: evaluation report must be a JSON object")
-    return data
 
 
 def _private(args: PublishArgs) -> bool:
@@ -147,7 +137,7 @@ def main(argv: list[str] | None = None) -> int:
             plan = plan_dataset(folder, args.repo, private=_private(args), gated=args.gated, tag=args.tag)
         else:
             card: AdapterCardArgs = parsed[1]
-            reports = {Path(f).stem: _read_report(Path(f)) for f in card.eval_report or []}
+            reports = {Path(f).stem: read_json_object(f) for f in card.eval_report or []}
             inputs = ModelCardInputs(
                 base_model_id=card.base_model,
                 dataset_id=card.dataset,

@@ -13,18 +13,18 @@ the system turn it trained on; `eval generate`, the LLM judge and `assist` read 
 
 from __future__ import annotations
 
-import json
 import logging
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from redditess_core.contract import RUN_RECORD
+from redditess_core.jsonfile import read_json_object
 from redditess_core.prompts import Message, fold_system_turn, with_system_prompt
 
 logger = logging.getLogger(__name__)
 
-# The run record training writes next to a model (training/run.py), and its key for the chat format.
-RUN_RECORD = "redditess_run.json"
+# The key of the chat format in the run record (contract.RUN_RECORD) training writes next to a model.
 RECORD_KEY = "chat_format"
 # The task a model's prompts serve, by the data-contract config it trained on.
 CONFIG_TASK = {"sft": "gm", "preference": "gm", "improvement": "im"}
@@ -147,15 +147,7 @@ def decide_chat_format(
 def read_run_record(folder: str | Path) -> dict[str, Any] | None:
     """The run record of a local trained model or adapter folder, or None when there is none."""
     path = Path(folder).expanduser() / RUN_RECORD
-    if not path.is_file():
-        return None
-    try:
-        record = json.loads(path.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as err:
-        raise ValueError(f"{path} is not valid JSON: {err}") from None
-    if not isinstance(record, dict):
-        raise ValueError(f"{path} is not a JSON object")
-    return record
+    return read_json_object(path) if path.is_file() else None
 
 
 def chat_format_for(tokenizer: Any, record: dict[str, Any] | None, *, where: str = "model") -> ChatFormat:

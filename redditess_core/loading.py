@@ -91,15 +91,28 @@ def load_splits(
     {split spec: Dataset} in the order asked.
 
     Raises:
-        DatasetContractError: unknown file type, missing folder or config, missing split (empty splits are
-            not written by the builder) or missing columns.
+        DatasetContractError: unknown file type, missing folder or config, a Hub id or revision the Hub does
+            not have, a revision for a local source, a missing split (empty splits are not written by the
+            builder) or missing columns.
     """
     from datasets import load_dataset
 
     source = str(source)
     kwargs = _load_kwargs(source, config, revision)
-    where = f"{source}" + (f"@{revision}" if revision and "revision" in kwargs else "")
-    loaded = load_dataset(**kwargs)
+    if revision and "revision" not in kwargs:
+        raise DatasetContractError(
+            f"{source}: a revision ({revision!r}) applies to a Hub dataset id, not to a local folder or file"
+        )
+    where = f"{source}" + (f"@{revision}" if revision else "")
+    if "revision" in kwargs:  # a Hub id: an unknown repo or revision is the user's input, said as such
+        from datasets.exceptions import DatasetNotFoundError
+
+        try:
+            loaded = load_dataset(**kwargs)
+        except DatasetNotFoundError as exc:
+            raise DatasetContractError(f"{where}: {exc}") from exc
+    else:
+        loaded = load_dataset(**kwargs)
     missing = [s for s in splits if split_name(s) not in loaded]
     if missing:
         names = ", ".join(repr(split_name(s)) for s in missing)

@@ -149,7 +149,11 @@ def main(
     evaluating = training_args.eval_strategy != "no"
     splits = [script_args.dataset_train_split, script_args.dataset_test_split]
     data = load_splits(
-        script_args.dataset_name, script_args.dataset_config, splits, expected_config="effective_support"
+        script_args.dataset_name,
+        script_args.dataset_config,
+        splits,
+        revision=script_args.dataset_revision,
+        expected_config="effective_support",
     )
     names = _label_names(data[script_args.dataset_train_split].features["label"])
     if script_args.positive_label not in names:

@@ -32,6 +32,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from datasets import Dataset
 from trl import DPOConfig, DPOTrainer, ModelConfig, get_peft_config, get_quantization_config
 
 from redditess_core.chat import CONFIG_TASK, RECORD_KEY, ChatFormat, decide_chat_format, read_run_record
@@ -138,6 +139,45 @@ def load_base_policy(model_args: ModelConfig, training_args: DPOConfig) -> tuple
     return base, base, peft_config, load_tokenizer(base)
 
 
+def prepare_rows(
+    data: dict[str, Dataset],
+    script_args: DPOScriptArguments,
+    training_args: DPOConfig,
+    tokenizer: Any,
+    parent: Path | None,
+) -> tuple[dict[str, Dataset], dict[str, dict[str, int]], ChatFormat]:
+    """The preference rows of each split as DPOTrainer gets them, with the chat format they were rendered in.
+
+    The chat format is the parent run's when `parent` records one and the recipe does not force
+    `fold_system_turn` (the policy continues in the format it was trained in), else decided from the
+    tokenizer (`redditess_core.chat.decide_chat_format`). Rows are fitted to `max_length`. Returns
+    (rows per split, fitted counts per split, chat format). Shared by `main` and benchmarks/bench_training.py.
+    """
+    forced, inherited = script_args.fold_system_turn, False
+    if parent is not None:
+        parent_format = ChatFormat.from_record(read_run_record(parent))
+        inherited = script_args.fold_system_turn is None and parent_format is not None
+        forced = parent_format.fold_system_turn if inherited else script_args.fold_system_turn
+    chat_format = decide_chat_format(
+        tokenizer,
+        forced=forced,
+        system_prompt=trained_system_prompt(data[script_args.dataset_train_split], "preference"),
+        task=CONFIG_TASK.get(script_args.dataset_config or "preference"),
+    )
+    if inherited:
+        chat_format = replace(chat_format, decided_by="parent run")
+    rows, fitted = {}, {}
+    for name, ds in data.items():
+        rows[name], fitted[name] = fit_to_length(
+            to_preference_rows(ds, fold_system=chat_format.fold_system_turn),
+            tokenizer,
+            training_args.max_length,
+            script_args.overlong_rows,
+            where=name,
+        )
+    return rows, fitted, chat_format
+
+
 def main(
     script_args: DPOScriptArguments,
     training_args: DPOConfig,
@@ -159,7 +199,11 @@ def main(
     evaluating = training_args.eval_strategy != "no"
     splits = [script_args.dataset_train_split] + ([script_args.dataset_test_split] if evaluating else [])
     data = load_splits(
-        script_args.dataset_name, script_args.dataset_config, splits, expected_config="preference"
+        script_args.dataset_name,
+        script_args.dataset_config,
+        splits,
+        revision=script_args.dataset_revision,
+        expected_config="preference",
     )
     data = {
         name: select_pair_sources(ds, script_args.pair_sources, where=f"{script_args.dataset_name} [{name}]")
@@ -178,30 +222,10 @@ def main(
     )
     if parent is None:
         policy, base, peft_config, tokenizer = load_base_policy(model_args, training_args)
-        forced, inherited = script_args.fold_system_turn, False
     else:
         policy, base, peft_config = load_policy(parent, model_args, training_args)
         tokenizer = load_tokenizer(str(parent))
-        parent_format = ChatFormat.from_record(read_run_record(parent))
-        inherited = script_args.fold_system_turn is None and parent_format is not None
-        forced = parent_format.fold_system_turn if inherited else script_args.fold_system_turn
-    chat_format = decide_chat_format(
-        tokenizer,
-        forced=forced,
-        system_prompt=trained_system_prompt(data[train_split], "preference"),
-        task=CONFIG_TASK.get(script_args.dataset_config or "preference"),
-    )
-    if inherited:
-        chat_format = replace(chat_format, decided_by="parent run")
-    rows, fitted = {}, {}
-    for name, ds in data.items():
-        rows[name], fitted[name] = fit_to_length(
-            to_preference_rows(ds, fold_system=chat_format.fold_system_turn),
-            tokenizer,
-            training_args.max_length,
-            script_args.overlong_rows,
-            where=name,
-        )
+    rows, fitted, chat_format = prepare_rows(data, script_args, training_args, tokenizer, parent)
     resume_from = last_checkpoint(training_args)
     eval_dataset = rows[script_args.dataset_test_split] if evaluating else None
     trainer = DPOTrainer(

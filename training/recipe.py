@@ -28,6 +28,14 @@ class KitScriptArguments(ScriptArguments):
     dataset_test_split: str = field(
         default="validation", metadata={"help": "Split evaluated during training; never `test`."}
     )
+    dataset_revision: str | None = field(
+        default=None,
+        metadata={
+            "help": "Revision of a Hub dataset (a tag such as v0.1.0, a branch or a commit); recorded in "
+            "redditess_run.json. Pin it so a run can be repeated on the same rows. Not allowed for a local "
+            "folder or file."
+        },
+    )
     stage: str = field(
         default="train", metadata={"help": "Name recorded in redditess_run.json (gm-sft, ...)."}
     )

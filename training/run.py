@@ -252,6 +252,7 @@ def run_record(
         "dataset": {
             "path": str(Path(name).expanduser().resolve()) if Path(name).exists() else name,
             "config": script_args.dataset_config,
+            "revision": script_args.dataset_revision,
             "version": dataset_version(name),
             "train_split": script_args.dataset_train_split,
             "eval_split": eval_split,

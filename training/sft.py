@@ -17,9 +17,10 @@ import sys
 from dataclasses import dataclass, field
 from typing import Any
 
+from datasets import Dataset
 from trl import ModelConfig, SFTConfig, SFTTrainer, get_peft_config, get_quantization_config
 
-from redditess_core.chat import CONFIG_TASK, RECORD_KEY, decide_chat_format
+from redditess_core.chat import CONFIG_TASK, RECORD_KEY, ChatFormat, decide_chat_format
 from training.data import (
     TrainRowArguments,
     fit_to_length,
@@ -67,6 +68,39 @@ class SFTScriptArguments(KitScriptArguments, TrainRowArguments):
 DATACLASSES = (SFTScriptArguments, SFTConfig, ModelConfig)
 
 
+def prepare_rows(
+    data: dict[str, Dataset], script_args: SFTScriptArguments, training_args: SFTConfig, tokenizer: Any
+) -> tuple[dict[str, Dataset], dict[str, dict[str, int]], ChatFormat]:
+    """The SFT rows of each split as the trainer gets them, with the chat format they were rendered in.
+
+    `data` maps split names to RedditESS rows (the train split under `script_args.dataset_train_split`);
+    the chat format is decided once from the tokenizer (`redditess_core.chat.decide_chat_format`, the
+    recipe's `fold_system_turn` forcing it); rows are then fitted to `max_length`. Returns
+    (rows per split, fitted counts per split, chat format). Shared by `main` and benchmarks/bench_training.py.
+    """
+    chat_format = decide_chat_format(
+        tokenizer,
+        forced=script_args.fold_system_turn,
+        system_prompt=trained_system_prompt(
+            data[script_args.dataset_train_split], script_args.dataset_config
+        ),
+        task=CONFIG_TASK[script_args.dataset_config],
+        chat_template=recipe_chat_template(training_args.chat_template_path),
+    )
+    rows, fitted = {}, {}
+    for name, ds in data.items():
+        converted = to_sft_rows(
+            ds,
+            script_args.dataset_config,
+            sft_format=script_args.sft_format,
+            fold_system=chat_format.fold_system_turn,
+        )
+        rows[name], fitted[name] = fit_to_length(
+            converted, tokenizer, training_args.max_length, script_args.overlong_rows, where=name
+        )
+    return rows, fitted, chat_format
+
+
 def main(
     script_args: SFTScriptArguments,
     training_args: SFTConfig,
@@ -84,30 +118,15 @@ def main(
     base = resolve_model_path(model_args.model_name_or_path)
     evaluating = training_args.eval_strategy != "no"
     splits = [script_args.dataset_train_split] + ([script_args.dataset_test_split] if evaluating else [])
-    data = load_splits(script_args.dataset_name, script_args.dataset_config, splits)
+    data = load_splits(
+        script_args.dataset_name, script_args.dataset_config, splits, revision=script_args.dataset_revision
+    )
     train_split = script_args.dataset_train_split
     data[train_split] = train_subset(
         data[train_split], script_args.train_subset_size, script_args.train_subset_seed
     )
     tokenizer = load_tokenizer(base, training_args.chat_template_path)
-    chat_format = decide_chat_format(
-        tokenizer,
-        forced=script_args.fold_system_turn,
-        system_prompt=trained_system_prompt(data[train_split], script_args.dataset_config),
-        task=CONFIG_TASK[script_args.dataset_config],
-        chat_template=recipe_chat_template(training_args.chat_template_path),
-    )
-    rows, fitted = {}, {}
-    for name, ds in data.items():
-        converted = to_sft_rows(
-            ds,
-            script_args.dataset_config,
-            sft_format=script_args.sft_format,
-            fold_system=chat_format.fold_system_turn,
-        )
-        rows[name], fitted[name] = fit_to_length(
-            converted, tokenizer, training_args.max_length, script_args.overlong_rows, where=name
-        )
+    rows, fitted, chat_format = prepare_rows(data, script_args, training_args, tokenizer)
     training_args.model_init_kwargs = model_init_kwargs(model_args, training_args)
     resume_from = last_checkpoint(training_args)
     eval_dataset = rows[script_args.dataset_test_split] if evaluating else None

@@ -1,7 +1,7 @@
-"""Fixtures for eval tests: tiny real models (training.tiny), a classifier run, a small RedditESS folder.
+"""Fixtures for eval tests: tiny real models (training.tiny), a classifier run, two systems' generations.
 
-`eval_dataset` holds crafted posts (two with crisis language) for unit tests with exact expectations; the
-end-to-end test uses the shared `demo_dataset` built by the real builder.
+Tests that read a RedditESS folder use the shared `demo_dataset` (tests/conftest.py: the real builder on the
+synthetic sample); only generation files with crafted posts and replies are written here (eval_helpers.py).
 """
 
 from __future__ import annotations
@@ -10,13 +10,7 @@ import json
 from pathlib import Path
 
 import pytest
-from eval_helpers import POSTS, REPLIES, write_generations, write_redditess
-
-
-@pytest.fixture(scope="session")
-def eval_dataset(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A small RedditESS folder with crafted posts (two with crisis language)."""
-    return write_redditess(tmp_path_factory.mktemp("evaldata") / "redditess")
+from eval_helpers import POSTS, REPLIES, write_generations
 
 
 @pytest.fixture(scope="session")

@@ -18,8 +18,11 @@ from eval.io import read_jsonl
 from eval.linguistic import REFERENCE_ROW, LinguisticArguments, run_linguistic
 from eval.report import ReportArguments, run_report
 from eval.safety_audit import SafetyArguments, harmful_match, run_safety
+from redditess_core.contract import SPLITS
+from redditess_core.loading import load_split
 
 REPO = Path(__file__).resolve().parents[2]
+DEMO_VERSION = "0.1.0-test"  # tests/conftest.py builds `demo_dataset` with it
 
 
 def test_linguistic_with_reference_row(two_systems: tuple[Path, Path], tmp_path: Path) -> None:
@@ -82,20 +85,22 @@ def test_safety_on_crafted_posts_and_replies(tmp_path: Path) -> None:
     assert harmful_match("the easiest way to die") and not harmful_match("I am glad you are still here")
 
 
-def test_classifier_command(classifier_run: Path, eval_dataset: Path, tmp_path: Path) -> None:
+def test_classifier_command(classifier_run: Path, demo_dataset: Path, tmp_path: Path) -> None:
     out = run_classifier(
-        ClassifierArguments(model=str(classifier_run), dataset=str(eval_dataset), output_dir=str(tmp_path))
+        ClassifierArguments(model=str(classifier_run), dataset=str(demo_dataset), output_dir=str(tmp_path))
     )
+    test_rows = list(load_split(str(demo_dataset), "effective_support", "test"))
+    n = len(test_rows)
     preds = read_jsonl(tmp_path / "predictions.jsonl")
-    assert len(preds) == 32
+    assert len(preds) == n and n > 0
     labels = [p["label"] for p in preds]
     assert [p["prediction"] for p in preds] == [int(p["p_effective"] >= out["threshold"]) for p in preds]
     assert out["metrics"]["f1"] == pytest.approx(
         f1_score(labels, [p["prediction"] for p in preds], zero_division=0)
     )
-    assert set(out["per_subreddit"]) == {"anxiety", "depression", "SuicideWatch", "ptsd", "stress"}
-    assert set(out["per_label_source"]) == {"unknown"}  # the crafted folder has no label_source column
-    assert sum(sum(r) for r in out["confusion_matrix"]["rows_true_cols_pred"]) == 32
+    assert set(out["per_subreddit"]) == {r["subreddit"] for r in test_rows}
+    assert set(out["per_label_source"]) == {r["label_source"] for r in test_rows} != {"unknown"}
+    assert sum(sum(r) for r in out["confusion_matrix"]["rows_true_cols_pred"]) == n
     m = out["metrics"]
     for key in ("f1", "f1_macro", "mcc", "roc_auc", "pr_auc", "positive_rate", "predicted_positive_rate"):
         assert key in m and not math.isnan(m[key]), key
@@ -105,24 +110,32 @@ def test_classifier_command(classifier_run: Path, eval_dataset: Path, tmp_path: 
     assert set(out["baselines"]) == {"majority", "tfidf_logreg"}
     for name, b in out["baselines"].items():
         assert set(m) - {"average_precision"} <= set(b), name
-        assert b["n"] == 32 and b["fit_on"] == "train" and b["method"]
+        assert b["n"] == n and b["fit_on"] == "train" and b["method"]
     maj = out["baselines"]["majority"]
     assert maj["mcc"] == 0.0 and maj["roc_auc"] == 0.5 and maj["pr_auc"] == pytest.approx(np.mean(labels))
     assert maj["predicted_positive_rate"] in (0.0, 1.0)
-    # No validation split in this folder: the tf-idf threshold falls back to 0.5 (and says so).
-    assert out["baselines"]["tfidf_logreg"]["threshold"] == 0.5
+    # The tf-idf threshold is tuned on the build's validation split by the model's rule and metric.
+    assert out["baselines"]["tfidf_logreg"]["threshold_metric"] == out["threshold_metric"]
     for png in ("confusion_matrix.png", "pr_curve.png", "roc_curve.png"):
         assert (tmp_path / png).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert (
-        out["provenance"]["dataset"]["version"] == "0.1.0-evaltest"
-        and out["provenance"]["model"]["fingerprint"]
+        out["provenance"]["dataset"]["version"] == DEMO_VERSION and out["provenance"]["model"]["fingerprint"]
     )
 
 
+def _built_counts(dataset: Path) -> tuple[int, int]:
+    """(posts, labeled comments) of a build: distinct posts of its `comments` rows (read by the core loader)
+    and the labels the builder's manifest counts, over all splits."""
+    posts = {r["post_id"] for split in SPLITS for r in load_split(str(dataset), "comments", split)}
+    balance = json.loads((dataset / "manifest.json").read_text())["stats"]["label_balance"]
+    return len(posts), sum(sum(counts.values()) for counts in balance.values())
+
+
 def test_report_renders_every_section(
-    classifier_run: Path, eval_dataset: Path, two_systems: tuple[Path, Path], tmp_path: Path
+    classifier_run: Path, demo_dataset: Path, two_systems: tuple[Path, Path], tmp_path: Path
 ) -> None:
     good, bad = two_systems
+    n = len(load_split(str(demo_dataset), "effective_support", "test"))
     from eval.judge import JudgeArguments, run_judge
 
     run_judge(
@@ -132,12 +145,12 @@ def test_report_renders_every_section(
             judge="classifier",
             judge_model=str(classifier_run),
             output_dir=str(tmp_path / "judge"),
-            dataset=str(eval_dataset),
+            dataset=str(demo_dataset),
         )
     )
     run_classifier(
         ClassifierArguments(
-            model=str(classifier_run), dataset=str(eval_dataset), output_dir=str(tmp_path / "clf")
+            model=str(classifier_run), dataset=str(demo_dataset), output_dir=str(tmp_path / "clf")
         )
     )
     run_linguistic(LinguisticArguments(generations=[str(good), str(bad)], output_dir=str(tmp_path / "ling")))
@@ -207,7 +220,7 @@ def test_report_renders_every_section(
             classifier=str(tmp_path / "clf"),
             runs=[str(run_dir), str(run_dir)],
             label_audit=str(tmp_path / "audit"),
-            dataset=str(eval_dataset),
+            dataset=str(demo_dataset),
             note="tiny models: numbers are meaningless",
         )
     )
@@ -245,8 +258,10 @@ def test_report_renders_every_section(
         in md
     )
     # Baselines beside the model; the dataset statistics beside the paper's.
-    assert "| baseline: majority | 32 |" in md and "| baseline: tfidf_logreg | 32 |" in md
-    assert "| posts | 1,689 | 8 |" in md and "| labeled comments | 8,507 | 64 |" in md
+    assert f"| baseline: majority | {n} |" in md and f"| baseline: tfidf_logreg | {n} |" in md
+    # The build's own counts are what the report shows beside the paper's.
+    posts, labeled = _built_counts(demo_dataset)
+    assert f"| posts | 1,689 | {posts:,} |" in md and f"| labeled comments | 8,507 | {labeled:,} |" in md
     # The judge was checked; on crafted data its verdict on validity is shown with the reason.
     judge = json.loads((tmp_path / "judge" / "judge.json").read_text())
     assert judge["validity"]["checked"]
@@ -254,7 +269,7 @@ def test_report_renders_every_section(
         assert "**invalid**" in md and "~~" in md and "<s>" in html
     # The HTML is the Markdown rendered by a Markdown library: real tables, no raw Markdown in <pre>.
     assert "<table>" in html and "<pre>|" not in html and "| system |" not in html
-    assert "0.1.0-evaltest" in md
+    assert DEMO_VERSION in md
     figures = ("win_rates", "profile", "confusion_matrix", "roc_curve", "pr_curve", "training_curves")
     assert html.count('src="data:image/png;base64,') == len(figures)
     for fig in figures:

@@ -217,23 +217,24 @@ def test_length_judge_is_marked_invalid_and_a_grounded_judge_valid() -> None:
 
 
 def test_judge_runs_the_validity_check_on_the_dataset(
-    classifier_run: Path, two_systems: tuple[Path, Path], eval_dataset: Path, tmp_path: Path
+    classifier_run: Path, two_systems: tuple[Path, Path], demo_dataset: Path, tmp_path: Path
 ) -> None:
-    triples = human_pairs(str(eval_dataset), "test", None, 0)
-    assert len(triples) == 8 and all(t["effective"] != t["not_effective"] for t in triples)
     good, bad = two_systems
-    out = run_judge(
-        JudgeArguments(
-            a=str(good),
-            b=str(bad),
-            judge="classifier",
-            judge_model=str(classifier_run),
-            output_dir=str(tmp_path / "j"),
-            dataset=str(eval_dataset),
-        )
+    args = JudgeArguments(
+        a=str(good),
+        b=str(bad),
+        judge="classifier",
+        judge_model=str(classifier_run),
+        output_dir=str(tmp_path / "j"),
+        dataset=str(demo_dataset),
+        validity_split="train",  # the demo build's test split has too few posts with both labels
+        validity_max_posts=8,
     )
+    triples = human_pairs(str(demo_dataset), "train", 8, args.seed)
+    assert len(triples) == 8 and all(t["effective"] != t["not_effective"] for t in triples)
+    out = run_judge(args)
     v = out["validity"]
-    assert v["checked"] and v["n_posts"] == 8 and v["dataset"]["split"] == "test"
+    assert v["checked"] and v["n_posts"] == 8 and v["dataset"]["split"] == "train"
     assert out["valid"] is v["valid"] and (v["valid"] or v["reasons"])
     assert v["human_pairs"]["n"] == 8 and v["canned_reply"]["n"] == 8
     rows = read_jsonl(tmp_path / "j" / "validity.jsonl")

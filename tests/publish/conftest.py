@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import pytest
 import yaml
-from card_fixtures import write_contract_folder
 from hub_client import ORGS, TOKENS
 from hub_server import HubServer
 
@@ -19,9 +19,9 @@ def hub():
 
 
 @pytest.fixture
-def contract_folder(tmp_path: Path) -> Path:
-    folder, _ = write_contract_folder(tmp_path)
-    return folder
+def contract_folder(demo_dataset: Path, tmp_path: Path) -> Path:
+    """A writable copy of the shared demo build (the real builder's folder, named `redditess`)."""
+    return Path(shutil.copytree(demo_dataset, tmp_path / "redditess"))
 
 
 @pytest.fixture(scope="session")

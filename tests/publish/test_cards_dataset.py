@@ -1,21 +1,37 @@
-"""The dataset card renders from a manifest, parses back through DatasetCard and drives a real load_dataset."""
+"""The dataset card renders from a manifest, parses back through DatasetCard and drives a real load_dataset.
+
+Manifests and folders are the shared demo build's (tests/conftest.py: the real builder on the synthetic
+sample); a test that needs another shape changes a copy of that manifest.
+"""
 
 from __future__ import annotations
 
 import copy
+import json
 import re
+from pathlib import Path
 
 import datasets
 import pytest
-from card_fixtures import BASE_MANIFEST, write_contract_folder
 from huggingface_hub import DatasetCard
 
 from cards.dataset_card import ManifestError, render_dataset_card
 from cards.validate import validate_folder
 
 
-def _manifest() -> dict:
-    manifest = copy.deepcopy(BASE_MANIFEST)
+@pytest.fixture(scope="module")
+def built_manifest(demo_dataset: Path) -> dict:
+    """The demo build's manifest.json, as the builder wrote it."""
+    return json.loads((demo_dataset / "manifest.json").read_text(encoding="utf-8"))
+
+
+@pytest.fixture
+def manifest(built_manifest: dict) -> dict:
+    """The demo build's manifest with two configs of known sizes (an empty test split, a train-only config)
+    and a rejected line reported with a directory (which the card must not show)."""
+    manifest = copy.deepcopy(built_manifest)
+    for example in manifest["rejected"]["examples"]:
+        example["file"] = "/raw/" + example["file"]
     manifest["configs"] = {
         "effective_support": {
             "default": True,
@@ -34,8 +50,8 @@ def _manifest() -> dict:
     return manifest
 
 
-def test_card_yaml_round_trips_through_datasetcard() -> None:
-    card = DatasetCard(render_dataset_card(_manifest()))
+def test_card_yaml_round_trips_through_datasetcard(manifest: dict) -> None:
+    card = DatasetCard(render_dataset_card(manifest))
     data = card.data.to_dict()
     assert data["configs"] == [
         {
@@ -61,12 +77,12 @@ def test_card_yaml_round_trips_through_datasetcard() -> None:
     assert any(v == "checkbox" for v in data["extra_gated_fields"].values())
 
 
-def test_card_body_carries_the_manifest_figures_and_sections() -> None:
-    text = DatasetCard(render_dataset_card(_manifest())).text
+def test_card_body_carries_the_manifest_figures_and_sections(manifest: dict) -> None:
+    text = DatasetCard(render_dataset_card(manifest)).text
     for heading in [
         "## Summary",
         "## How it was built",
-        "### Labeling ensemble (rule version 1.0)",
+        f"### Labeling ensemble (rule version {manifest['label_rule_version']})",
         "### Pair rules",
         "## Figures",
         "## Privacy",
@@ -79,52 +95,60 @@ def test_card_body_carries_the_manifest_figures_and_sections() -> None:
     ]:
         assert heading in text, heading
     assert "| `effective_support` (default) | 40 | 3 | empty | 43 |" in text
-    assert "| label_margin | 0.5 |" in text
-    assert "| max_pairs_per_post | 5 |" in text
-    assert "| comment | too_short | 15 |" in text
-    assert "| r/depression | 4 |" in text
+    params = manifest["parameters"]
+    assert f"| label_margin | {params['label_margin']} |" in text
+    assert f"| min_reply_chars | {params['min_reply_chars']} |" in text
+    assert f"| comment | too_short | {manifest['drops']['comment']['too_short']} |" in text
+    assert f"| r/depression | {manifest['stats']['subreddits']['depression']} |" in text
     assert "2503.21888" in text and "2605.30273" in text
-    assert "sha256:9f2c" in text
+    assert manifest["pseudonym_key_fingerprint"] in text
     # Rejected lines are reported by file name and line number, never their directory or content.
-    assert "| RC_sample.jsonl | 7 | invalid JSON |" in text and "/raw/" not in text
+    rejected = manifest["rejected"]["examples"][0]
+    name = rejected["file"].rsplit("/", 1)[-1]
+    assert f"| {name} | {rejected['line']} | {rejected['reason']} |" in text and "/raw/" not in text
 
 
-def test_card_has_no_urls_or_emails() -> None:
-    text = render_dataset_card(_manifest())
+def test_card_has_no_urls_or_emails(manifest: dict) -> None:
+    text = render_dataset_card(manifest)
     assert not re.search(r"https?://|www\.", text)
     assert not re.search(r"[\w.+-]+@[\w-]+\.[\w.]+", text)
 
 
-def test_missing_optional_keys_are_tolerated() -> None:
-    manifest = {"version": "0.0.1", "configs": _manifest()["configs"]}
-    card = DatasetCard(render_dataset_card(manifest))
+def test_missing_optional_keys_are_tolerated(manifest: dict) -> None:
+    card = DatasetCard(render_dataset_card({"version": "0.0.1", "configs": manifest["configs"]}))
     assert card.data.pretty_name == "RedditESS"
     assert "0.0.1" in card.text
 
 
-def test_missing_required_fields_name_the_field() -> None:
-    manifest = _manifest()
-    del manifest["version"]
+def test_missing_required_fields_name_the_field(manifest: dict) -> None:
+    without_version = {k: v for k, v in manifest.items() if k != "version"}
     with pytest.raises(ManifestError, match="`version`"):
-        render_dataset_card(manifest)
-    manifest = _manifest()
+        render_dataset_card(without_version)
     del manifest["configs"]["preference"]["splits"]["train"]["path"]
     with pytest.raises(ManifestError, match=r"configs\.preference\.splits\.train\.path"):
         render_dataset_card(manifest)
 
 
-def test_rendered_card_loads_with_real_load_dataset(tmp_path) -> None:
-    folder, _ = write_contract_folder(tmp_path)
-    default = datasets.load_dataset(str(folder), cache_dir=str(tmp_path / "cache"))
-    assert set(default) == {"train", "validation"}  # test is empty: omitted, not an empty file
-    assert default["train"].num_rows == 5
+def test_rendered_card_loads_with_real_load_dataset(contract_folder: Path, tmp_path: Path) -> None:
+    folder = contract_folder
+    built = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))["configs"]
+
+    def sizes(config: str) -> dict[str, int]:
+        return {split: entry["num_rows"] for split, entry in built[config]["splits"].items()}
+
+    default = datasets.load_dataset(str(folder), cache_dir=str(tmp_path / "cache"))  # effective_support
+    assert {k: v.num_rows for k, v in default.items()} == sizes("effective_support")
+    improvement = datasets.load_dataset(str(folder), "improvement", cache_dir=str(tmp_path / "cache"))
+    assert built["improvement"]["empty_splits"] == ["test"]
+    assert set(improvement) == {"train", "validation"}  # test is empty: omitted, not an empty file
     pref = datasets.load_dataset(str(folder), "preference", cache_dir=str(tmp_path / "cache"))
-    assert {k: v.num_rows for k, v in pref.items()} == {"train": 3, "validation": 1, "test": 1}
+    assert {k: v.num_rows for k, v in pref.items()} == sizes("preference")
     assert pref["train"][0]["prompt"][1]["role"] == "user"
 
 
-def test_license_other_carries_license_link_and_its_file(tmp_path) -> None:
-    folder, manifest = write_contract_folder(tmp_path)
+def test_license_other_carries_license_link_and_its_file(contract_folder: Path) -> None:
+    folder = contract_folder
+    manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
     card = DatasetCard((folder / "README.md").read_text(encoding="utf-8"))
     assert card.data.license == "other" and card.data.license_name == "redditess-research-use"
     assert card.data.license_link == "LICENSE.md"
@@ -145,8 +169,8 @@ def test_license_other_carries_license_link_and_its_file(tmp_path) -> None:
     assert data["license"] == "cc-by-4.0" and "license_link" not in data and "license_name" not in data
 
 
-def test_license_other_without_link_is_refused(tmp_path) -> None:
-    folder, _ = write_contract_folder(tmp_path)
+def test_license_other_without_link_is_refused(contract_folder: Path) -> None:
+    folder = contract_folder
     text = (folder / "README.md").read_text(encoding="utf-8")
     (folder / "README.md").write_text(text.replace("license_link: LICENSE.md\n", ""), encoding="utf-8")
     report = validate_folder(folder)

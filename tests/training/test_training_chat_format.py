@@ -156,3 +156,32 @@ def test_fold_system_turn_shapes() -> None:
         {"role": "user", "content": "S"},
         {"role": "assistant", "content": "A"},
     ]
+
+
+@pytest.mark.parametrize(("template", "folded"), [(None, False), (MISTRAL_V02_TEMPLATE, True)])
+def test_prepared_rows_follow_the_template_without_a_recipe_flag(
+    tokenizer, demo_dataset: Path, tmp_path: Path, template: str | None, folded: bool
+) -> None:
+    """`sft.prepare_rows` / `dpo.prepare_rows` (what the scripts and benchmarks/bench_training.py's bare
+    trainers train on) fold the builder's system turn exactly when the template rejects it."""
+    from training import RECIPES_DIR, dpo, sft
+    from training.data import load_splits
+    from training.recipe import parse_recipe
+
+    tok = _with_template(tokenizer, template) if template else tokenizer
+    for script, recipe, config in ((sft, "gm-sft", "sft"), (dpo, "gm-dpo", "preference")):
+        argv = ["--config", str(RECIPES_DIR / "tiny" / f"{recipe}.yaml"), "--dataset_name", str(demo_dataset)]
+        script_args, training_args, _ = parse_recipe(
+            script.DATACLASSES, argv + ["--output_dir", str(tmp_path)]
+        )
+        assert script_args.fold_system_turn is None
+        data = load_splits(str(demo_dataset), config, ["train"])
+        extra = (None,) if script is dpo else ()
+        rows, _, chat_format = script.prepare_rows(data, script_args, training_args, tok, *extra)
+        assert chat_format.fold_system_turn is folded, recipe
+        first = rows["train"][0]
+        turns = first["messages"] if "messages" in first else first["prompt"]
+        roles = [t["role"] for t in turns]
+        assert ("system" in roles) is not folded, (recipe, roles)
+        system = prompts.system_text(data["train"][0]["messages" if config == "sft" else "prompt"])
+        assert system and (system in turns[0]["content"]), recipe

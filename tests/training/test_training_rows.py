@@ -8,6 +8,7 @@ from pathlib import Path
 import datasets
 import pytest
 
+from redditess_core.prompts import DRAFT_SEPARATOR, improve_turn, post_turn
 from training.data import (
     DatasetContractError,
     fit_row,
@@ -18,9 +19,8 @@ from training.data import (
 from training.models import load_tokenizer
 
 SYSTEM = "You help peer supporters write replies."
-POST = "Title\n\n" + " ".join(
-    f"sentence {i} about how hard this semester has been for me." for i in range(60)
-)
+BODY = " ".join(f"sentence {i} about how hard this semester has been for me." for i in range(60))
+POST = post_turn("Title", BODY)  # the builder's GM user turn
 REPLY = "You are not alone in this, and it is okay to ask your advisor for a lighter load next term."
 DRAFT = "Maybe ask your advisor for a lighter load."
 
@@ -63,12 +63,12 @@ def test_long_post_is_cut_from_the_left_and_the_reply_is_kept(tok, shape: str) -
 
 
 def test_improvement_prompt_keeps_the_draft_and_dpo_rows_fit_both_replies(tok) -> None:
-    user = f"Post:\n{POST}\n\nDraft reply to revise:\n{DRAFT}"
+    user = improve_turn("Title", BODY, DRAFT)  # the builder's IM user turn
     row = {"prompt": _prompt(user), "chosen": _reply(), "rejected": _reply(DRAFT)}
     max_length = _n(tok, [*_prompt(user), *_reply()]) // 2
     fitted, status = fit_row(row, tok, max_length, "truncate_prompt")
     assert status == "truncated"
-    assert fitted["prompt"][1]["content"].endswith("\n\nDraft reply to revise:\n" + DRAFT)
+    assert fitted["prompt"][1]["content"].endswith(DRAFT_SEPARATOR + DRAFT)
     assert fitted["chosen"] == row["chosen"] and fitted["rejected"] == row["rejected"]
     assert max(_n(tok, [*fitted["prompt"], *fitted[s]]) for s in ("chosen", "rejected")) <= max_length
 
