@@ -327,7 +327,7 @@ def test_pair_audit_round_trip(config: str, demo_dataset: Path, tmp_path: Path) 
 
     export = tmp_path / "export"
     main(
-        ["pair-audit", "export", "--dataset", str(demo_dataset), "--config", config, "--n_per_source", "12"]
+        ["pair-audit", "export", "--dataset", str(demo_dataset), "--config", config, "--n_per_source", "10"]
         + ["--raters", "ann", "bo", "cy", "--output_dir", str(export)]
     )
     key = json.loads((export / "key.json").read_text())
@@ -359,7 +359,7 @@ def test_pair_audit_round_trip(config: str, demo_dataset: Path, tmp_path: Path) 
             assert rows[item_id]["reply_a"] == src["rejected"][0]["content"]
             assert rows[item_id]["reply_b"] == src["chosen"][0]["content"]
             assert rows[item_id]["post"] and "Draft reply to revise" not in rows[item_id]["post"]
-    assert all(n == 12 for n in counts.values())
+    assert all(n == 10 for n in counts.values())
     material = "".join(p.read_text() for p in (export / "for_raters").rglob("*") if p.is_file())
     for meta in key["items"].values():  # no dataset ids (they would unblind via the dataset) reach raters
         ids = [
