@@ -74,6 +74,7 @@ test-all: $(STAMP)
 bench: $(STAMP)
 	$(PY) benchmarks/bench_build.py
 	$(PY) benchmarks/bench_reader.py
+	$(PY) benchmarks/bench_normalize.py
 	$(PY) benchmarks/bench_training.py
 	$(PY) benchmarks/bench_scoring.py
 	$(PY) benchmarks/bench_publish.py

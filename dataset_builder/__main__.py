@@ -32,7 +32,12 @@ class BuildOptions:
             "help": "File holding the pseudonym key (else $REDDITESS_PSEUDONYM_KEY, else a per-user key)."
         },
     )
-    log_level: str = field(default="INFO", metadata={"help": "Logging level."})
+    log_level: str = field(
+        default="INFO",
+        metadata={
+            "help": "Logging level: DEBUG, INFO (stage times and peak memory, progress bars), WARNING, ERROR.",
+        },
+    )
 
 
 @dataclass
@@ -65,6 +70,10 @@ def cmd_build(argv: list[str]) -> int:
     from dataset_builder.sources import InputError
 
     cfg, opts = parse((BuildConfig, BuildOptions), argv, prog="python -m dataset_builder build")
+    levels = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+    if opts.log_level.upper() not in levels:
+        print(f"error: --log_level {opts.log_level!r}: use one of {', '.join(levels)}", file=sys.stderr)
+        return 2
     logging.basicConfig(
         level=opts.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )

@@ -30,12 +30,12 @@ from redditess_core.prompts import IMPROVE_SYSTEM_PROMPT, IMPROVE_TURN, POST_TUR
 logger = logging.getLogger(__name__)
 
 _COMMENT_ROWS = """
-    SELECT e.post_id, e.comment_id, e.subreddit, p.post_title, p.post_text, c.comment_text, e.comment_score,
+    SELECT e.split AS _split, e.post_id, e.comment_id, e.subreddit, p.post_title, p.post_text, c.comment_text, e.comment_score,
            e.post_score, e.post_created_utc, e.comment_created_utc, e.op_replied, c.op_reply_text, e.reception,
            e.op_signal, e.op_evidence, e.post_feedback, e.label, e.label_confidence, e.label_source,
            e.seeks_support, e.author, e.is_sensitive
     FROM ess e JOIN clean_comments c ON c.comment_id = e.comment_id JOIN clean_posts p ON p.post_id = e.post_id
-    WHERE e.split = '{split}' AND {where} ORDER BY e.post_id, e.comment_id"""
+    WHERE {where} ORDER BY e.split, e.post_id, e.comment_id"""
 
 
 def row_queries(
@@ -43,7 +43,10 @@ def row_queries(
 ) -> dict[str, str]:
     """The rows of each config, texts joined in from the scrubbed tables as they are written; the system
     turns are the build's `system_prompt` / `improve_system_prompt`. A `self_edit` improvement pair's draft
-    is the earlier retrieval of the revised comment (`clean_earlier_versions`)."""
+    is the earlier retrieval of the revised comment (`clean_earlier_versions`).
+
+    One query per config for all its splits (one join and one sort instead of one per split): the first
+    column, `_split`, is the split, and rows come ordered by split, then by the config's stable keys."""
     post_prompt = messages_sql(system_prompt, POST_TURN, title="p.post_title", body="p.post_text")
     draft_text = "CASE WHEN x.pair_source = 'self_edit' THEN ev.comment_text ELSE d.comment_text END"
     improve_prompt = messages_sql(
@@ -53,27 +56,28 @@ def row_queries(
         "effective_support": _COMMENT_ROWS.replace("{where}", "e.label IS NOT NULL"),
         "comments": _COMMENT_ROWS.replace("{where}", "true"),
         "preference": f"""
-            SELECT {post_prompt} AS prompt, {assistant_sql("c.comment_text")} AS chosen,
+            SELECT x.split AS _split, {post_prompt} AS prompt, {assistant_sql("c.comment_text")} AS chosen,
                    {assistant_sql("r.comment_text")} AS rejected, x.post_id, x.chosen_id, x.rejected_id,
                    x.chosen_score, x.rejected_score, x.score_ratio, x.seconds_difference, x.pair_source,
                    x.is_sensitive
             FROM preference x JOIN clean_posts p ON p.post_id = x.post_id
             JOIN clean_comments c ON c.comment_id = x.chosen_id JOIN clean_comments r ON r.comment_id = x.rejected_id
-            WHERE x.split = '{{split}}' ORDER BY x.post_id, x.chosen_id, x.rejected_id""",
+            ORDER BY x.split, x.post_id, x.chosen_id, x.rejected_id""",
         "sft": f"""
-            SELECT list_concat({post_prompt}, {assistant_sql("c.comment_text")}) AS messages, x.post_id,
+            SELECT x.split AS _split, list_concat({post_prompt}, {assistant_sql("c.comment_text")}) AS messages,
+                   x.post_id,
                    x.comment_id, x.label_confidence, x.is_sensitive
             FROM sft x JOIN clean_posts p ON p.post_id = x.post_id
             JOIN clean_comments c ON c.comment_id = x.comment_id
-            WHERE x.split = '{{split}}' ORDER BY x.post_id, x.comment_id""",
+            ORDER BY x.split, x.post_id, x.comment_id""",
         "improvement": f"""
-            SELECT {improve_prompt} AS prompt, {assistant_sql("r.comment_text")} AS chosen,
+            SELECT x.split AS _split, {improve_prompt} AS prompt, {assistant_sql("r.comment_text")} AS chosen,
                    {assistant_sql(draft_text)} AS rejected, x.similarity, x.post_id, x.draft_id,
                    x.revision_id, x.draft_score, x.revision_score, x.pair_source, x.is_sensitive
             FROM improvement x JOIN clean_posts p ON p.post_id = x.post_id
             JOIN clean_comments d ON d.comment_id = x.draft_id JOIN clean_comments r ON r.comment_id = x.revision_id
             LEFT JOIN clean_earlier_versions ev ON ev.comment_id = x.draft_id AND x.pair_source = 'self_edit'
-            WHERE x.split = '{{split}}' ORDER BY x.post_id, x.draft_id, x.revision_id, x.pair_source""",
+            ORDER BY x.split, x.post_id, x.draft_id, x.revision_id, x.pair_source""",
     }
 
 
@@ -83,30 +87,51 @@ ROW_GROUP_SIZE = 10_000
 def write_configs(
     con: duckdb.DuckDBPyConnection, folder: Path, queries: dict[str, str] | None = None
 ) -> dict[str, Any]:
-    """Write every config's splits (rows of `queries`, default `row_queries()`); returns the manifest's
-    `configs` section."""
+    """Write every config's splits (rows of `queries`, default `row_queries()`: `_split` first, ordered by
+    it); returns the manifest's `configs` section. Raises ValueError on a split not in `SPLITS`."""
     queries = queries or row_queries()
     configs: dict[str, Any] = {}
     for config in CONFIG_NAMES:
         schema = arrow_schema(config)
+        writers = {split: _SplitWriter(folder / data_file(config, split), schema) for split in SPLITS}
+        try:
+            for batch in con.sql(queries[config]).to_arrow_reader(ROW_GROUP_SIZE):
+                for split, rows in _split_runs(batch):
+                    if split not in writers:
+                        raise ValueError(
+                            f"{config}: row in unknown split {split!r} (expected one of {SPLITS})"
+                        )
+                    writers[split].add(rows)
+        finally:
+            for writer in writers.values():
+                writer.close()
         splits: dict[str, Any] = {}
         empty: list[str] = []
-        for split in SPLITS:
-            reader = con.sql(queries[config].replace("{split}", split)).to_arrow_reader(ROW_GROUP_SIZE)
-            path = folder / data_file(config, split)
-            rows, nbytes = _write_parquet(reader, schema, path)
-            if rows:
+        for split, writer in writers.items():
+            if writer.rows:
                 splits[split] = {
                     "path": data_files_pattern(config, split),
-                    "num_rows": rows,
-                    "num_bytes": nbytes,
-                    "download_bytes": path.stat().st_size,
+                    "num_rows": writer.rows,
+                    "num_bytes": writer.nbytes,
+                    "download_bytes": writer.path.stat().st_size,
                 }
             else:
                 empty.append(split)
         configs[config] = {"default": False, "splits": splits, "empty_splits": empty}
     configs[default_config(configs)]["default"] = True
     return configs
+
+
+def _split_runs(batch: pa.RecordBatch) -> list[tuple[str, pa.RecordBatch]]:
+    """The batch cut into runs of equal `_split` (its first column), that column removed."""
+    splits = batch.column(0).to_pylist()
+    rows = batch.drop_columns([batch.schema.names[0]])
+    runs, start = [], 0
+    for i in range(1, len(splits) + 1):
+        if i == len(splits) or splits[i] != splits[start]:
+            runs.append((splits[start], rows.slice(start, i - start)))
+            start = i
+    return runs
 
 
 def default_config(configs: dict[str, Any]) -> str:
@@ -122,47 +147,51 @@ def default_config(configs: dict[str, Any]) -> str:
     raise ValueError("no config has any rows: nothing to publish")
 
 
-def _write_parquet(reader: pa.RecordBatchReader, schema: pa.Schema, path: Path) -> tuple[int, int]:
-    """Write fixed-size row groups whatever batch sizes the engine returns (byte-identical output);
-    returns the rows and their Arrow size in bytes."""
-    rows = 0
-    nbytes = 0
-    writer = None
-    pending: list[pa.RecordBatch] = []
-    pending_rows = 0
+class _SplitWriter:
+    """One split's parquet file, written in fixed-size row groups whatever batch sizes it is given
+    (byte-identical output); created at the first row, so an empty split has no file. `rows` and
+    `nbytes` (Arrow size) count what was written."""
 
-    def flush(final: bool) -> None:
-        nonlocal writer, pending, pending_rows
-        if not pending_rows:
+    def __init__(self, path: Path, schema: pa.Schema) -> None:
+        self.path, self.schema = path, schema
+        self.rows = self.nbytes = 0
+        self._writer: pq.ParquetWriter | None = None
+        self._pending: list[pa.RecordBatch] = []
+        self._pending_rows = 0
+
+    def add(self, batch: pa.RecordBatch) -> None:
+        if not batch.num_rows:
             return
-        table = pa.Table.from_batches(pending, schema=schema)
-        cut = pending_rows if final else (pending_rows // ROW_GROUP_SIZE) * ROW_GROUP_SIZE
-        if writer is None:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            writer = pq.ParquetWriter(path, schema, compression="zstd", write_statistics=True)
-        for start in range(0, cut, ROW_GROUP_SIZE):
-            writer.write_table(table.slice(start, min(ROW_GROUP_SIZE, cut - start)))
-        rest = table.slice(cut)
-        pending = rest.to_batches() if rest.num_rows else []
-        pending_rows = rest.num_rows
+        batch = pa.Table.from_batches([batch]).cast(self.schema).combine_chunks().to_batches()[0]
+        self._pending.append(batch)
+        self._pending_rows += batch.num_rows
+        self.rows += batch.num_rows
+        self.nbytes += batch.nbytes
+        if self._pending_rows >= ROW_GROUP_SIZE:
+            self._flush(final=False)
 
-    try:
-        for batch in reader:
-            pending.append(
-                pa.Table.from_batches([batch]).cast(schema).combine_chunks().to_batches()[0]
-                if batch.num_rows
-                else batch
-            )
-            pending_rows += batch.num_rows
-            rows += batch.num_rows
-            nbytes += pending[-1].nbytes
-            if pending_rows >= ROW_GROUP_SIZE:
-                flush(final=False)
-        flush(final=True)
-    finally:
-        if writer is not None:
-            writer.close()
-    return rows, nbytes
+    def close(self) -> None:
+        try:
+            self._flush(final=True)
+        finally:
+            if self._writer is not None:
+                self._writer.close()
+                self._writer = None
+
+    def _flush(self, final: bool) -> None:
+        if not self._pending_rows:
+            return
+        # One contiguous chunk: the pages written do not depend on the engine's batch boundaries.
+        table = pa.Table.from_batches(self._pending, schema=self.schema).combine_chunks()
+        cut = self._pending_rows if final else (self._pending_rows // ROW_GROUP_SIZE) * ROW_GROUP_SIZE
+        if self._writer is None:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._writer = pq.ParquetWriter(self.path, self.schema, compression="zstd", write_statistics=True)
+        for start in range(0, cut, ROW_GROUP_SIZE):
+            self._writer.write_table(table.slice(start, min(ROW_GROUP_SIZE, cut - start)))
+        rest = table.slice(cut)
+        self._pending = rest.to_batches() if rest.num_rows else []
+        self._pending_rows = rest.num_rows
 
 
 def write_json(path: Path, data: dict[str, Any]) -> None:

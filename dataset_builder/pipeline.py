@@ -11,8 +11,10 @@ import logging
 import os
 import shutil
 import subprocess
+import sys
 import time
 import uuid
+from collections.abc import Callable
 from datetime import UTC, datetime
 from importlib.metadata import PackageNotFoundError
 from importlib.metadata import version as package_version
@@ -20,6 +22,8 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+from tqdm.auto import tqdm
+from tqdm.contrib.logging import logging_redirect_tqdm
 
 from dataset_builder import eligibility, labels, pairs, privacy, revisions, signals, splits, support, threads
 from dataset_builder.config import LABEL_RULE_VERSION, BuildConfig
@@ -27,6 +31,7 @@ from dataset_builder.export import row_queries, write_configs, write_json
 from dataset_builder.ingest import ingest, sha256_file
 from dataset_builder.record_filter import RecordFilter
 from dataset_builder.sources import InputError, discover
+from dataset_builder.sql import one
 from dataset_builder.stats import compute_stats
 from redditess_core.contract import MANIFEST_FILE
 from redditess_core.safety.crisis import flag_sensitive
@@ -188,15 +193,95 @@ def _run(
     workdir: Path,
 ) -> dict[str, Any]:
     timings: dict[str, float] = {}
+    cpu: dict[str, float] = {}
+    memory = StagePeaks()
     clock = time.perf_counter()
+    cpu_clock = _cpu_seconds()
+    quiet = bool(os.environ.get("CI")) or not logger.isEnabledFor(logging.INFO)
+    progress = tqdm(total=len(STAGES), desc="build", unit="stage", disable=quiet, leave=False)
 
     def lap(name: str) -> None:
-        nonlocal clock
-        now = time.perf_counter()
-        timings[name] = round(now - clock, 3)
-        clock = now
-        logger.info("%-10s %.2fs", name, timings[name])
+        """End a stretch of stage `name`; a stage run in several stretches adds them up."""
+        nonlocal clock, cpu_clock
+        now, cpu_now = time.perf_counter(), _cpu_seconds()
+        timings[name] = round(timings.get(name, 0.0) + now - clock, 3)
+        cpu[name] = round(cpu.get(name, 0.0) + cpu_now - cpu_clock, 3)
+        memory.end(name)
+        clock, cpu_clock = now, cpu_now
+        logger.info("%-10s %.2fs (peak %d MiB)", name, timings[name], memory.peaks[name])
+        if name not in done:
+            done.append(name)
+            progress.update(1)
+        progress.set_description(f"build: {name} done")
 
+    done: list[str] = []
+    try:
+        with logging_redirect_tqdm():  # log lines above the progress bar, not through it
+            return _stages(con, cfg, files, key, folder, workdir, lap, timings, cpu, memory.peaks)
+    finally:
+        progress.close()
+
+
+def _cpu_seconds() -> float:
+    """CPU time of the build so far: its threads (DuckDB's included) and its finished worker processes."""
+    t = os.times()
+    return t.user + t.system + t.children_user + t.children_system
+
+
+# The stages `_run` times (manifest `timings_seconds`, `cpu_seconds`) and measures (`peak_rss_mib`), in order.
+STAGES = ("ingest", "threads", "signals", "privacy", "pairs", "improvement", "export")
+
+
+class StagePeaks:
+    """Peak resident memory of the build process per stage, in MiB (`peaks`): Linux's VmHWM, reset when
+    a stage starts through /proc/self/clear_refs; elsewhere the peak so far (`getrusage`). Worker
+    processes (the sentiment pool) are not included."""
+
+    def __init__(self) -> None:
+        self.peaks: dict[str, int] = {}
+        self._reset()
+
+    def end(self, name: str) -> None:
+        self.peaks[name] = max(self.peaks.get(name, 0), self._peak_mib())
+        self._reset()
+
+    @staticmethod
+    def _peak_mib() -> int:
+        try:
+            with open("/proc/self/status", encoding="ascii") as status:
+                for line in status:
+                    if line.startswith("VmHWM:"):
+                        return int(line.split()[1]) // 1024
+        except OSError:
+            pass
+        try:
+            import resource
+        except ImportError:
+            return 0
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB on Linux, bytes on macOS
+        return peak // 2**20 if sys.platform == "darwin" else peak // 1024
+
+    @staticmethod
+    def _reset() -> None:
+        try:
+            with open("/proc/self/clear_refs", "w", encoding="ascii") as refs:
+                refs.write("5")  # resets VmHWM to the current RSS (Linux >= 4.0)
+        except OSError:
+            pass
+
+
+def _stages(
+    con: duckdb.DuckDBPyConnection,
+    cfg: BuildConfig,
+    files: list,
+    key: bytes,
+    folder: Path,
+    workdir: Path,
+    lap: Callable[[str], None],
+    timings: dict[str, float],
+    cpu: dict[str, float],
+    peaks: dict[str, int],
+) -> dict[str, Any]:
     report = ingest(con, files, workdir, RecordFilter.from_config(cfg))
     lap("ingest")
     if report.rows["submissions"] == 0:
@@ -221,10 +306,18 @@ def _run(
                 else ""
             )
         )
-    signals.compute(con, cfg)
+    # Sentiment scoring (VADER, pure Python) runs in worker processes while privacy works: privacy
+    # does not need the scores, and the two share the cores.
+    sentiment = signals.start(con, cfg)
+    try:
+        lap("signals")
+        scrub_counts = _privacy(con, key)
+        lap("privacy")
+        signals.compute(con, cfg, sentiment)
+    finally:
+        sentiment.close()
     labels.compute(con, cfg)
     lap("signals")
-    scrub_counts = _privacy(con, key)
     splits.compute(con, cfg)
     _assemble_rows(con, cfg)
     lap("privacy")
@@ -232,13 +325,14 @@ def _run(
     eligibility.compute(con, cfg)
     pairs.build_preference(con, cfg)
     pairs.build_sft(con, cfg)
-    improvement = pairs.build_improvement(con, cfg)
+    lap("pairs")
+    improvement = pairs.build_improvement(con, cfg)  # with the MiniLM encoder by default: its own stage
     training_rows = {
         **improvement,
         "comments_with_earlier_text": self_edit_sources,
         "drops": pairs.drop_counts(con),
     }
-    lap("pairs")
+    lap("improvement")
     if not cfg.keep_reddit_ids:  # after splits and pairs, which order and split by the raw ids
         privacy.hash_ids(con, key, list(EXPORTED_TABLES))
     folder.mkdir(parents=True, exist_ok=True)
@@ -281,6 +375,8 @@ def _run(
         "configs": configs,
         "stats": stats,
         "timings_seconds": timings,
+        "cpu_seconds": cpu,
+        "peak_rss_mib": peaks,
     }
     _write_card(folder, manifest)
     return manifest
@@ -297,8 +393,12 @@ def _privacy(con: duckdb.DuckDBPyConnection, key: bytes) -> dict[str, int]:
         SELECT post_id, lower(author) FROM kept_posts""")
     privacy.create_pseudonyms(con, key, "SELECT DISTINCT author FROM top_comments ORDER BY author")
     # is_sensitive: the crisis screen (redditess_core.safety.screen) over each text column at once, before scrubbing.
-    flag_sensitive(con, "SELECT post_id, concat_ws('\n', title, selftext) FROM kept_posts", "sensitive_posts")
-    flag_sensitive(con, "SELECT comment_id, body FROM top_comments", "sensitive_comments")
+    _flag_in_parts(
+        con,
+        "SELECT post_id AS key, concat_ws('\n', title, selftext) AS text FROM kept_posts",
+        "sensitive_posts",
+    )
+    _flag_in_parts(con, "SELECT comment_id AS key, body AS text FROM top_comments", "sensitive_comments")
     scrubber = privacy.Scrubber()
     privacy.scrub_table(
         con,
@@ -339,6 +439,30 @@ def _privacy(con: duckdb.DuckDBPyConnection, key: bytes) -> dict[str, int]:
     replacements["texts_with_participant_names_replaced"] = names["texts"]
     replacements["participant_names_that_are_common_words"] = len(common)
     return replacements
+
+
+# Texts the crisis screen holds in memory at once (it reads a whole column into Arrow).
+SCREEN_PART_ROWS = 100_000
+
+
+def _flag_in_parts(con: duckdb.DuckDBPyConnection, query: str, table: str) -> None:
+    """`flag_sensitive` over `query`'s (key, text) rows in parts of about `SCREEN_PART_ROWS` (by a hash
+    of the key), so the screen's memory stays bounded on large inputs; `table(key)` holds the union."""
+    (rows,) = one(con, f"SELECT count(*) FROM ({query})")
+    parts = max(1, -(-rows // SCREEN_PART_ROWS))
+    if parts == 1:
+        flag_sensitive(con, query, table)
+        return
+    names = []
+    for part in range(parts):
+        name = f"{table}_part{part}"
+        flag_sensitive(con, f"SELECT key, text FROM ({query}) WHERE hash(key) % {parts} = {part}", name)
+        names.append(name)
+    con.execute(
+        f"CREATE OR REPLACE TABLE {table} AS " + " UNION ALL ".join(f"SELECT key FROM {n}" for n in names)
+    )
+    for name in names:
+        con.execute(f"DROP TABLE {name}")
 
 
 def _assemble_rows(con: duckdb.DuckDBPyConnection, cfg: BuildConfig) -> None:

@@ -25,6 +25,7 @@ import os
 import re
 import secrets
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
 
 import duckdb
@@ -187,23 +188,50 @@ class Scrubber:
         return text
 
 
+SCRUB_BATCH_ROWS = 10_000
+SCRUB_FLUSH_ROWS = 50_000
+
+
 def scrub_table(
-    con: duckdb.DuckDBPyConnection, query: str, texts: list[str], table: str, scrubber: Scrubber
+    con: duckdb.DuckDBPyConnection,
+    query: str,
+    texts: list[str],
+    table: str,
+    scrubber: Scrubber,
 ) -> None:
-    """CREATE `table` from `query`'s rows with the `texts` columns scrubbed by `scrubber` (batches of
-    10,000 rows, so memory stays bounded)."""
-    reader = con.sql(query).to_arrow_reader(10_000)
-    batches = []
-    for batch in reader:
-        columns = {name: batch.column(name) for name in batch.schema.names}
-        for name in texts:
-            columns[name] = pa.array([scrubber(t) for t in columns[name].to_pylist()], pa.string())
-        batches.append(pa.RecordBatch.from_pydict(columns, schema=batch.schema))
-    con.register("_scrubbed", pa.Table.from_batches(batches, schema=reader.schema))
+    """CREATE `table` from `query`'s rows with the `texts` columns scrubbed by `scrubber`. Rows are read
+    in batches of `SCRUB_BATCH_ROWS` and written to `table` every `SCRUB_FLUSH_ROWS` (through a second
+    cursor, while the query streams), so memory outside the engine stays bounded whatever the input's size."""
+    flush_rows = SCRUB_FLUSH_ROWS
+    reader = con.sql(query).to_arrow_reader(SCRUB_BATCH_ROWS)
+    writer = con.cursor()
+    pending: list[pa.RecordBatch] = []
+    pending_rows = 0
+    created = False
+
+    def flush() -> None:
+        nonlocal pending, pending_rows, created
+        writer.register("_scrubbed", pa.Table.from_batches(pending, schema=reader.schema))
+        try:
+            verb = f"INSERT INTO {table}" if created else f"CREATE OR REPLACE TABLE {table} AS"
+            writer.execute(f"{verb} SELECT * FROM _scrubbed")
+        finally:
+            writer.unregister("_scrubbed")
+        pending, pending_rows, created = [], 0, True
+
     try:
-        con.execute(f"CREATE OR REPLACE TABLE {table} AS SELECT * FROM _scrubbed")
+        for batch in reader:
+            columns = {name: batch.column(name) for name in batch.schema.names}
+            for name in texts:
+                columns[name] = pa.array([scrubber(t) for t in columns[name].to_pylist()], pa.string())
+            pending.append(pa.RecordBatch.from_pydict(columns, schema=batch.schema))
+            pending_rows += batch.num_rows
+            if pending_rows >= flush_rows:
+                flush()
+        if pending or not created:
+            flush()
     finally:
-        con.unregister("_scrubbed")
+        writer.close()
 
 
 def default_key_path() -> Path:
@@ -283,15 +311,42 @@ ID_COLUMNS = {
 }
 
 
+def id_hasher(key: bytes, kind: str) -> Callable[[pa.Array], pa.Array]:
+    """A vectorized `hashed_id` for one kind (an Arrow UDF): HMAC-SHA256 from a pre-keyed state, each
+    distinct id hashed once (ids repeat across tables and rows). Nulls stay null."""
+    keyed = hmac.new(key, digestmod=hashlib.sha256)
+    prefix = f"{kind}_".encode()
+    cache: dict[str, str] = {}
+
+    def hashed(column: pa.Array) -> pa.Array:
+        out = []
+        for raw in column.to_pylist():
+            if raw is None:
+                out.append(None)
+                continue
+            value = cache.get(raw)
+            if value is None:
+                digest = keyed.copy()
+                digest.update(prefix + raw.encode())
+                value = cache[raw] = digest.hexdigest()[:16]
+            out.append(value)
+        return pa.array(out, pa.string())
+
+    return hashed
+
+
 def hash_ids(con: duckdb.DuckDBPyConnection, key: bytes, tables: list[str]) -> None:
-    """Replace every id column (`ID_COLUMNS`) of `tables` by its keyed hash, in place. Run after every
-    step that orders or splits by raw ids, so those results do not depend on the key."""
-    con.create_function(
-        "_hashed_t3", lambda x: hashed_id(key, "t3", x), ["VARCHAR"], "VARCHAR", null_handling="default"
-    )
-    con.create_function(
-        "_hashed_t1", lambda x: hashed_id(key, "t1", x), ["VARCHAR"], "VARCHAR", null_handling="default"
-    )
+    """Replace every id column (`ID_COLUMNS`) of `tables` by its keyed hash (`hashed_id`), in place. Run
+    after every step that orders or splits by raw ids, so those results do not depend on the key."""
+    for kind in ("t3", "t1"):
+        con.create_function(
+            f"_hashed_{kind}",
+            id_hasher(key, kind),
+            ["VARCHAR"],
+            "VARCHAR",
+            type="arrow",
+            null_handling="special",
+        )
     try:
         for table in tables:
             columns = [r[0] for r in con.execute(f"DESCRIBE {table}").fetchall()]

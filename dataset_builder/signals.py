@@ -29,12 +29,13 @@ expressions are written for both RE2 (DuckDB) and Python's `re`, and match lower
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
 import duckdb
 import pyarrow as pa
 
 from dataset_builder.config import BuildConfig
-from dataset_builder.sentiment import Scorer, load_scorer
+from dataset_builder.sentiment import PendingScores, Scorer, score_later
 from dataset_builder.sql import literal
 
 # Removed before gratitude is looked for: thanks to a third party, thanks with a contrast, refusals.
@@ -132,12 +133,75 @@ def score_sentiment(con: duckdb.DuckDBPyConnection, query: str, table: str, scor
     scores = scorer(texts) if texts else []
     if len(scores) != len(texts):
         raise ValueError(f"sentiment scorer returned {len(scores)} scores for {len(texts)} texts")
+    _create_scores(con, table, keys, scores)
+
+
+def _create_scores(
+    con: duckdb.DuckDBPyConnection, table: str, keys: pa.ChunkedArray, scores: list[float]
+) -> None:
     result = pa.table({"key": keys, "compound": pa.array(scores, pa.float64())})
     con.register("_scores", result)
     try:
         con.execute(f"CREATE OR REPLACE TABLE {table} AS SELECT * FROM _scores")
     finally:
         con.unregister("_scores")
+
+
+# The texts whose sentiment the signals read: (table created, query yielding key and text).
+SENTIMENT_TEXTS = (
+    (
+        "op_sentiment",
+        "SELECT comment_id, op_reply_text FROM top_comments WHERE op_reply_text IS NOT NULL ORDER BY comment_id",
+    ),
+    (
+        "feedback_sentiment",
+        "SELECT post_id, feedback_text FROM post_feedback_text WHERE feedback_text <> '' ORDER BY post_id",
+    ),
+)
+
+
+@dataclass
+class SentimentJob:
+    """Sentiment scoring started by `start` and running in worker processes; `finish` uses it, `close`
+    stops it (idempotent)."""
+
+    keys: list[tuple[str, pa.ChunkedArray]]
+    scores: PendingScores
+
+    def close(self) -> None:
+        self.scores.close()
+
+
+def start(con: duckdb.DuckDBPyConnection, cfg: BuildConfig) -> SentimentJob:
+    """Create `post_edit_text` and `post_feedback_text`, and start scoring the OP replies' and the
+    feedback texts' sentiment (`SENTIMENT_TEXTS`) in the background (`sentiment.score_later`)."""
+    _edit_texts(con)
+    con.execute("""
+        CREATE OR REPLACE TABLE post_feedback_text AS
+        SELECT p.post_id, concat_ws('\n\n', e.edit_text, o.text) AS feedback_text
+        FROM kept_posts p LEFT JOIN post_edit_text e ON e.post_id = p.post_id LEFT JOIN (
+            SELECT s.post_id, string_agg(b.body, '\n\n' ORDER BY s.created_utc, s.id) AS text
+            FROM comment_status s JOIN comments b ON b.id = s.id
+            WHERE s.top_level AND s.drop_reason = 'by_op' GROUP BY s.post_id) o
+          ON o.post_id = p.post_id""")
+    keys, texts = [], []
+    for table, query in SENTIMENT_TEXTS:
+        rows = con.sql(query).to_arrow_table()
+        keys.append((table, rows.column(0)))
+        texts.append(rows.column(1).to_pylist())
+    return SentimentJob(keys, score_later(cfg.sentiment, texts))
+
+
+def compute(con: duckdb.DuckDBPyConnection, cfg: BuildConfig, job: SentimentJob | None = None) -> None:
+    """Create `comment_signals` (one row per kept top-level comment) and `post_signals`, from the scores
+    of `job` (started by `start`; started and awaited here when None)."""
+    job = job or start(con, cfg)
+    try:
+        for (table, keys), scores in zip(job.keys, job.scores.result(), strict=True):
+            _create_scores(con, table, keys, scores)
+    finally:
+        job.close()
+    _signal_tables(con, cfg)
 
 
 def evidence_sql(text: str) -> str:
@@ -195,30 +259,7 @@ def _edit_texts(con: duckdb.DuckDBPyConnection) -> None:
         con.unregister("_edits")
 
 
-def compute(con: duckdb.DuckDBPyConnection, cfg: BuildConfig) -> None:
-    """Create `comment_signals` (one row per kept top-level comment) and `post_signals`."""
-    scorer = load_scorer(cfg.sentiment)
-    _edit_texts(con)
-    con.execute("""
-        CREATE OR REPLACE TABLE post_feedback_text AS
-        SELECT p.post_id, concat_ws('\n\n', e.edit_text, o.text) AS feedback_text
-        FROM kept_posts p LEFT JOIN post_edit_text e ON e.post_id = p.post_id LEFT JOIN (
-            SELECT s.post_id, string_agg(b.body, '\n\n' ORDER BY s.created_utc, s.id) AS text
-            FROM comment_status s JOIN comments b ON b.id = s.id
-            WHERE s.top_level AND s.drop_reason = 'by_op' GROUP BY s.post_id) o
-          ON o.post_id = p.post_id""")
-    score_sentiment(
-        con,
-        "SELECT comment_id, op_reply_text FROM top_comments WHERE op_reply_text IS NOT NULL ORDER BY comment_id",
-        "op_sentiment",
-        scorer,
-    )
-    score_sentiment(
-        con,
-        "SELECT post_id, feedback_text FROM post_feedback_text WHERE feedback_text <> '' ORDER BY post_id",
-        "feedback_sentiment",
-        scorer,
-    )
+def _signal_tables(con: duckdb.DuckDBPyConnection, cfg: BuildConfig) -> None:
     g = float(cfg.no_gratitude_weight)
     cleaned = f"regexp_replace(lower(f.feedback_text), {literal(NOT_GRATITUDE)}, ' ', 'g')"
     con.execute(f"""

@@ -14,7 +14,7 @@ import zstandard
 from builder_rows import read_rows
 
 from dataset_builder.config import BuildConfig
-from dataset_builder.pipeline import BuildError, build
+from dataset_builder.pipeline import STAGES, BuildError, build
 from dataset_builder.privacy import hashed_id
 from dataset_builder.splits import split_of
 from dataset_builder.synthetic import CRISIS_LINES
@@ -51,6 +51,9 @@ def test_demo_build_counts_and_drops(demo_dataset: Path) -> None:
     assert example["file"] == "synthetic_comments.zst" and example["reason"] == "malformed JSON"
     assert manifest["counts"]["duplicates_dropped"] >= 1
     assert manifest["synthetic"] is True
+    assert list(manifest["timings_seconds"]) == list(STAGES)
+    assert list(manifest["peak_rss_mib"]) == list(STAGES) == list(manifest["cpu_seconds"])
+    assert all(mib > 0 for mib in manifest["peak_rss_mib"].values())
     assert set(manifest["configs"]) == set(CONFIG_NAMES)
     assert all(len(i["sha256"]) == 64 for i in manifest["inputs"])
     assert manifest["pseudonym_key_fingerprint"].startswith("scrypt:") and "test-key" not in json.dumps(
@@ -182,7 +185,18 @@ def test_sensitive_rows_flagged(demo_dataset: Path) -> None:
     assert prevention and not prevention & flagged  # a mention in prevention work is not a crisis
 
 
-def test_builds_are_byte_identical(demo_raw: Path, demo_dataset: Path, tmp_path: Path) -> None:
+def test_builds_are_byte_identical(
+    demo_raw: Path, demo_dataset: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A rebuild writes the same bytes, also through the paths large inputs take (the sample is below
+    their thresholds, so the first build did not take them): sentiment scored by the worker pool while
+    privacy runs, scrubbed texts written to the engine in several flushes, the crisis screen in parts."""
+    from dataset_builder import pipeline, privacy, sentiment
+
+    monkeypatch.setattr(sentiment, "POOL_MIN_TEXTS", 1)
+    monkeypatch.setattr(privacy, "SCRUB_BATCH_ROWS", 64)
+    monkeypatch.setattr(privacy, "SCRUB_FLUSH_ROWS", 200)
+    monkeypatch.setattr(pipeline, "SCREEN_PART_ROWS", 150)
     again = tmp_path / "again"
     build(
         BuildConfig(inputs=[demo_raw], out=again, version="0.1.0-test", seed=0),
@@ -378,12 +392,24 @@ def test_cli_build_and_stats(demo_raw: Path, tmp_path: Path) -> None:
             "1.2.3",
             "--seed",
             "7",
+            "--log_level",
+            "info",
         ],
         capture_output=True,
         text=True,
         env=env,
     )
     assert run.returncode == 0, run.stderr
+    for stage in ("ingest", "signals", "privacy", "improvement", "export"):  # each stage's time and memory
+        assert re.search(rf"dataset_builder.pipeline: {stage} +[0-9.]+s \(peak [0-9]+ MiB\)", run.stderr), (
+            stage
+        )
+    loud = subprocess.run(
+        [sys.executable, "-m", "dataset_builder", "build", "--input", str(demo_raw), "--out", str(tmp_path / "x"),
+         "--log_level", "LOUD"],
+        capture_output=True, text=True, env=env,
+    )  # fmt: skip
+    assert loud.returncode == 2 and "--log_level 'LOUD'" in loud.stderr and not (tmp_path / "x").exists()
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["version"] == "1.2.3" and manifest["parameters"]["seed"] == 7
     assert manifest["parameters"]["subreddits"] == ["anxiety", "depression"]
@@ -450,3 +476,34 @@ def test_rebuilt_folder_is_not_served_from_a_stale_cache(demo_raw: Path, tmp_pat
     on_disk = {s: len([r for r in _rows(out, "preference") if r["_split"] == s]) for s in second}
     assert {s: second[s].num_rows for s in second} == on_disk
     assert {s: first[s].num_rows for s in first} != on_disk
+
+
+def test_split_writer_bytes_do_not_depend_on_batch_boundaries(tmp_path: Path) -> None:
+    """Export cuts one sorted stream into splits, so batches arrive in any sizes: the parquet bytes must
+    be the same as from whole batches (fixed 10k-row groups, one contiguous chunk each)."""
+    import pyarrow as pa
+
+    from dataset_builder.export import _SplitWriter
+
+    schema = arrow_schema("sft")
+    n = 23_457
+    messages = [[{"role": "user", "content": f"post {i}"}, {"role": "assistant", "content": f"reply {i} " + "x" * (200 + i % 97)}]
+                for i in range(n)]  # fmt: skip
+    table = pa.table(
+        {"messages": messages, "post_id": [f"p{i // 3}" for i in range(n)], "comment_id": [f"c{i}" for i in range(n)],
+         "label_confidence": [i / n for i in range(n)], "is_sensitive": [i % 11 == 0 for i in range(n)]},
+        schema=schema,
+    )  # fmt: skip
+    paths = []
+    for name, sizes in (("whole", [n]), ("ragged", [1, 9_999, 3, 4_000, 7_777, 1_677])):
+        writer = _SplitWriter(tmp_path / f"{name}.parquet", schema)
+        start = 0
+        for size in sizes:
+            writer.add(
+                table.slice(start, size).to_batches()[0] if size else table.slice(0, 0).to_batches()[0]
+            )
+            start += size
+        writer.close()
+        assert writer.rows == n
+        paths.append(writer.path)
+    assert paths[0].read_bytes() == paths[1].read_bytes()

@@ -286,3 +286,24 @@ def test_common_word_names_come_from_word_lists_not_frequency() -> None:
     assert replace_names("I love scholarmom's book", ["scholarmom"], common_word_names(con)) == (
         "I love [user]'s book"
     )
+
+
+def test_hash_ids_on_many_rows_keeps_order_and_nulls() -> None:
+    """The vectorized hasher equals `hashed_id` row by row over several engine vectors, repeated ids
+    and nulls included, and keeps the table's row order."""
+    from dataset_builder.privacy import hash_ids
+
+    con = duckdb.connect()
+    con.execute("""
+        CREATE TABLE improvement AS
+        SELECT i AS n, 'p' || (i % 997) AS post_id, 'c' || i AS draft_id,
+               CASE WHEN i % 5 = 0 THEN NULL ELSE 'c' || (i * 7) END AS revision_id
+        FROM range(12000) t(i)""")
+    before = con.execute("SELECT * FROM improvement").fetchall()
+    key = b"k" * 16
+    hash_ids(con, key, ["improvement"])
+    after = con.execute("SELECT * FROM improvement").fetchall()
+    assert after == [
+        (n, hashed_id(key, "t3", p), hashed_id(key, "t1", d), None if r is None else hashed_id(key, "t1", r))
+        for n, p, d, r in before
+    ]

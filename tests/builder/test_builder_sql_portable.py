@@ -3,8 +3,9 @@
 - every `.sql` file belongs to a declared step, creates exactly its declared outputs, reads only its
   declared inputs, transpiles to Spark SQL with sqlglot (ErrorLevel.RAISE), and passes the lint of the
   constructs that transpile but mean something else on Spark;
-- on the synthetic sample, each converted step's output tables equal those of the DuckDB f-string SQL
-  they replace (`legacy_builder_sql.py`, the code of cb68bd4), under several configurations;
+- each step's output tables on the synthetic sample (several configurations, crafted edge inputs) and
+  `stats` on the demo folder equal the committed snapshots `snapshots/<step>.json`, which were generated from
+  the current `.sql` files (`step_snapshots.py` says how to regenerate them after a deliberate rule change);
 - the split hash in SQL equals its Python oracle `split_of`;
 - parameter binding: types, lists, errors.
 """
@@ -17,19 +18,18 @@ import shutil
 from pathlib import Path
 
 import duckdb
-import legacy_builder_sql as legacy
 import pytest
 import sqlglot
+import step_snapshots
 from sqlglot import exp
 from sqlglot.errors import ErrorLevel
 
-from dataset_builder import labels, signals, splits, stats, steps, support, threads
+from dataset_builder import labels, normalize, splits, stats, steps, threads
 from dataset_builder.config import BuildConfig
-from dataset_builder.ingest import ingest
-from dataset_builder.sources import discover
 from dataset_builder.synthetic import write_sample
 
 DECLARED = [
+    *normalize.NORMALIZE.values(),
     stats.STATS,
     splits.SPLITS,
     labels.LABELS,
@@ -44,6 +44,8 @@ PARAMS = {
     "stats": stats.params(),
     "labels": labels.params(_CFG),
     "threads": threads.params(BuildConfig(inputs=[Path(".")], subreddits=["anxiety"])),
+    "normalize_submissions": normalize.params(3),
+    "normalize_comments": normalize.params(3),
 }
 
 
@@ -230,44 +232,7 @@ def test_split_hash_reads_every_hex_digit() -> None:
     assert len(set(got.values())) == 3
 
 
-# --- each converted step against the SQL it replaced, on the synthetic sample -------------------------------
-
-VARIANTS = {
-    "kit": {},
-    "selected": {
-        "subreddits": ["anxiety", "PTSD", "r/Depression"],
-        "require_op_reply": True,
-        "min_comment_chars": 40,
-        "seed": 3,
-        "test_fraction": 0.2,
-        "validation_fraction": 0.15,
-    },
-    "votes": {
-        "thread_feedback_votes": True,
-        "label_only_support_seeking": False,
-        "label_margin": 1.0,
-        "weight_reception": 1.5,
-        "weight_negative_reception": 2.5,
-        "reception_min_comments": 2,
-        "op_effective_min": 0.55,
-        "require_edited": True,
-    },
-    "paper": {"preset": "paper", "require_edited": False},
-}
-
-# Each converted step's output tables and the columns compared (all of the legacy table's columns).
-COMPARED = {
-    "post_status": "SELECT * EXCLUDE (first_drop_reason, edited_by), first_drop_reason AS drop_reason, edited_by FROM post_status",
-    "comment_status": "SELECT * FROM comment_status",
-    "op_replies": "SELECT * FROM op_replies",
-    "thread_facts": "SELECT * FROM thread_facts",
-    "posts": "SELECT * EXCLUDE (first_drop_reason) FROM posts",
-    "top_comments": "SELECT * FROM top_comments",
-    "comment_drops": "SELECT * FROM comment_drops",
-    "kept_posts": "SELECT * FROM kept_posts",
-    "comment_labels": "SELECT * FROM comment_labels",
-    "post_splits": "SELECT * FROM post_splits",
-}
+# --- each step's output tables pinned by the committed snapshots ------------------------------------------
 
 
 @pytest.fixture(scope="module")
@@ -277,73 +242,89 @@ def synthetic_raw(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return out
 
 
-def _staged(raw: Path, workdir: Path) -> duckdb.DuckDBPyConnection:
-    con = duckdb.connect()
-    ingest(con, discover([raw]), workdir)
-    return con
-
-
 def _rows(con: duckdb.DuckDBPyConnection, query: str) -> tuple[list[str], list[tuple]]:
     cursor = con.execute(query)
     columns = [c[0] for c in cursor.description]
     return columns, sorted(cursor.fetchall(), key=repr)
 
 
-@pytest.mark.parametrize("variant", sorted(VARIANTS))
-def test_steps_equal_the_sql_they_replace(variant: str, synthetic_raw: Path, tmp_path: Path) -> None:
-    cfg = BuildConfig(inputs=[synthetic_raw], **VARIANTS[variant]).with_preset(set(VARIANTS[variant]))
-    new = _staged(synthetic_raw, tmp_path / "new")
-    old = _staged(synthetic_raw, tmp_path / "old")
-    assert _rows(new, "SELECT count(*) FROM raw_submissions") == _rows(
-        old, "SELECT count(*) FROM raw_submissions"
+def test_every_step_has_a_snapshot_of_its_current_sql() -> None:
+    """A `.sql` file edited without regenerating its snapshot fails here, before any table is compared."""
+    assert set(step_snapshots.STEPS.values()) == set(DECLARED)
+    assert sorted(p.stem for p in step_snapshots.SNAPSHOT_DIR.glob("*.json")) == sorted(
+        s.name for s in DECLARED
     )
-
-    threads.assemble(new, cfg)
-    legacy.threads_assemble(old, cfg)
-    assert threads.thread_counts(new) == legacy.thread_counts(old)
-    assert threads.drop_counts(new) == legacy.drop_counts(old)
-    for con in (new, old):
-        support.compute(con, cfg)
-        signals.compute(con, cfg)
-    labels.compute(new, cfg)
-    legacy.labels_compute(old, cfg)
-    splits.compute(new, cfg)
-    old.execute(
-        f"CREATE TABLE post_splits AS SELECT post_id, {legacy.split_sql(cfg)} AS split FROM kept_posts"
-    )
-
-    for table, query in COMPARED.items():
-        new_columns, new_rows = _rows(new, query)
-        old_columns, old_rows = _rows(old, f"SELECT * FROM {table}")
-        assert new_columns == old_columns, table
-        assert len(new_rows) == len(old_rows) and new_rows == old_rows, table
-    # The sample exercises what the variant is about (no vacuous equality).
-    drops = threads.drop_counts(new)
-    if variant == "paper":  # every synthetic thread has a deleted comment: the whole selection path runs
-        assert drops["submission"]["has_deleted_comments"] > 100
-        return
-    assert _rows(new, "SELECT count(*) FROM comment_labels WHERE label IS NOT NULL")[1][0][0] > 0
-    assert {s for (s,) in _rows(new, "SELECT DISTINCT split FROM post_splits")[1]} == {
-        "train",
-        "validation",
-        "test",
-    }
-    if cfg.subreddits:
-        assert drops["submission"]["subreddit_not_selected"] > 0
-
-
-def test_step_outputs_have_no_decimal_columns(synthetic_raw: Path, tmp_path: Path) -> None:
-    """Spark returns DECIMAL where DuckDB returns DOUBLE for DECIMAL arithmetic: the steps keep none."""
-    cfg = BuildConfig(inputs=[synthetic_raw])
-    con = _staged(synthetic_raw, tmp_path)
-    threads.assemble(con, cfg)
-    support.compute(con, cfg)
-    signals.compute(con, cfg)
-    labels.compute(con, cfg)
-    splits.compute(con, cfg)
     for step in DECLARED:
-        if step is not stats.STATS:  # checked on a built folder below
-            _assert_no_decimal(con, step)
+        snap = step_snapshots.load(step)
+        assert snap["step"] == step.name and snap["inputs"] == list(step.inputs)
+        assert snap["sql_sha256"] == step_snapshots.sql_sha256(step), (
+            f"{step.path.name} changed since its snapshot was generated; review the rule change and run "
+            f"{snap['regenerate']}"
+        )
+        for variant, outputs in snap["variants"].items():
+            assert {name.split(" (")[0] for name in outputs} == set(step.outputs), (step.name, variant)
+            for digest in outputs.values():
+                assert not [c for c in digest["columns"] if " DECIMAL" in c], (step.name, digest["columns"])
+
+
+def _assert_pinned(name: str, variant: str, outputs: dict) -> None:
+    pinned = step_snapshots.load(step_snapshots.STEPS[name])
+    for table, digest in outputs.items():
+        want = pinned["variants"][variant][table]
+        where = f"step {name!r}, {variant!r}, table {table!r} (deliberate? run {pinned['regenerate']})"
+        assert digest["columns"] == want["columns"], where
+        assert digest["rows"] == want["rows"], where
+        assert digest["head"] == want["head"], where
+        assert digest["sha256"] == want["sha256"], where
+    assert set(outputs) == set(pinned["variants"][variant]), name
+
+
+@pytest.mark.parametrize("variant", sorted(step_snapshots.VARIANTS))
+def test_step_outputs_equal_their_snapshots(variant: str, synthetic_raw: Path, tmp_path: Path) -> None:
+    found = step_snapshots.sample_outputs(synthetic_raw, tmp_path, variant)
+    for name, outputs in found.items():
+        _assert_pinned(name, variant, outputs)
+    assert {
+        n for n, s in step_snapshots.STEPS.items() if variant in step_snapshots.load(s)["variants"]
+    } == set(found)
+    # The sample exercises what the variant is about (no vacuous snapshot).
+    pinned = {name: step_snapshots.load(step_snapshots.STEPS[name])["variants"][variant] for name in found}
+    assert pinned["threads"]["post_status"]["rows"] > 100
+    if variant == "paper":  # every synthetic thread has a deleted comment: the whole selection path runs
+        assert pinned["threads"]["kept_posts"]["rows"] == 0
+        return
+    assert pinned["threads"]["kept_posts"]["rows"] > 0
+    assert pinned["labels"]["comment_labels"]["rows"] > 0
+    assert pinned["splits"]["post_splits"]["rows"] == pinned["threads"]["kept_posts"]["rows"]
+    if variant == "kit":  # the crafted inputs reach every removal reason and every dedup path
+        edge = pinned["normalize_comments"]["staged_comments (edge values)"]
+        assert edge["rows"] == step_snapshots.edge_chunk("comments").num_rows
+        assert (
+            pinned["dedup_comments"]["comments"]["rows"]
+            < pinned["normalize_comments"]["staged_comments (sample)"]["rows"]
+            + step_snapshots.edge_chunk("comments").num_rows
+        )
+
+
+def test_normalize_edge_values_reach_every_removal_reason() -> None:
+    for kind, step in normalize.NORMALIZE.items():
+        con = duckdb.connect()
+        con.register(step.inputs[0], step_snapshots.edge_chunk(kind))
+        steps.run(con, step, normalize.params(7))
+        got = dict(con.execute(f"SELECT removal, count(*) FROM {step.outputs[0]} GROUP BY ALL").fetchall())
+        assert set(got) == {None, "deleted", "removed", "removed_by_reddit"}, (kind, got)
+        # the moderator placeholder alone (no category, flag or _meta) reads as removed
+        only_text = con.execute(
+            f"SELECT count(*) FROM {step.outputs[0]} WHERE removal = 'removed' AND removed_by_category IS NULL"
+            if kind == "submissions"
+            else f"SELECT count(*) FROM {step.outputs[0]} s JOIN {step.inputs[0]} c ON s.line = c._line "
+            "WHERE s.removal = 'removed' AND c.removed_by_category IS NULL AND c._meta IS NULL"
+        ).fetchall()[0][0]
+        assert only_text > 0, kind
+
+
+def test_stats_output_equals_its_snapshot(demo_dataset: Path) -> None:
+    _assert_pinned("stats", "demo", step_snapshots.stats_outputs(demo_dataset))
 
 
 def _assert_no_decimal(con: duckdb.DuckDBPyConnection, step: steps.Step) -> None:
@@ -352,11 +333,8 @@ def _assert_no_decimal(con: duckdb.DuckDBPyConnection, step: steps.Step) -> None
         assert not [c for c, t in types.items() if t.startswith("DECIMAL")], (output, types)
 
 
-def test_stats_equal_the_sql_they_replace(demo_dataset: Path, tmp_path: Path) -> None:
-    """The figures of a built folder (rows, balance, confidence quantiles and bins, pair sources...), in
-    the same order; and a folder whose preference and improvement configs have no file."""
-    assert stats.compute_stats(demo_dataset) == legacy.stats_compute(demo_dataset)
-    assert list(stats.compute_stats(demo_dataset)) == list(legacy.stats_compute(demo_dataset))
+def test_stats_has_no_decimal_columns_and_handles_missing_configs(demo_dataset: Path, tmp_path: Path) -> None:
+    """On the demo folder, and on a folder whose preference and improvement configs have no file."""
     assert stats.compute_stats(demo_dataset)["label_confidence"]["effective"]["n"] > 0
     con = duckdb.connect()
     stats.register_rows(con, demo_dataset)
@@ -369,7 +347,8 @@ def test_stats_equal_the_sql_they_replace(demo_dataset: Path, tmp_path: Path) ->
     for split in ("validation", "test"):
         for path in (partial / "data" / "effective_support").glob(f"{split}-*.parquet"):
             path.unlink()
-    assert stats.compute_stats(partial) == legacy.stats_compute(partial)
+    partial_stats = stats.compute_stats(partial)
+    assert partial_stats["rows"]["preference"] == {} or not any(partial_stats["rows"]["preference"].values())
 
 
 @pytest.mark.parametrize("n", [1, 2, 3, 10, 257])

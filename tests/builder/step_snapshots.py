@@ -1,0 +1,298 @@
+"""Snapshots that pin each portable step's output tables (`dataset_builder/sql/<step>.sql`).
+
+Each step runs on the synthetic sample (`dataset_builder.synthetic`, no real Reddit data) under the
+configurations of `VARIANTS`, plus its own crafted inputs where the sample does not reach a rule (edge values
+of the raw fields for `normalize_*`, duplicated records for `dedup_*`); `stats` runs on the demo folder
+built from the sample. For every output table, `snapshots/<step>.json` holds its columns and types, its row
+count, a sha256 of its sorted rows and its first rows, with the sha256 of the `.sql` file it came from.
+`test_builder_sql_portable.py` recomputes them and fails on any difference.
+
+A deliberate change of a rule (or of an upstream module whose tables a step reads) regenerates them, and the
+diff of the snapshot files is reviewed with the rule change:
+
+    PYTHONPATH=. python tests/builder/step_snapshots.py            # rewrite every snapshot
+    PYTHONPATH=. python tests/builder/step_snapshots.py threads    # only these steps
+    PYTHONPATH=. python tests/builder/step_snapshots.py --check    # compare, write nothing (exit 1 on a change)
+
+Floats are hashed and shown with 12 significant digits, so the last bit of a parallel sum cannot make a
+snapshot flaky.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import itertools
+import json
+import sys
+import tempfile
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+
+from dataset_builder import labels, normalize, signals, splits, stats, steps, support, threads
+from dataset_builder.config import BuildConfig
+from dataset_builder.ingest import ingest
+from dataset_builder.sources import FIELDS, discover
+from dataset_builder.synthetic import write_sample
+
+SNAPSHOT_DIR = Path(__file__).with_name("snapshots")
+REGENERATE = "PYTHONPATH=. python tests/builder/step_snapshots.py <step>"
+HEAD_ROWS = 3
+
+STEPS: dict[str, steps.Step] = {
+    step.name: step
+    for step in (
+        *normalize.NORMALIZE.values(),
+        *threads.DEDUP.values(),
+        threads.THREADS,
+        threads.THREAD_COUNTS,
+        labels.LABELS,
+        splits.SPLITS,
+        stats.STATS,
+    )
+}
+
+# Configurations the sample's steps run under: the kit's defaults, a subreddit selection with its own
+# thresholds/seed/fractions, the vote's weights/margins/switches, and the paper preset.
+VARIANTS: dict[str, dict[str, Any]] = {
+    "kit": {},
+    "selected": {
+        "subreddits": ["anxiety", "PTSD", "r/Depression"],
+        "require_op_reply": True,
+        "min_comment_chars": 40,
+        "seed": 3,
+        "test_fraction": 0.2,
+        "validation_fraction": 0.15,
+    },
+    "votes": {
+        "thread_feedback_votes": True,
+        "label_only_support_seeking": False,
+        "label_margin": 1.0,
+        "weight_reception": 1.5,
+        "weight_negative_reception": 2.5,
+        "reception_min_comments": 2,
+        "op_effective_min": 0.55,
+        "require_edited": True,
+    },
+    "paper": {"preset": "paper", "require_edited": False},
+}
+# Steps whose tables do not depend on the configuration are pinned under "kit" only.
+CONFIG_FREE = {"normalize_submissions", "normalize_comments", "dedup_submissions", "dedup_comments"}
+
+
+def config(raw: Path, variant: str) -> BuildConfig:
+    return BuildConfig(inputs=[raw], **VARIANTS[variant]).with_preset(set(VARIANTS[variant]))
+
+
+def sql_sha256(step: steps.Step) -> str:
+    return hashlib.sha256(step.path.read_bytes()).hexdigest()
+
+
+def _value(value: Any) -> Any:
+    if isinstance(value, float):
+        return float(f"{value:.12g}")
+    if isinstance(value, (list, tuple)):
+        return [_value(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): _value(v) for k, v in value.items()}
+    if isinstance(value, (str, int, bool)) or value is None:
+        return value
+    return str(value)  # dates, decimals
+
+
+def _shown(value: Any) -> Any:
+    """A value as the snapshot's head shows it: long texts, and texts with an address or a link (the
+    sample plants fake ones for the privacy tests), as their length and hash."""
+    if isinstance(value, list):
+        return [_shown(v) for v in value]
+    if isinstance(value, str) and (len(value) > 40 or "@" in value or "://" in value):
+        return f"<text: {len(value)} chars, sha256 {hashlib.sha256(value.encode()).hexdigest()[:12]}>"
+    return value
+
+
+def table_digest(con: duckdb.DuckDBPyConnection, table: str) -> dict[str, Any]:
+    """{columns: ["name TYPE"], rows: n, sha256: of the sorted JSON rows, head: the first sorted rows (one
+    JSON line each, texts shown by `_shown`)}."""
+    columns = [f"{name} {kind}" for name, kind, *_ in con.execute(f"DESCRIBE {table}").fetchall()]
+    rows = sorted(
+        json.dumps(_value(list(r)), ensure_ascii=False)
+        for r in con.execute(f"SELECT * FROM {table}").fetchall()
+    )
+    return {
+        "columns": columns,
+        "rows": len(rows),
+        "sha256": hashlib.sha256("\n".join(rows).encode()).hexdigest(),
+        "head": [json.dumps(_shown(json.loads(r)), ensure_ascii=False) for r in rows[:HEAD_ROWS]],
+    }
+
+
+def _outputs(con: duckdb.DuckDBPyConnection, step: steps.Step) -> dict[str, Any]:
+    return {output: table_digest(con, output) for output in step.outputs}
+
+
+def edge_chunk(kind: str) -> pa.Table:
+    """Raw text records crossing the edge values of the fields `normalize_<kind>` reads: placeholder texts
+    (with spaces, case, trailing text), removal categories, removed_by/banned_by flags, Arctic Shift `_meta`,
+    prefixed ids, numbers as strings/floats, booleans as text."""
+    texts = [None, "", "  [deleted] ", "[Deleted by user]", "[ Removed by Reddit ]",
+             "[removed by reddit on account of x ]", "[removed by moderator]", "[ removed ]", "[unavailable]",
+             "[removed] extra", "x [removed]", "[REMOVED BY REDDIT] tail", "[removed by 9]", "[", "hello"]  # fmt: skip
+    categories = [None, "deleted", "Reddit", "moderator"]
+    flags = [None, "", "false", "None", "someone"]
+    metas = [None, '{"removal_type": "deleted"}', '{"removal_type": "Removed by Reddit"}',
+             '{"removal_type": "removed", "was_deleted_later": true, "retrieved_2nd_on": 1700000000.5}',
+             '{"was_deleted_later": "1"}']  # fmt: skip
+    values = [None, " T1_AbC ", "1.0", "true", "0", "False", "1600000000.0", "null", "x"]
+    texts_of = ("body",) if kind == "comments" else ("title", "selftext")
+    rows = []
+    for i, (text, category, flag, meta, value) in enumerate(
+        itertools.product(texts, categories, flags, metas, values)
+    ):
+        row: dict[str, Any] = dict.fromkeys(FIELDS[kind], value)
+        row.update(
+            author="[deleted]" if i % 7 == 0 else "someone",
+            removed_by_category=category,
+            removed_by=flag,
+            banned_by=flags[i % len(flags)],
+            _meta=meta,
+            _line=i,
+        )
+        for j, column in enumerate(texts_of):
+            row[column] = text if j == 0 else texts[i % len(texts)]
+        rows.append(row)
+    schema = pa.schema(
+        [(name, pa.string()) for name in FIELDS[kind]] + [("_meta", pa.string()), ("_line", pa.int64())]
+    )
+    return pa.Table.from_pylist(rows, schema=schema)
+
+
+def sample_outputs(raw: Path, workdir: Path, variant: str) -> dict[str, dict[str, Any]]:
+    """{step: {output: digest}} for every step but `stats`, on the sample `raw` under `variant`."""
+    cfg = config(raw, variant)
+    con = duckdb.connect()
+    ingest(con, discover([raw]), workdir / variant)
+    found: dict[str, dict[str, Any]] = {}
+    if variant == "kit":
+        for kind, step in normalize.NORMALIZE.items():
+            found[step.name] = {
+                f"{output} (sample)": table_digest(con, f"raw_{kind}") for output in step.outputs
+            }
+            edge = duckdb.connect()
+            edge.register(step.inputs[0], edge_chunk(kind))
+            steps.run(edge, step, normalize.params(7))
+            found[step.name].update({f"{o} (edge values)": table_digest(edge, o) for o in step.outputs})
+        for kind, step in threads.DEDUP.items():
+            dup = duckdb.connect()
+            dup.register("staged", con.sql(f"SELECT * FROM raw_{kind}").to_arrow_table())
+            dup.execute(
+                f"CREATE TABLE raw_{kind} AS SELECT * FROM staged UNION ALL "  # every 4th record twice,
+                "SELECT * REPLACE (retrieved + line % 3 - 1 AS retrieved, file_idx + 1 AS file_idx) "  # older,
+                "FROM staged WHERE line % 4 = 0"  # as old or newer, from another file
+            )
+            steps.run(dup, step, {})
+            found[step.name] = _outputs(dup, step)
+    threads.assemble(con, cfg)
+    found[threads.THREADS.name] = _outputs(con, threads.THREADS)
+    found[threads.THREAD_COUNTS.name] = _outputs(con, threads.THREAD_COUNTS)
+    support.compute(con, cfg)
+    signals.compute(con, cfg)
+    labels.compute(con, cfg)
+    found[labels.LABELS.name] = _outputs(con, labels.LABELS)
+    splits.compute(con, cfg)
+    found[splits.SPLITS.name] = _outputs(con, splits.SPLITS)
+    return found
+
+
+def stats_outputs(folder: Path) -> dict[str, Any]:
+    """{output: digest} of step `stats` on a built folder."""
+    con = duckdb.connect()
+    stats.register_rows(con, folder)
+    steps.run(con, stats.STATS, stats.params())
+    return _outputs(con, stats.STATS)
+
+
+def snapshot(step: steps.Step, variants: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    return {
+        "step": step.name,
+        "sql": step.path.name,
+        "sql_sha256": sql_sha256(step),
+        "inputs": list(step.inputs),
+        "regenerate": REGENERATE.replace("<step>", step.name),
+        "variants": variants,
+    }
+
+
+def path(step: steps.Step) -> Path:
+    return SNAPSHOT_DIR / f"{step.name}.json"
+
+
+def load(step: steps.Step) -> dict[str, Any]:
+    return json.loads(path(step).read_text(encoding="utf-8"))
+
+
+def compute(
+    names: Iterable[str], workdir: Path, demo_folder: Callable[[], Path]
+) -> dict[str, dict[str, Any]]:
+    """{step name: snapshot} for the steps `names`, computed now."""
+    names = list(names)
+    raw = workdir / "raw"
+    write_sample(raw, seed=0)
+    per_step: dict[str, dict[str, Any]] = {name: {} for name in names}
+    for variant in VARIANTS:
+        if all(n == "stats" or (n in CONFIG_FREE and variant != "kit") for n in names):
+            continue
+        for name, outputs in sample_outputs(raw, workdir, variant).items():
+            if name in per_step:
+                per_step[name][variant] = outputs
+    if "stats" in per_step:
+        per_step["stats"]["demo"] = stats_outputs(demo_folder())
+    return {name: snapshot(STEPS[name], variants) for name, variants in per_step.items()}
+
+
+def _demo_folder(workdir: Path) -> Callable[[], Path]:
+    def build_demo() -> Path:  # the same build as tests/conftest.py's `demo_dataset`
+        sys.path.insert(0, str(Path(__file__).parents[1]))
+        from conftest import DEMO_KEY, DEMO_VERSION
+
+        from dataset_builder.pipeline import build
+
+        out = workdir / "demo" / "redditess"
+        build(BuildConfig(inputs=[workdir / "raw"], out=out, version=DEMO_VERSION, seed=0), key=DEMO_KEY)
+        return out
+
+    return build_demo
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("steps", nargs="*", help=f"steps to regenerate (default: all): {', '.join(STEPS)}")
+    parser.add_argument("--check", action="store_true", help="compare with the committed snapshots only")
+    args = parser.parse_args(argv)
+    names = args.steps or list(STEPS)
+    if unknown := sorted(set(names) - set(STEPS)):
+        parser.error(f"unknown steps {unknown}; declared: {', '.join(STEPS)}")
+    with tempfile.TemporaryDirectory(prefix="step-snapshots-") as tmp:
+        fresh = compute(names, Path(tmp), _demo_folder(Path(tmp)))
+    changed = []
+    for name, snap in fresh.items():
+        old = load(STEPS[name]) if path(STEPS[name]).exists() else None
+        if old != snap:
+            changed.append(name)
+            if not args.check:
+                SNAPSHOT_DIR.mkdir(exist_ok=True)
+                path(STEPS[name]).write_text(
+                    json.dumps(snap, indent=1, ensure_ascii=False) + "\n", encoding="utf-8"
+                )
+    verb = "differ" if args.check else "rewritten"
+    print(f"{len(changed)} of {len(fresh)} snapshots {verb}: {', '.join(changed) or '-'}")
+    return 1 if args.check and changed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
