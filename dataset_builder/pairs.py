@@ -40,10 +40,11 @@ elsewhere and cover the post, at most `max_sft_rows_per_post` per post (highest 
 
 Improvement pairs resemble revisions: `similar_reply` pairs are a draft and a better-received reply to the
 same post written after it, both >= `min_improvement_words` words, that say the same thing (MiniLM cosine
-when the encoder is installed, word-set Jaccard otherwise), where the revision adds substance: it is at least
-`min_revision_length_ratio` times as long as the draft and carries `min_revision_engagement_gain` more
-engagement markers (two equally sound, or equally thin, replies are not a draft and a better revision);
-`self_edit` pairs are the earlier and later text of one comment retrieved twice (`revisions`).
+>= 0.68 when the encoder is installed, a threshold chosen from the pair audit; word-set Jaccard otherwise),
+where the revision adds substance: it is at least `min_revision_length_ratio` times as long as the draft and
+carries `min_revision_engagement_gain` more engagement markers (two equally sound, or equally thin, replies are
+not a draft and a better revision); `self_edit` pairs are the earlier and later text of one comment retrieved
+twice (`revisions`).
 """
 
 from __future__ import annotations
@@ -232,10 +233,19 @@ def similarity_method(cfg: BuildConfig) -> str:
     return "lexical"
 
 
+def intent_threshold(cfg: BuildConfig, method: str) -> float:
+    """The similarity an improvement pair needs: `cfg.min_similarity`, else the method's default.
+
+    The encoder's default (MiniLM cosine 0.68) is chosen from the pair audit, in-sample on its judgments
+    (benchmarks/pair_audit/threshold.py; table in benchmarks/pair_audit/README.md); the lexical fallback's 0.3
+    was never audited. Raises KeyError for a method other than `encoder` / `lexical`."""
+    return float(cfg.min_similarity if cfg.min_similarity is not None else MIN_SIMILARITY[method])
+
+
 def build_improvement(con: duckdb.DuckDBPyConnection, cfg: BuildConfig) -> dict[str, Any]:
     """Create `improvement` (kept pairs) and `improvement_candidates`; returns the method and threshold."""
     method = similarity_method(cfg)
-    threshold = float(cfg.min_similarity if cfg.min_similarity is not None else MIN_SIMILARITY[method])
+    threshold = intent_threshold(cfg, method)
     words = int(cfg.min_improvement_words)
     has_earlier = bool(
         con.execute(

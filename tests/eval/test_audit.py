@@ -327,7 +327,7 @@ def test_pair_audit_round_trip(config: str, demo_dataset: Path, tmp_path: Path) 
 
     export = tmp_path / "export"
     main(
-        ["pair-audit", "export", "--dataset", str(demo_dataset), "--config", config, "--n_per_source", "12"]
+        ["pair-audit", "export", "--dataset", str(demo_dataset), "--config", config, "--n_per_source", "10"]
         + ["--raters", "ann", "bo", "cy", "--output_dir", str(export)]
     )
     key = json.loads((export / "key.json").read_text())
@@ -362,9 +362,9 @@ def test_pair_audit_round_trip(config: str, demo_dataset: Path, tmp_path: Path) 
     available: dict[str, int] = {}
     for r in source:
         available[r["pair_source"]] = available.get(r["pair_source"], 0) + 1
-    # 12 per source, or all of a source's pairs when it has fewer (the demo build's vote pairs are few since
+    # 10 per source, or all of a source's pairs when it has fewer (the demo build's vote pairs are few since
     # issue 16's label-evidence rule)
-    assert counts == {s: min(12, n) for s, n in available.items()}
+    assert counts == {s: min(10, n) for s, n in available.items()}
     material = "".join(p.read_text() for p in (export / "for_raters").rglob("*") if p.is_file())
     for meta in key["items"].values():  # no dataset ids (they would unblind via the dataset) reach raters
         ids = [
