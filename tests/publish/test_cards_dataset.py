@@ -175,3 +175,16 @@ def test_license_other_without_link_is_refused(contract_folder: Path) -> None:
     (folder / "README.md").write_text(text.replace("license_link: LICENSE.md\n", ""), encoding="utf-8")
     report = validate_folder(folder)
     assert any("license is `other` but license_link is missing" in e for e in report.errors)
+
+
+@pytest.mark.parametrize(("method", "experimental"), [("encoder", False), ("lexical", True)])
+def test_improvement_is_experimental_only_without_the_audited_intent_check(
+    manifest: dict, method: str, experimental: bool
+) -> None:
+    """The audited rules (MiniLM intent check, threshold from the pair audit) met issue 16's target; the word
+    overlap fallback was never audited, so its card keeps `improvement` experimental."""
+    manifest = copy.deepcopy(manifest)
+    manifest["training_rows"]["similarity_method"] = method
+    text = DatasetCard(render_dataset_card(manifest)).text
+    assert ("**`improvement` is experimental**" in text) is experimental
+    assert ("found 68% of them" in text) is not experimental
