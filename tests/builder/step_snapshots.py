@@ -50,6 +50,7 @@ STEPS: dict[str, steps.Step] = {
         *threads.DEDUP.values(),
         threads.THREADS,
         threads.THREAD_COUNTS,
+        support.SUPPORT,
         labels.LABELS,
         splits.SPLITS,
         stats.STATS,
@@ -170,6 +171,55 @@ def edge_chunk(kind: str) -> pa.Table:
     return pa.Table.from_pylist(rows, schema=schema)
 
 
+# Titles and texts whose pairs reach every support reason, the markdown/URL measure and curly apostrophes.
+SUPPORT_TITLES = [
+    None,
+    "",
+    "Megathread: decisions",
+    "Quick poll",
+    "Share your setup",
+    "PSA: deadline moved",
+    "hello seniors, please read",
+    "Starter pack meme",
+    "Would you rather take a gap year",
+    "Any advice?",
+    "I got in!",
+    "Tips for new students",
+    "Rant about my lab",
+    "What\u2019s your favorite class?",
+    "Is the library open?",
+    "My week",
+    "Struggling with everything",
+]
+SUPPORT_TEXTS = [
+    None,
+    "",
+    "https://i.example.invalid/abc.jpg",
+    "[see this](https://example.invalid/x) ok",
+    "[https://example.invalid/q](https://example.invalid/q)",
+    "**bold** _it_ ~~s~~ `c` > q | x - y",
+    "Take our survey please, it is short and helps a lot.",
+    "I feel so lost and I don\u2019t know what to do.",
+    "What do you guys think of the new policy on housing?",
+    "Here are my notes, hope this helps everyone.",
+    "We went to the game and it was loud and fun all night.",
+    "Does the gym open at six on weekends?",
+    "Should I drop this class? I\u2019m failing it.",
+]
+
+
+def support_posts() -> pa.Table:
+    """Kept posts for the `support` step: every title with every text (string columns, ids in order)."""
+    pairs = list(itertools.product(SUPPORT_TITLES, SUPPORT_TEXTS))
+    return pa.table(
+        {
+            "post_id": [f"p{i}" for i in range(len(pairs))],
+            "title": [t for t, _ in pairs],
+            "selftext": [x for _, x in pairs],
+        }
+    )
+
+
 def sample_outputs(raw: Path, workdir: Path, variant: str) -> dict[str, dict[str, Any]]:
     """{step: {output: digest}} for every step but `stats`, on the sample `raw` under `variant`."""
     cfg = config(raw, variant)
@@ -199,6 +249,14 @@ def sample_outputs(raw: Path, workdir: Path, variant: str) -> dict[str, dict[str
     found[threads.THREADS.name] = _outputs(con, threads.THREADS)
     found[threads.THREAD_COUNTS.name] = _outputs(con, threads.THREAD_COUNTS)
     support.compute(con, cfg)
+    found[support.SUPPORT.name] = _outputs(con, support.SUPPORT)
+    if variant == "kit":
+        posts = duckdb.connect()
+        posts.register(support.SUPPORT.inputs[0], support_posts())
+        steps.run(posts, support.SUPPORT, support.params(cfg))
+        found[support.SUPPORT.name].update(
+            {f"{o} (crafted posts)": table_digest(posts, o) for o in support.SUPPORT.outputs}
+        )
     signals.compute(con, cfg)
     labels.compute(con, cfg)
     found[labels.LABELS.name] = _outputs(con, labels.LABELS)
