@@ -24,7 +24,7 @@ import step_snapshots
 from sqlglot import exp
 from sqlglot.errors import ErrorLevel
 
-from dataset_builder import labels, normalize, splits, stats, steps, support, threads
+from dataset_builder import eligibility, labels, normalize, splits, stats, steps, support, threads
 from dataset_builder.config import BuildConfig
 from dataset_builder.synthetic import write_sample
 
@@ -37,6 +37,7 @@ DECLARED = [
     threads.THREADS,
     threads.THREAD_COUNTS,
     support.SUPPORT,
+    eligibility.POSTS,
 ]
 SQL_FILES = sorted(steps.SQL_DIR.glob("*.sql"))
 _CFG = BuildConfig(inputs=[Path(".")])
@@ -48,6 +49,7 @@ PARAMS = {
     "normalize_submissions": normalize.params(3),
     "normalize_comments": normalize.params(3),
     "support": support.params(_CFG),
+    "eligibility_posts": eligibility.params(_CFG),
 }
 
 
