@@ -3,8 +3,7 @@
 The `comments` and `effective_support` configs keep every kept comment; the training configs teach a
 model to write, so they only take what is worth imitating (issue 16's audit of reddit-college builds):
 
-- posts: support-seeking ones only (the `post_support` table of the support-seeking rule, when the
-  pipeline created it), and no megathreads: a post text longer than `max_post_chars` or a thread with more
+- posts: support-seeking ones only (the `post_support` table of the support-seeking rule), and no megathreads: a post text longer than `max_post_chars` or a thread with more
   than `max_post_comments` kept top-level comments (a 14,500-character list of decision dates gave 242 rows);
 - replies: at least `min_reply_chars` characters once the privacy placeholders (`[url]`, `[email]`,
   `[phone]`, `[user]`) are removed, and not mostly placeholders (a link-only reply becomes `[url]`).
@@ -28,6 +27,7 @@ from __future__ import annotations
 
 import duckdb
 
+from dataset_builder import steps
 from dataset_builder.config import BuildConfig
 from dataset_builder.sql import literal
 
@@ -45,30 +45,21 @@ CARE_REFERRAL = (
 MAX_PLACEHOLDER_SHARE = 0.5
 
 
-def has_table(con: duckdb.DuckDBPyConnection, name: str) -> bool:
-    return bool(
-        con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [name]).fetchone()[
-            0
-        ]
-    )
+POSTS = steps.Step(
+    "eligibility_posts", inputs=("clean_posts", "ess", "post_support"), outputs=("post_eligibility",)
+)
+
+
+def params(cfg: BuildConfig) -> dict[str, steps.Param]:
+    """The `eligibility_posts` step's parameters."""
+    return {"max_post_chars": int(cfg.max_post_chars), "max_post_comments": int(cfg.max_post_comments)}
 
 
 def compute(con: duckdb.DuckDBPyConnection, cfg: BuildConfig) -> None:
-    """Create `post_eligibility` and `reply_eligibility` over the `ess` rows and the scrubbed texts."""
-    support = has_table(con, "post_support")
-    support_join = "LEFT JOIN post_support s ON s.post_id = p.post_id" if support else ""
-    not_support = "coalesce(NOT s.seeks_support, true)" if support else "false"
-    con.execute(f"""
-        CREATE OR REPLACE TABLE post_eligibility AS
-        SELECT p.post_id, CASE
-            WHEN {not_support} THEN 'not_support_seeking'
-            WHEN length(p.post_text) > {int(cfg.max_post_chars)} THEN 'megathread_long_post'
-            WHEN n.comments > {int(cfg.max_post_comments)} THEN 'megathread_many_comments'
-            ELSE NULL END AS post_reason,
-            length(coalesce(p.post_title, '')) + length({strip_sql("coalesce(p.post_text, '')")}) AS post_chars
-        FROM clean_posts p
-        JOIN (SELECT post_id, count(*) AS comments FROM ess GROUP BY post_id) n ON n.post_id = p.post_id
-        {support_join}""")
+    """Create `post_eligibility` (the portable step `eligibility_posts`, over `clean_posts`, `ess` and
+    `post_support`) and `reply_eligibility` (inline SQL: its measures, `reply_columns_sql`, are shared with
+    `pairs`) over the `ess` rows and the scrubbed texts."""
+    steps.run(con, POSTS, params(cfg))
     con.execute(f"""
         CREATE OR REPLACE TABLE reply_eligibility AS
         SELECT c.comment_id, c.post_id, {reply_columns_sql("c.comment_text", cfg)}

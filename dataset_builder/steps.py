@@ -217,6 +217,14 @@ def _node_problems(node: exp.Expression) -> list[str]:
             f"{node.sql(SOURCE_DIALECT)}: regexp_replace replaces every match in Spark, only the first in "
             "DuckDB without 'g', and sqlglot drops other flags; pass exactly 'g' (case: inline (?i))"
         ]
+    if isinstance(node, exp.RegexpReplace):
+        replacement = node.args.get("replacement")
+        if isinstance(replacement, exp.Literal) and re.search(r"[\\$]", replacement.this):
+            return [
+                f"{node.sql(SOURCE_DIALECT)[:60]}: a backslash or $ in a regexp_replace replacement is read "
+                "differently (a group is \\1 in DuckDB, $1 in Spark); extract the groups with "
+                "regexp_extract_all (see sql/support.sql) or replace with plain text"
+            ]
     if isinstance(node, exp.DataType) and node.this in _UNSIGNED:
         return [f"{node.sql(SOURCE_DIALECT)}: unsigned integer types do not exist in Spark"]
     if isinstance(node, exp.Literal) and node.is_string and node.this.lower().startswith("0x"):
@@ -248,3 +256,56 @@ def _node_problems(node: exp.Expression) -> list[str]:
     if isinstance(node, exp.Qualify):
         return ["QUALIFY: Spark has none; filter a window column in an outer query"]
     return []
+
+
+# Regex syntax that RE2 (DuckDB) and java.util.regex (Spark) read differently, or that only one accepts.
+_REGEX_TRAPS = (
+    (re.compile(r"\(\?(<?[=!]|>)"), "lookaround or atomic group: RE2 has none"),
+    (
+        re.compile(r"\(\?P?<[A-Za-z]"),
+        "named group: (?P<n>...) is RE2 only, (?<n>...) Java only; use a plain group",
+    ),
+    (re.compile(r"[*+?}]\+"), "possessive quantifier: Java only"),
+    (re.compile(r"\\[1-9]"), "backreference: Java only"),
+    (
+        re.compile(r"\\[ZGRXhHvVQEpP]"),
+        "escape that exists in one engine only or means something else (\\Z, \\G, "
+        "\\R, \\X, \\h, \\v, \\Q..\\E, \\p{..})",
+    ),
+)
+
+
+def regex_problems(pattern: str) -> list[str]:
+    """Where `pattern` leaves the regex syntax RE2 (DuckDB) and Java (Spark) read alike. Empty when it stays in
+    the common subset: no lookarounds, atomic or named groups, possessive quantifiers, backreferences or
+    engine-specific escapes; no unescaped `$` (Java's also matches before a final line terminator: write
+    `\\z`); inside a character class no unescaped `[` (a nested class in Java) and no `&&` (an intersection)."""
+    problems = [f"{pattern[:40]!r}: {why}" for trap, why in _REGEX_TRAPS if trap.search(_unescaped(pattern))]
+    in_class, class_start, i = False, 0, 0
+    while i < len(pattern):
+        c = pattern[i]
+        if c == "\\":
+            i += 2
+            continue
+        if in_class:
+            if c == "]" and pattern[class_start:i] not in ("", "^"):  # a first ] is a literal
+                in_class = False
+            elif c == "[":
+                problems.append(
+                    f"{pattern[:40]!r}: unescaped [ inside a character class is a nested class in Java"
+                )
+            elif pattern.startswith("&&", i):
+                problems.append(f"{pattern[:40]!r}: && inside a character class is an intersection in Java")
+        elif c == "[":
+            in_class, class_start = True, i + 1
+        elif c == "$":
+            problems.append(
+                f"{pattern[:40]!r}: $ also matches before a final line terminator in Java; write \\z"
+            )
+        i += 1
+    return problems
+
+
+def _unescaped(pattern: str) -> str:
+    """`pattern` with each escaped character but a letter or digit blanked (so `\\(?=` is not a lookahead)."""
+    return re.sub(r"\\([^A-Za-z0-9])", "__", pattern)

@@ -44,16 +44,17 @@ Not support-seeking:
 Curly apostrophes are read as straight ones ("What’s your favorite ...?" is a share prompt).
 
 Comments on posts that do not seek support stay in `comments` with a null label when
-`label_only_support_seeking` is set (the default); the manifest counts them. All of it is SQL (RE2 regular
-expressions, lowercased text), like the rest of the relational steps.
+`label_only_support_seeking` is set (the default); the manifest counts them. All of it is the portable step
+`support` (`sql/support.sql`, lowercased text; the regexes below are bound as its parameters).
 """
 
 from __future__ import annotations
 
 import duckdb
 
+from dataset_builder import steps
 from dataset_builder.config import BuildConfig
-from dataset_builder.sql import literal, one
+from dataset_builder.sql import one
 
 URL = r"(https?://|www\.)\S+|\[([^\]]*)\]\([^)]*\)"
 MARKDOWN = r"[\s\*_#>~`\[\]\(\)|-]+"
@@ -62,7 +63,7 @@ POLL_TITLE = r"\b(poll|polls|survey|questionnaire|straw ?poll)\b"
 POLL_TEXT = r"\b(strawpoll|straw poll|forms\.gle|docs\.google\.com/forms|surveymonkey|qualtrics|take (my|our|this|a short|a quick) (survey|poll|questionnaire)|fill out (my|our|this|a short|a quick) (survey|form|questionnaire))"
 SHARE_PROMPT = r"(^|[^a-z])(share|post|drop|list|show us|tell us|show off) (your|yours|us your|all your)\b|\bwhat('s| is| are|re) your (favorite|favourite|best|worst|most)\b"
 ANNOUNCEMENT = (
-    r"(^|[\[(\s])(psa|announcement|announcing|ama|ask me anything)([\])\s:!.,-]|$)|"
+    r"(^|[\[(\s])(psa|announcement|announcing|ama|ask me anything)([\])\s:!.,-]|\z)|"
     r"\[(meta|mod|mod post|announcement)\]|^(meta|mod post|reminder)\s*:"
 )
 # A title addressed to the community ("hello seniors, ...", "y'all are scaring people"): a public-service post,
@@ -153,57 +154,45 @@ OWN_REQUEST = (
 )
 
 
-def support_sql(cfg: BuildConfig, title: str = "title", text: str = "selftext") -> str:
-    """SQL `(seeks_support, support_reason)` expressions over columns `title` and `text` of one post."""
-
-    # Curly apostrophes as straight ones: the patterns spell "what's", "y'all", "i'm" (issue 16: a curly
-    # "What’s your favorite ...?" escaped the share-prompt rule).
-    def low(column: str) -> str:
-        return f"lower(translate(coalesce({column}, ''), '\u2019\u2018', ''''''))"
-
-    whole = f"{low(title)} || '\n' || {low(text)}"
-    low_title = low(title)
-    low_text = low(text)
-    stripped = (
-        f"length(regexp_replace(regexp_replace(coalesce({text}, ''), {literal(URL)}, '\\2', 'g'), "
-        f"{literal(MARKDOWN)}, '', 'g'))"
-    )
-
-    title_asks = f"strpos({low_title}, '?') > 0"
-
-    def m(column: str, pattern: str) -> str:
-        return f"regexp_matches({column}, {literal(pattern)})"
-
-    reason = f"""CASE
-        WHEN {stripped} < {int(cfg.support_min_text_chars)} THEN 'link_or_media_only'
-        WHEN {m(low_title, MEGATHREAD)} THEN 'megathread'
-        WHEN {m(low_title, POLL_TITLE)} OR {m(low_text, POLL_TEXT)} THEN 'poll_or_survey'
-        WHEN {m(low_title, SHARE_PROMPT)} THEN 'share_prompt'
-        WHEN {m(low_title, ANNOUNCEMENT)} OR ({m(low_title, COMMUNITY_ADDRESS)} AND NOT {title_asks})
-             THEN 'announcement'
-        WHEN {m(low_title, MEME)} THEN 'meme'
-        WHEN {m(whole, DISCUSSION)} AND NOT {m(whole, OWN_REQUEST)} THEN 'discussion_prompt'
-        WHEN {m(whole, HELP_REQUEST)} THEN 'asks_for_help'
-        WHEN {m(low_title, CELEBRATION)} AND NOT {title_asks} THEN 'celebration'
-        WHEN {m(low_title, GUIDE)} AND NOT {title_asks} AND NOT {m(low_title, VENT)}
-             AND ({m(low_text, SHARING)} OR strpos({low_text}, '?') = 0) THEN 'guide_or_resource'
-        WHEN {m(whole, DISTRESS)} OR {m(low_title, VENT)} THEN 'expresses_distress'
-        WHEN strpos({whole}, '?') > 0 AND {m(whole, FIRST_PERSON)} THEN 'asks_question'
-        WHEN strpos({whole}, '?') > 0 THEN 'impersonal_question'
-        ELSE 'no_request_or_distress' END"""
-    return reason
-
-
 SEEKING_REASONS = ("asks_for_help", "expresses_distress", "asks_question")
+
+# The rule's order of reasons lives in `sql/support.sql`; its regexes (RE2 in DuckDB, Java in Spark: only the
+# syntax both read, see `steps.regex_problems`) and threshold are bound as parameters.
+SUPPORT = steps.Step("support", inputs=("kept_posts",), outputs=("post_support",))
+PATTERNS = {
+    "url": URL,
+    "markdown": MARKDOWN,
+    "megathread": MEGATHREAD,
+    "poll_title": POLL_TITLE,
+    "poll_text": POLL_TEXT,
+    "share_prompt": SHARE_PROMPT,
+    "announcement": ANNOUNCEMENT,
+    "community_address": COMMUNITY_ADDRESS,
+    "meme": MEME,
+    "discussion": DISCUSSION,
+    "own_request": OWN_REQUEST,
+    "help_request": HELP_REQUEST,
+    "celebration": CELEBRATION,
+    "guide": GUIDE,
+    "vent": VENT,
+    "sharing": SHARING,
+    "distress": DISTRESS,
+    "first_person": FIRST_PERSON,
+}
+
+
+def params(cfg: BuildConfig) -> dict[str, steps.Param]:
+    """The `support` step's parameters: the regexes, the text threshold and the seeking reasons."""
+    return {
+        **PATTERNS,
+        "min_text_chars": int(cfg.support_min_text_chars),
+        "seeking_reasons": list(SEEKING_REASONS),
+    }
 
 
 def compute(con: duckdb.DuckDBPyConnection, cfg: BuildConfig) -> None:
     """Create `post_support(post_id, seeks_support, support_reason)`, one row per row of `kept_posts`."""
-    seeking = ", ".join(literal(r) for r in SEEKING_REASONS)
-    con.execute(f"""
-        CREATE OR REPLACE TABLE post_support AS
-        SELECT post_id, support_reason IN ({seeking}) AS seeks_support, support_reason
-        FROM (SELECT post_id, {support_sql(cfg)} AS support_reason FROM kept_posts)""")
+    steps.run(con, SUPPORT, params(cfg))
 
 
 def summary(con: duckdb.DuckDBPyConnection) -> dict[str, object]:

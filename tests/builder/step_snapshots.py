@@ -33,7 +33,7 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
-from dataset_builder import labels, normalize, signals, splits, stats, steps, support, threads
+from dataset_builder import eligibility, labels, normalize, signals, splits, stats, steps, support, threads
 from dataset_builder.config import BuildConfig
 from dataset_builder.ingest import ingest
 from dataset_builder.sources import FIELDS, discover
@@ -50,6 +50,8 @@ STEPS: dict[str, steps.Step] = {
         *threads.DEDUP.values(),
         threads.THREADS,
         threads.THREAD_COUNTS,
+        support.SUPPORT,
+        eligibility.POSTS,
         labels.LABELS,
         splits.SPLITS,
         stats.STATS,
@@ -170,6 +172,80 @@ def edge_chunk(kind: str) -> pa.Table:
     return pa.Table.from_pylist(rows, schema=schema)
 
 
+# Titles and texts whose pairs reach every support reason, the markdown/URL measure and curly apostrophes.
+SUPPORT_TITLES = [
+    None,
+    "",
+    "Megathread: decisions",
+    "Quick poll",
+    "Share your setup",
+    "PSA: deadline moved",
+    "hello seniors, please read",
+    "Starter pack meme",
+    "Would you rather take a gap year",
+    "Any advice?",
+    "I got in!",
+    "Tips for new students",
+    "Rant about my lab",
+    "What\u2019s your favorite class?",
+    "Is the library open?",
+    "My week",
+    "Struggling with everything",
+]
+SUPPORT_TEXTS = [
+    None,
+    "",
+    "https://i.example.invalid/abc.jpg",
+    "[see this](https://example.invalid/x) ok",
+    "[https://example.invalid/q](https://example.invalid/q)",
+    "**bold** _it_ ~~s~~ `c` > q | x - y",
+    "Take our survey please, it is short and helps a lot.",
+    "I feel so lost and I don\u2019t know what to do.",
+    "What do you guys think of the new policy on housing?",
+    "Here are my notes, hope this helps everyone.",
+    "We went to the game and it was loud and fun all night.",
+    "Does the gym open at six on weekends?",
+    "Should I drop this class? I\u2019m failing it.",
+]
+
+
+def support_posts() -> pa.Table:
+    """Kept posts for the `support` step: every title with every text (string columns, ids in order)."""
+    pairs = list(itertools.product(SUPPORT_TITLES, SUPPORT_TEXTS))
+    return pa.table(
+        {
+            "post_id": [f"p{i}" for i in range(len(pairs))],
+            "title": [t for t, _ in pairs],
+            "selftext": [x for _, x in pairs],
+        }
+    )
+
+
+def eligibility_inputs(con: duckdb.DuckDBPyConnection) -> None:
+    """Posts for `eligibility_posts` that reach every reason and the boundaries of both thresholds (kit
+    defaults): texts NULL, empty, space/newline-padded, at and over `max_post_chars`; threads at and over
+    `max_post_comments`; support NULL (no row), true and false."""
+    cfg = BuildConfig(inputs=[Path(".")])
+    long_chars, many = cfg.max_post_chars, cfg.max_post_comments
+    texts = [None, "", "  \n padded text \n\n ", "x" * long_chars, "x" * (long_chars + 1), "\t\ttabs"]
+    titles = [None, "", " a title "]
+    comments = [1, many, many + 1]
+    support_rows = [None, True, False]
+    posts = list(itertools.product(texts, titles, comments, support_rows))
+    ids = [f"p{i}" for i in range(len(posts))]
+    con.register(
+        "clean_posts",
+        pa.table({"post_id": ids, "post_title": [p[1] for p in posts], "post_text": [p[0] for p in posts]}),
+    )
+    ess = [(pid, f"{pid}c{j}") for pid, post in zip(ids, posts, strict=True) for j in range(post[2])]
+    con.register("ess", pa.table({"post_id": [e[0] for e in ess], "comment_id": [e[1] for e in ess]}))
+    seeking = [(pid, post[3]) for pid, post in zip(ids, posts, strict=True) if post[3] is not None]
+    con.register(
+        "post_support",
+        pa.table({"post_id": [s[0] for s in seeking], "seeks_support": [s[1] for s in seeking]}),
+    )
+
+
 def sample_outputs(raw: Path, workdir: Path, variant: str) -> dict[str, dict[str, Any]]:
     """{step: {output: digest}} for every step but `stats`, on the sample `raw` under `variant`."""
     cfg = config(raw, variant)
@@ -199,6 +275,21 @@ def sample_outputs(raw: Path, workdir: Path, variant: str) -> dict[str, dict[str
     found[threads.THREADS.name] = _outputs(con, threads.THREADS)
     found[threads.THREAD_COUNTS.name] = _outputs(con, threads.THREAD_COUNTS)
     support.compute(con, cfg)
+    found[support.SUPPORT.name] = _outputs(con, support.SUPPORT)
+    if variant == "kit":
+        crafted = duckdb.connect()
+        eligibility_inputs(crafted)
+        steps.run(crafted, eligibility.POSTS, eligibility.params(cfg))
+        found[eligibility.POSTS.name] = {
+            f"{o} (crafted posts)": table_digest(crafted, o) for o in eligibility.POSTS.outputs
+        }
+    if variant == "kit":
+        posts = duckdb.connect()
+        posts.register(support.SUPPORT.inputs[0], support_posts())
+        steps.run(posts, support.SUPPORT, support.params(cfg))
+        found[support.SUPPORT.name].update(
+            {f"{o} (crafted posts)": table_digest(posts, o) for o in support.SUPPORT.outputs}
+        )
     signals.compute(con, cfg)
     labels.compute(con, cfg)
     found[labels.LABELS.name] = _outputs(con, labels.LABELS)

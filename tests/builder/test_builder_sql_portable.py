@@ -24,7 +24,7 @@ import step_snapshots
 from sqlglot import exp
 from sqlglot.errors import ErrorLevel
 
-from dataset_builder import labels, normalize, splits, stats, steps, threads
+from dataset_builder import eligibility, labels, normalize, splits, stats, steps, support, threads
 from dataset_builder.config import BuildConfig
 from dataset_builder.synthetic import write_sample
 
@@ -36,6 +36,8 @@ DECLARED = [
     *threads.DEDUP.values(),
     threads.THREADS,
     threads.THREAD_COUNTS,
+    support.SUPPORT,
+    eligibility.POSTS,
 ]
 SQL_FILES = sorted(steps.SQL_DIR.glob("*.sql"))
 _CFG = BuildConfig(inputs=[Path(".")])
@@ -46,6 +48,8 @@ PARAMS = {
     "threads": threads.params(BuildConfig(inputs=[Path(".")], subreddits=["anxiety"])),
     "normalize_submissions": normalize.params(3),
     "normalize_comments": normalize.params(3),
+    "support": support.params(_CFG),
+    "eligibility_posts": eligibility.params(_CFG),
 }
 
 
@@ -116,6 +120,9 @@ def test_sql_file_avoids_the_known_traps(path: Path) -> None:
         ("SELECT median(x) AS m FROM t", "quantile"),
         ("SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY x) AS m FROM t", "quantile"),
         ("SELECT a FROM t QUALIFY row_number() OVER (PARTITION BY a ORDER BY b) = 1", "QUALIFY"),
+        (r"SELECT regexp_replace(a, '(x)|(y)', '\2', 'g') AS b FROM t", "replacement"),
+        ("SELECT regexp_replace(a, '(x)', '$1', 'g') AS b FROM t", "replacement"),
+        ("SELECT regexp_replace(a, 'x', 'US$', 'g') AS b FROM t", "replacement"),
     ],
 )
 def test_lint_flags_each_trap(sql: str, fragment: str) -> None:
@@ -129,10 +136,66 @@ def test_lint_flags_each_trap(sql: str, fragment: str) -> None:
         "SELECT regexp_replace(a, '(?i)x', 'y', 'g') AS b, length(a) AS n, array_length(l) AS m FROM t",
         "SELECT a * CAST(0.5 AS DOUBLE) AS h, CAST(a AS BIGINT) AS i, 2 * a AS j FROM t -- len(x) in a comment",
         "SELECT a FROM t WHERE NOT EXISTS (SELECT 1 FROM u WHERE u.a = t.a)",
+        "SELECT array_to_string(regexp_extract_all(a, '(x)|(y)', 2), '') AS b FROM t",
     ],
 )
 def test_lint_accepts_the_portable_forms(sql: str) -> None:
     assert steps.portability_problems(sql) == []
+
+
+@pytest.mark.parametrize(
+    ("pattern", "fragment"),
+    [
+        (r"a(?=b)", "lookaround"),
+        (r"a(?!b)", "lookaround"),
+        (r"(?<=a)b", "lookaround"),
+        (r"(?<!a)b", "lookaround"),
+        (r"(?>ab)c", "atomic"),
+        (r"(?P<word>a)", "named group"),
+        (r"(?<word>a)", "named group"),
+        (r"a++b", "possessive"),
+        (r"a*+b", "possessive"),
+        (r"a{2,}+b", "possessive"),
+        (r"(a)\1", "backreference"),
+        (r"end\Z", "one engine only"),
+        (r"\h+", "one engine only"),
+        (r"\Qa.b\E", "one engine only"),
+        (r"\p{L}", "one engine only"),
+        (r"[a-z[0-9]]", "nested class"),
+        (r"[a-z&&[^q]]", "intersection"),
+        (r"(psa|ama)([:!]|$)", "final line terminator"),
+        (r"done$", "final line terminator"),
+    ],
+)
+def test_regex_lint_flags_each_trap(pattern: str, fragment: str) -> None:
+    problems = steps.regex_problems(pattern)
+    assert problems and any(fragment in p for p in problems), problems
+
+
+@pytest.mark.parametrize(
+    "pattern",
+    [
+        r"(?i)\bx\b",
+        r"a+?b",
+        r"\$5",
+        r"[$]",
+        r"\[x\]",
+        r"[^\]]*",
+        r"done\z",
+        r"\\Z",
+        r"[\s\*_#>~`\[\]\(\)|-]+",
+        r"\(\?=",
+        r"(?:a|b)\w+\S",
+    ],
+)
+def test_regex_lint_accepts_the_common_subset(pattern: str) -> None:
+    assert steps.regex_problems(pattern) == []
+
+
+@pytest.mark.parametrize("name", sorted(support.PATTERNS))
+def test_support_regexes_stay_in_the_common_subset(name: str) -> None:
+    """The support rule's regexes are bound as parameters, out of the SQL lint's sight: checked here."""
+    assert steps.regex_problems(support.PATTERNS[name]) == []
 
 
 # --- parameter binding --------------------------------------------------------------------------------
