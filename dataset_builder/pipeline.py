@@ -385,12 +385,7 @@ def _stages(
 def _privacy(con: duckdb.DuckDBPyConnection, key: bytes) -> dict[str, int]:
     """Pseudonymize authors and scrub every text that reaches the output; returns replacements by rule
     (and `texts_with_participant_names_replaced`)."""
-    con.execute("""
-        CREATE OR REPLACE TABLE participants AS
-        SELECT DISTINCT post_id, lower(author) AS name FROM comment_status
-        WHERE author IS NOT NULL AND author <> '[deleted]' AND post_id IN (SELECT post_id FROM kept_posts)
-        UNION
-        SELECT post_id, lower(author) FROM kept_posts""")
+    privacy.create_participants(con)
     privacy.create_pseudonyms(con, key, "SELECT DISTINCT author FROM top_comments ORDER BY author")
     # is_sensitive: the crisis screen (redditess_core.safety.screen) over each text column at once, before scrubbing.
     _flag_in_parts(
@@ -416,16 +411,7 @@ def _privacy(con: duckdb.DuckDBPyConnection, key: bytes) -> dict[str, int]:
         "clean_comments",
         scrubber,
     )
-    post_tokens = privacy.tokens_sql("post_title || ' ' || post_text")
-    comment_tokens = privacy.tokens_sql("comment_text || ' ' || coalesce(op_reply_text, '')")
-    post_hits = privacy.name_hits_sql(
-        f"SELECT post_id AS key, post_id, {post_tokens} AS token FROM clean_posts"
-    )
-    comment_hits = privacy.name_hits_sql(
-        f"SELECT comment_id AS key, post_id, {comment_tokens} AS token FROM clean_comments"
-    )
-    con.execute(f"CREATE OR REPLACE TABLE post_name_hits AS {post_hits}")
-    con.execute(f"CREATE OR REPLACE TABLE comment_name_hits AS {comment_hits}")
+    privacy.find_name_hits(con)
     common = privacy.common_word_names(con)
     names = privacy.rewrite_names(
         con, "clean_posts", "post_id", ["post_title", "post_text"], "post_name_hits", common

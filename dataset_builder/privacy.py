@@ -13,6 +13,21 @@
   `[user]`. Usernames are found by a token join in SQL (fast, no per-post regex), and only the few
   texts that contain one are rewritten in Python. A name that is also a common word (`hope`, `tired`)
   is replaced only where it is used as a name (`@hope`, "thanks hope!", "Hope, ...", "I told Hope").
+
+What runs where (issue 13's portable pipeline):
+
+- Portable steps (`dataset_builder/steps.py`): `privacy_participants` (`sql/privacy_participants.sql`:
+  `participants(post_id, name)` from `comment_status` and `kept_posts`) and `privacy_name_hits`
+  (`sql/privacy_name_hits.sql`: `post_name_hits`, `comment_name_hits` from `clean_posts`, `clean_comments`
+  and `participants`; the token pattern `NAME_TOKEN` is bound as `$name_token`).
+- Batched Python over Arrow record batches, which either engine feeds: the `Scrubber` (`scrub_table`:
+  batches of `SCRUB_BATCH_ROWS`), the name rewrite of the few texts with a hit (`rewrite_names`: its
+  patterns need lookarounds, outside the regex subset both engines share), the pseudonyms
+  (`create_pseudonyms`) and the id hashes (`id_hasher`, an Arrow UDF).
+- The key never enters SQL text: `create_pseudonyms` computes the HMACs in Python and registers the
+  (author, pseudonym) table as Arrow data; `hash_ids` registers `id_hasher` as a UDF whose closure holds
+  the pre-keyed HMAC state, so the SQL it runs names only `_hashed_t1(column)`. Neither is a step with a
+  `$parameter` (bound parameters become literals in the rendered SQL, which an engine may log).
 """
 
 from __future__ import annotations
@@ -31,6 +46,8 @@ from pathlib import Path
 import duckdb
 import phonenumbers
 import pyarrow as pa
+
+from dataset_builder import steps
 
 logger = logging.getLogger(__name__)
 
@@ -408,22 +425,34 @@ def replace_names_counted(
     return text, n_rare, n_words
 
 
-def tokens_sql(text: str) -> str:
-    """Unnested tokens of a text expression: maximal runs of at least 3 username characters (Reddit's
-    minimum name length), lower-cased."""
-    return f"unnest(regexp_extract_all(lower({text}), '[a-z0-9_-]{{3,}}'))"
+# A name token: a maximal run of at least 3 username characters (Reddit's minimum name length), matched
+# in lower-cased text (`$name_token` of the name-hit steps; RE2 and Java read it alike).
+NAME_TOKEN = "[a-z0-9_-]{3,}"
+
+PARTICIPANTS = steps.Step(
+    "privacy_participants", inputs=("comment_status", "kept_posts"), outputs=("participants",)
+)
+NAME_HITS = steps.Step(
+    "privacy_name_hits",
+    inputs=("clean_posts", "clean_comments", "participants"),
+    outputs=("post_name_hits", "comment_name_hits"),
+)
 
 
-def name_hits_sql(tokens_query: str) -> str:
-    """(key, name) pairs where a text's tokens (`tokens_query`: key, post_id, token; a token is a
-    maximal run of username characters, lower-cased) include a participant of its thread."""
-    # The semi-join with the set of all names first drops almost every token cheaply (measured 2x
-    # faster on reddit-college than joining every token by post).
-    return f"""
-        WITH tokens AS ({tokens_query})
-        SELECT DISTINCT t.key, t.post_id, t.token AS name
-        FROM tokens t
-        SEMI JOIN (SELECT DISTINCT name FROM participants) g ON g.name = t.token"""
+def name_hit_params() -> dict[str, steps.Param]:
+    """The parameters of the name-hit steps (`privacy_name_hits`, `revisions_name_hits`)."""
+    return {"name_token": NAME_TOKEN}
+
+
+def create_participants(con: duckdb.DuckDBPyConnection) -> None:
+    """Create `participants(post_id, name)` (the step `privacy_participants`)."""
+    steps.run(con, PARTICIPANTS, {})
+
+
+def find_name_hits(con: duckdb.DuckDBPyConnection) -> None:
+    """Create `post_name_hits` and `comment_name_hits(key, post_id, name)` (the step `privacy_name_hits`)
+    over the scrubbed `clean_posts` and `clean_comments`."""
+    steps.run(con, NAME_HITS, name_hit_params())
 
 
 @functools.cache

@@ -7,27 +7,30 @@ it as a `self_edit` pair (earlier text = draft, kept text = revision). The earli
 same privacy rules as every other text before anything reads it.
 
 Creates `clean_earlier_versions(comment_id, post_id, earlier_score, earlier_retrieved, comment_text)`.
+
+Portable steps: `revisions_earlier` (`sql/revisions_earlier.sql`: `earlier_versions` from `top_comments`
+and `raw_comments`) and `revisions_name_hits` (`sql/revisions_name_hits.sql`: `earlier_name_hits` from
+`clean_earlier_versions` and `participants`). Between and after them, batched Python over Arrow: the
+scrubbing (`privacy.scrub_table`) and the participant-name rewrite (`privacy.rewrite_names`).
 """
 
 from __future__ import annotations
 
 import duckdb
 
-from dataset_builder import privacy
+from dataset_builder import privacy, steps
+
+EARLIER = steps.Step(
+    "revisions_earlier", inputs=("top_comments", "raw_comments"), outputs=("earlier_versions",)
+)
+NAME_HITS = steps.Step(
+    "revisions_name_hits", inputs=("clean_earlier_versions", "participants"), outputs=("earlier_name_hits",)
+)
 
 
 def compute(con: duckdb.DuckDBPyConnection) -> int:
     """Create `clean_earlier_versions` for the kept top-level comments; returns its row count."""
-    con.execute("""
-        CREATE OR REPLACE TABLE earlier_versions AS
-        SELECT comment_id, post_id, earlier_score, earlier_retrieved, body FROM (
-            SELECT t.comment_id, t.post_id, r.score AS earlier_score, r.retrieved AS earlier_retrieved, r.body,
-                   row_number() OVER (PARTITION BY r.id ORDER BY r.retrieved ASC NULLS FIRST, r.file_idx, r.line) AS rn
-            FROM top_comments t
-            JOIN raw_comments r ON r.id = t.comment_id
-            SEMI JOIN (SELECT id FROM raw_comments GROUP BY id HAVING count(*) > 1) d ON d.id = t.comment_id
-            WHERE trim(r.body) <> trim(t.body) AND r.body NOT IN ('[deleted]', '[removed]'))
-        WHERE rn = 1""")
+    steps.run(con, EARLIER, {})
     privacy.scrub_table(
         con,
         "SELECT comment_id, post_id, earlier_score, earlier_retrieved, body AS comment_text FROM earlier_versions",
@@ -35,11 +38,7 @@ def compute(con: duckdb.DuckDBPyConnection) -> int:
         "clean_earlier_versions",
         privacy.Scrubber(),
     )
-    tokens = privacy.tokens_sql("comment_text")
-    hits = privacy.name_hits_sql(
-        f"SELECT comment_id AS key, post_id, {tokens} AS token FROM clean_earlier_versions"
-    )
-    con.execute(f"CREATE OR REPLACE TABLE earlier_name_hits AS {hits}")
+    steps.run(con, NAME_HITS, privacy.name_hit_params())
     privacy.rewrite_names(
         con,
         "clean_earlier_versions",

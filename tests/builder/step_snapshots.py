@@ -33,7 +33,19 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
-from dataset_builder import eligibility, labels, normalize, signals, splits, stats, steps, support, threads
+from dataset_builder import (
+    eligibility,
+    labels,
+    normalize,
+    privacy,
+    revisions,
+    signals,
+    splits,
+    stats,
+    steps,
+    support,
+    threads,
+)
 from dataset_builder.config import BuildConfig
 from dataset_builder.ingest import ingest
 from dataset_builder.sources import FIELDS, discover
@@ -52,6 +64,10 @@ STEPS: dict[str, steps.Step] = {
         threads.THREAD_COUNTS,
         support.SUPPORT,
         eligibility.POSTS,
+        privacy.PARTICIPANTS,
+        privacy.NAME_HITS,
+        revisions.EARLIER,
+        revisions.NAME_HITS,
         labels.LABELS,
         splits.SPLITS,
         stats.STATS,
@@ -246,6 +262,92 @@ def eligibility_inputs(con: duckdb.DuckDBPyConnection) -> None:
     )
 
 
+def name_hit_inputs(con: duckdb.DuckDBPyConnection) -> None:
+    """Texts for the name-hit steps at the token rule's edges: names of 2 and 3 characters, `-` and `_`
+    inside names, upper case, a name inside a longer token, a name of another thread, NULL texts and
+    replies (the concatenated text is NULL when the post text is)."""
+    con.register(
+        "participants",
+        pa.table(
+            {
+                "post_id": ["p1", "p1", "p1", "p1", "p2", "p2"],
+                "name": ["ab", "abc", "x-y_z", "jo_2", "zed", None],
+            }
+        ),
+    )
+    texts = [
+        "hi ab and abc",
+        "ABC said",
+        "thanks X-Y_Z!",
+        "jo_2's point",
+        "xabc abcx ab_c",
+        "zed here",
+        "abc-def",
+        "",
+        None,
+    ]
+    posts = [
+        (f"p{1 + i % 2}", f"q{i}", title, text)
+        for i, (title, text) in enumerate(itertools.product(["ABC", "none", None], texts))
+    ]
+    con.register(
+        "clean_posts",
+        pa.table(
+            {
+                "post_id": [p[1] for p in posts],
+                "post_title": [p[2] for p in posts],
+                "post_text": [p[3] for p in posts],
+            }
+        ),
+    )
+    con.register(
+        "clean_comments",
+        pa.table(
+            {
+                "comment_id": [f"c{i}" for i in range(len(texts) * 2)],
+                "post_id": ["p1"] * len(texts) + ["p2"] * len(texts),
+                "comment_text": texts * 2,
+                "op_reply_text": ([None, "from abc", "zed"] * 6)[: len(texts) * 2],
+            }
+        ),
+    )
+
+
+def revision_inputs(con: duckdb.DuckDBPyConnection) -> None:
+    """Comments for `revisions_earlier`: one retrieval only, copies differing by spaces or a newline only, deletion
+    placeholders, a NULL and a tied `retrieved` (the file and line decide), three differing copies."""
+    con.register(
+        "top_comments",
+        pa.table(
+            {
+                "comment_id": ["a", "b", "c", "d", "e", "f"],
+                "post_id": ["p"] * 6,
+                "body": ["kept a", "kept b", "kept c", "kept d", "kept e", None],
+            }
+        ),
+    )
+    raw = [  # id, body, score, retrieved, file_idx, line
+        ("a", "kept a", 1, 10, 0, 1),
+        ("b", "  kept b ", 1, 5, 0, 2),  # spaces only: the same text
+        ("b", " kept b\n", 1, 6, 0, 3),  # trim() strips spaces only, in both engines: a newline differs
+        ("b", "kept b", 2, 10, 1, 2),
+        ("c", "[deleted]", 0, 5, 0, 3),
+        ("c", "[removed]", 0, 6, 0, 4),
+        ("c", "kept c", 3, 10, 1, 3),
+        ("d", "first d", 1, None, 1, 9),
+        ("d", "second d", 2, None, 0, 9),
+        ("d", "kept d", 3, 10, 2, 1),
+        ("e", "third e", 1, 7, 0, 8),
+        ("e", "early e", 1, 7, 0, 5),
+        ("e", "later e", 2, 8, 0, 1),
+        ("e", "kept e", 3, 10, 1, 1),
+        ("f", "old f", 1, 5, 0, 1),
+        ("f", "new f", 1, 6, 0, 2),
+    ]
+    names = ["id", "body", "score", "retrieved", "file_idx", "line"]
+    con.register("raw_comments", pa.table({n: [r[i] for r in raw] for i, n in enumerate(names)}))
+
+
 def sample_outputs(raw: Path, workdir: Path, variant: str) -> dict[str, dict[str, Any]]:
     """{step: {output: digest}} for every step but `stats`, on the sample `raw` under `variant`."""
     cfg = config(raw, variant)
@@ -289,6 +391,49 @@ def sample_outputs(raw: Path, workdir: Path, variant: str) -> dict[str, dict[str
         steps.run(posts, support.SUPPORT, support.params(cfg))
         found[support.SUPPORT.name].update(
             {f"{o} (crafted posts)": table_digest(posts, o) for o in support.SUPPORT.outputs}
+        )
+    privacy.create_participants(con)
+    found[privacy.PARTICIPANTS.name] = _outputs(con, privacy.PARTICIPANTS)
+    scrubber = privacy.Scrubber()
+    privacy.scrub_table(
+        con,
+        "SELECT post_id, title AS post_title, selftext AS post_text FROM kept_posts",
+        ["post_title", "post_text"],
+        "clean_posts",
+        scrubber,
+    )
+    privacy.scrub_table(
+        con,
+        "SELECT comment_id, post_id, body AS comment_text, op_reply_text FROM top_comments",
+        ["comment_text", "op_reply_text"],
+        "clean_comments",
+        scrubber,
+    )
+    privacy.find_name_hits(con)
+    found[privacy.NAME_HITS.name] = _outputs(con, privacy.NAME_HITS)
+    steps.run(con, revisions.EARLIER, {})
+    found[revisions.EARLIER.name] = _outputs(con, revisions.EARLIER)
+    revisions.compute(con)
+    found[revisions.NAME_HITS.name] = _outputs(con, revisions.NAME_HITS)
+    if variant == "kit":
+        crafted = duckdb.connect()
+        name_hit_inputs(crafted)
+        steps.run(crafted, privacy.NAME_HITS, privacy.name_hit_params())
+        found[privacy.NAME_HITS.name].update(
+            {f"{o} (crafted texts)": table_digest(crafted, o) for o in privacy.NAME_HITS.outputs}
+        )
+        crafted.execute(
+            "CREATE TABLE clean_earlier_versions AS SELECT comment_id, post_id, comment_text FROM clean_comments"
+        )
+        steps.run(crafted, revisions.NAME_HITS, privacy.name_hit_params())
+        found[revisions.NAME_HITS.name].update(
+            {f"{o} (crafted texts)": table_digest(crafted, o) for o in revisions.NAME_HITS.outputs}
+        )
+        crafted = duckdb.connect()
+        revision_inputs(crafted)
+        steps.run(crafted, revisions.EARLIER, {})
+        found[revisions.EARLIER.name].update(
+            {f"{o} (crafted comments)": table_digest(crafted, o) for o in revisions.EARLIER.outputs}
         )
     signals.compute(con, cfg)
     labels.compute(con, cfg)

@@ -24,7 +24,18 @@ import step_snapshots
 from sqlglot import exp
 from sqlglot.errors import ErrorLevel
 
-from dataset_builder import eligibility, labels, normalize, splits, stats, steps, support, threads
+from dataset_builder import (
+    eligibility,
+    labels,
+    normalize,
+    privacy,
+    revisions,
+    splits,
+    stats,
+    steps,
+    support,
+    threads,
+)
 from dataset_builder.config import BuildConfig
 from dataset_builder.synthetic import write_sample
 
@@ -38,6 +49,10 @@ DECLARED = [
     threads.THREAD_COUNTS,
     support.SUPPORT,
     eligibility.POSTS,
+    privacy.PARTICIPANTS,
+    privacy.NAME_HITS,
+    revisions.EARLIER,
+    revisions.NAME_HITS,
 ]
 SQL_FILES = sorted(steps.SQL_DIR.glob("*.sql"))
 _CFG = BuildConfig(inputs=[Path(".")])
@@ -50,6 +65,8 @@ PARAMS = {
     "normalize_comments": normalize.params(3),
     "support": support.params(_CFG),
     "eligibility_posts": eligibility.params(_CFG),
+    "privacy_name_hits": privacy.name_hit_params(),
+    "revisions_name_hits": privacy.name_hit_params(),
 }
 
 
