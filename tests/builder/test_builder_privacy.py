@@ -307,3 +307,26 @@ def test_hash_ids_on_many_rows_keeps_order_and_nulls() -> None:
         (n, hashed_id(key, "t3", p), hashed_id(key, "t1", d), None if r is None else hashed_id(key, "t1", r))
         for n, p, d, r in before
     ]
+
+
+def test_pseudonym_key_never_reaches_sql_text() -> None:
+    """The engine's own query log (every SQL text it ran) holds neither the key nor any HMAC prefix of it
+    after pseudonyms and id hashes are computed: the key stays in Python (Arrow data, a UDF's closure)."""
+    from dataset_builder.privacy import create_pseudonyms, hash_ids
+
+    key = b"do-not-log-this-key-0123456789"
+    con = duckdb.connect()
+    con.execute("CALL enable_logging('QueryLog')")
+    con.execute(
+        "CREATE TABLE top_comments AS SELECT 'writer_' || i AS author, 'c' || i AS comment_id FROM range(50) t(i)"
+    )
+    create_pseudonyms(con, key, "SELECT DISTINCT author FROM top_comments ORDER BY author")
+    hash_ids(con, key, ["top_comments"])
+    assert con.execute("SELECT count(*) FROM pseudonyms").fetchone()[0] == 50
+    assert con.execute("SELECT comment_id FROM top_comments WHERE author = 'writer_3'").fetchone()[0] == (
+        hashed_id(key, "t1", "c3")
+    )
+    logged = [m for (m,) in con.execute("SELECT message FROM duckdb_logs WHERE type = 'QueryLog'").fetchall()]
+    assert any("_hashed_t1" in m for m in logged), logged  # the log does record the hashing statements
+    for secret in (key.decode(), key.hex(), key.decode()[:8]):
+        assert not [m for m in logged if secret in m], secret
