@@ -21,6 +21,7 @@ snapshot flaky.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import hashlib
 import itertools
 import json
@@ -52,6 +53,8 @@ STEPS: dict[str, steps.Step] = {
         threads.THREAD_COUNTS,
         support.SUPPORT,
         eligibility.POSTS,
+        signals.FEEDBACK,
+        signals.SIGNALS,
         labels.LABELS,
         splits.SPLITS,
         stats.STATS,
@@ -246,6 +249,98 @@ def eligibility_inputs(con: duckdb.DuckDBPyConnection) -> None:
     )
 
 
+# OP replies reaching every evidence kind (and none), each under sentiments at and past the strengths' clamps.
+SIGNAL_REPLIES = (
+    None,
+    "Thank you, this really helps!",
+    "This helped. I'll try that tomorrow.",
+    "thanks",
+    "Thanks, you too!",
+    "thanks to my mom I'm fine",
+    "thanks but I already tried that",
+    "I already tried that.",
+    "Great advice, I already tried that.",
+    "good point",
+    "where did you find that?",
+    "lol",
+    "no thanks",
+    "",
+)
+SIGNAL_COMPOUNDS = (None, -1.0, -0.9, -0.3, 0.0, 0.5, 1.0)
+# (post, author, score): ties, NULL scores, a lone scored comment, a post of NULLs only.
+SIGNAL_THREADS = (
+    ("pa", "alice", 5),
+    ("pa", "bob", 5),
+    ("pa", "carol", 3),
+    ("pa", None, None),
+    ("pa", "dan", 1),
+    ("pb", "erin", 2),
+    ("pb", "frank", None),
+    ("pc", "gina", None),
+    ("pd", "hal", -1),
+    ("pd", "ivy", -1),
+)
+# (post, feedback text, compound): thanks, contrast, none, naming an author (any case), empty, unscored.
+SIGNAL_FEEDBACK = (
+    ("pa", "EDIT: thanks u/Bob and everyone!", 0.8),
+    ("pb", "update: thanks but nothing worked", -0.4),
+    ("pc", "update: still sad", -0.6),
+    ("pd", "", None),
+    ("pe", "thank you all, u/alice too", None),
+)
+
+# Strengths under which benefit + thanks + warmth passes 1 and rejection + grimness passes 1 (clamped).
+SIGNAL_STRENGTHS = {
+    "benefit_strength": 0.9,
+    "gratitude_bonus": 0.25,
+    "gratitude_strength": 0.45,
+    "rejection_strength": 0.85,
+    "sentiment_strength": 0.5,
+    "no_gratitude_weight": 0.2,
+}
+
+
+def signals_inputs(con: duckdb.DuckDBPyConnection) -> None:
+    """Inputs for `signals`: one comment per (reply, compound) in its own post, plus `SIGNAL_THREADS`
+    for reception and `SIGNAL_FEEDBACK` for post_feedback and feedback_names_author."""
+    rows = [
+        (f"r{i:03d}", f"pr{i:03d}", 1, "someone", text, compound)
+        for i, (text, compound) in enumerate(itertools.product(SIGNAL_REPLIES, SIGNAL_COMPOUNDS))
+    ]
+    rows += [
+        (f"t{i:03d}", post, score, author, None, None)
+        for i, (post, author, score) in enumerate(SIGNAL_THREADS)
+    ]
+    con.register(
+        "top_comments",
+        pa.table(
+            {
+                "comment_id": [r[0] for r in rows],
+                "post_id": [r[1] for r in rows],
+                "score": pa.array([r[2] for r in rows], pa.int64()),
+                "author": pa.array([r[3] for r in rows], pa.string()),
+                "op_reply_text": pa.array([r[4] for r in rows], pa.string()),
+            }
+        ),
+    )
+    scored = [(r[0], r[5]) for r in rows if r[4] is not None and r[5] is not None]
+    con.register(
+        "op_sentiment",
+        pa.table({"key": [k for k, _ in scored], "compound": pa.array([c for _, c in scored], pa.float64())}),
+    )
+    con.register(
+        "post_feedback_text",
+        pa.table(
+            {"post_id": [f[0] for f in SIGNAL_FEEDBACK], "feedback_text": [f[1] for f in SIGNAL_FEEDBACK]}
+        ),
+    )
+    fed = [f for f in SIGNAL_FEEDBACK if f[2] is not None]
+    con.register(
+        "feedback_sentiment",
+        pa.table({"key": [f[0] for f in fed], "compound": pa.array([f[2] for f in fed], pa.float64())}),
+    )
+
+
 def sample_outputs(raw: Path, workdir: Path, variant: str) -> dict[str, dict[str, Any]]:
     """{step: {output: digest}} for every step but `stats`, on the sample `raw` under `variant`."""
     cfg = config(raw, variant)
@@ -291,6 +386,17 @@ def sample_outputs(raw: Path, workdir: Path, variant: str) -> dict[str, dict[str
             {f"{o} (crafted posts)": table_digest(posts, o) for o in support.SUPPORT.outputs}
         )
     signals.compute(con, cfg)
+    found[signals.FEEDBACK.name] = _outputs(con, signals.FEEDBACK)
+    found[signals.SIGNALS.name] = _outputs(con, signals.SIGNALS)
+    if variant == "kit":  # the crafted replies under the kit's strengths and under others that clamp
+        strong = dataclasses.replace(cfg, **SIGNAL_STRENGTHS)
+        for label, signal_cfg in (("crafted replies", cfg), ("crafted replies, other strengths", strong)):
+            crafted = duckdb.connect()
+            signals_inputs(crafted)
+            steps.run(crafted, signals.SIGNALS, signals.params(signal_cfg))
+            found[signals.SIGNALS.name].update(
+                {f"{o} ({label})": table_digest(crafted, o) for o in signals.SIGNALS.outputs}
+            )
     labels.compute(con, cfg)
     found[labels.LABELS.name] = _outputs(con, labels.LABELS)
     splits.compute(con, cfg)
