@@ -34,7 +34,18 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
-from dataset_builder import eligibility, labels, normalize, signals, splits, stats, steps, support, threads
+from dataset_builder import (
+    eligibility,
+    export,
+    labels,
+    normalize,
+    signals,
+    splits,
+    stats,
+    steps,
+    support,
+    threads,
+)
 from dataset_builder.config import BuildConfig
 from dataset_builder.ingest import ingest
 from dataset_builder.sources import FIELDS, discover
@@ -53,6 +64,7 @@ STEPS: dict[str, steps.Step] = {
         threads.THREAD_COUNTS,
         support.SUPPORT,
         eligibility.POSTS,
+        export.ROWS,
         signals.FEEDBACK,
         signals.SIGNALS,
         labels.LABELS,
@@ -341,6 +353,54 @@ def signals_inputs(con: duckdb.DuckDBPyConnection) -> None:
     )
 
 
+def export_inputs(con: duckdb.DuckDBPyConnection) -> None:
+    """Tables for `export_rows`: comments labeled and not, in every split; a NULL title, an empty text and
+    a comment missing from the scrubbed texts (inner joins drop it); preference, sft and improvement rows,
+    the improvement pairs similar_reply, self_edit with an earlier version and self_edit without one."""
+    con.execute("""
+        CREATE TABLE clean_posts AS SELECT * FROM (VALUES
+            ('p1', 'A title', 'A body'), ('p2', NULL, 'Body of an untitled post'), ('p3', 'Empty', ''))
+            t(post_id, post_title, post_text);
+        CREATE TABLE clean_comments AS SELECT * FROM (VALUES
+            ('c1', 'first reply', 'thanks!'), ('c2', 'second reply', NULL), ('c3', NULL, NULL),
+            ('c4', 'a revised reply', NULL), ('c5', 'another reply', 'ok'))
+            t(comment_id, comment_text, op_reply_text);
+        CREATE TABLE ess AS SELECT * FROM (VALUES
+            ('train', 'p1', 'c1', 'anxiety', 5, 10, 100, 110, TRUE, 1.0, 0.9, 'benefit', 0.5, 'effective', 0.8,
+             'op', TRUE, 'author-1', FALSE),
+            ('test', 'p1', 'c2', 'anxiety', 1, 10, 100, 120, FALSE, 0.0, 0.5, NULL, NULL, NULL, NULL, NULL, TRUE,
+             'author-2', TRUE),
+            ('validation', 'p2', 'c3', 'ptsd', NULL, 3, 200, 210, FALSE, NULL, NULL, NULL, NULL, 'ineffective',
+             0.6, 'votes', FALSE, NULL, FALSE),
+            ('train', 'p3', 'c9', 'ptsd', 2, 1, 300, 301, FALSE, 0.5, 0.5, NULL, NULL, 'effective', 0.7, 'votes',
+             TRUE, 'author-9', FALSE))
+            t(split, post_id, comment_id, subreddit, comment_score, post_score, post_created_utc,
+              comment_created_utc, op_replied, reception, op_signal, op_evidence, post_feedback, label,
+              label_confidence, label_source, seeks_support, author, is_sensitive);
+        CREATE TABLE preference AS SELECT * FROM (VALUES
+            ('train', 'p1', 'c1', 'c2', 5, 1, 5.0, 10, 'votes', FALSE),
+            ('test', 'p2', 'c3', 'c5', 4, 1, 4.0, -5, 'label', TRUE))
+            t(split, post_id, chosen_id, rejected_id, chosen_score, rejected_score, score_ratio,
+              seconds_difference, pair_source, is_sensitive);
+        CREATE TABLE sft AS SELECT * FROM (VALUES
+            ('train', 'p1', 'c1', 0.8, FALSE), ('validation', 'p2', 'c3', 0.6, FALSE), ('test', 'p3', 'c5', 0.9, TRUE))
+            t(split, post_id, comment_id, label_confidence, is_sensitive);
+        CREATE TABLE improvement AS SELECT * FROM (VALUES
+            ('train', 'p1', 'c2', 'c1', 1, 5, 0.7, 'similar_reply', FALSE),
+            ('train', 'p1', 'c4', 'c4', 2, 9, 0.9, 'self_edit', FALSE),
+            ('test', 'p3', 'c5', 'c5', 1, 3, 0.8, 'self_edit', TRUE))
+            t(split, post_id, draft_id, revision_id, draft_score, revision_score, similarity, pair_source,
+              is_sensitive);
+        CREATE TABLE clean_earlier_versions AS SELECT * FROM (VALUES ('c4', 'p1', 'an earlier reply'))
+            t(comment_id, post_id, comment_text);
+    """)
+    decimals = con.execute(  # the pipeline's fractions are DOUBLE; VALUES reads 0.5 as DECIMAL
+        "SELECT table_name, column_name FROM information_schema.columns WHERE data_type LIKE 'DECIMAL%'"
+    ).fetchall()
+    for table, column in decimals:
+        con.execute(f"ALTER TABLE {table} ALTER COLUMN {column} TYPE DOUBLE")
+
+
 def sample_outputs(raw: Path, workdir: Path, variant: str) -> dict[str, dict[str, Any]]:
     """{step: {output: digest}} for every step but `stats`, on the sample `raw` under `variant`."""
     cfg = config(raw, variant)
@@ -386,6 +446,13 @@ def sample_outputs(raw: Path, workdir: Path, variant: str) -> dict[str, dict[str
             {f"{o} (crafted posts)": table_digest(posts, o) for o in support.SUPPORT.outputs}
         )
     signals.compute(con, cfg)
+    if variant == "kit":
+        crafted = duckdb.connect()
+        export_inputs(crafted)
+        steps.run(crafted, export.ROWS, {})
+        found[export.ROWS.name] = {
+            f"{o} (crafted rows)": table_digest(crafted, o) for o in export.ROWS.outputs
+        }
     found[signals.FEEDBACK.name] = _outputs(con, signals.FEEDBACK)
     found[signals.SIGNALS.name] = _outputs(con, signals.SIGNALS)
     if variant == "kit":  # the crafted replies under the kit's strengths and under others that clamp

@@ -24,7 +24,18 @@ import step_snapshots
 from sqlglot import exp
 from sqlglot.errors import ErrorLevel
 
-from dataset_builder import eligibility, labels, normalize, signals, splits, stats, steps, support, threads
+from dataset_builder import (
+    eligibility,
+    export,
+    labels,
+    normalize,
+    signals,
+    splits,
+    stats,
+    steps,
+    support,
+    threads,
+)
 from dataset_builder.config import BuildConfig
 from dataset_builder.synthetic import write_sample
 
@@ -40,6 +51,7 @@ DECLARED = [
     eligibility.POSTS,
     signals.FEEDBACK,
     signals.SIGNALS,
+    export.ROWS,
 ]
 SQL_FILES = sorted(steps.SQL_DIR.glob("*.sql"))
 _CFG = BuildConfig(inputs=[Path(".")])
