@@ -3,20 +3,27 @@ manifest.json and README.md (the card). Rows are ordered by stable keys and writ
 fixed settings, so the same inputs, parameters and key give byte-identical parquet files.
 
 `datasets` 5.2 fails on an empty parquet split, so an empty split gets no file and no `configs:` entry.
+
+Engines: the rows are the portable step `export_rows` (sql/export_rows.sql: one view `export_<config>` per
+config, chat turns as plain text columns, since list and struct literals differ between DuckDB and Spark);
+the `messages` columns are built in Arrow per batch (`chat_rows`), and the parquet writing is Python.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import re
 from pathlib import Path
 from typing import Any
 
 import duckdb
+import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from dataset_builder.prompts import assistant_sql, messages_sql
+from dataset_builder import steps
 from redditess_core.contract import (
     CONFIG_NAMES,
     DEFAULT_CONFIG,
@@ -29,74 +36,129 @@ from redditess_core.prompts import IMPROVE_SYSTEM_PROMPT, IMPROVE_TURN, POST_TUR
 
 logger = logging.getLogger(__name__)
 
-_COMMENT_ROWS = """
-    SELECT e.split AS _split, e.post_id, e.comment_id, e.subreddit, p.post_title, p.post_text, c.comment_text, e.comment_score,
-           e.post_score, e.post_created_utc, e.comment_created_utc, e.op_replied, c.op_reply_text, e.reception,
-           e.op_signal, e.op_evidence, e.post_feedback, e.label, e.label_confidence, e.label_source,
-           e.seeks_support, e.author, e.is_sensitive
-    FROM ess e JOIN clean_comments c ON c.comment_id = e.comment_id JOIN clean_posts p ON p.post_id = e.post_id
-    WHERE {where} ORDER BY e.split, e.post_id, e.comment_id"""
+# The rows of each config as portable views (sql/export_rows.sql), chat turns as plain text columns.
+ROWS = steps.Step(
+    "export_rows",
+    inputs=(
+        "ess",
+        "clean_comments",
+        "clean_posts",
+        "preference",
+        "sft",
+        "improvement",
+        "clean_earlier_versions",
+    ),
+    outputs=tuple(f"export_{config}" for config in CONFIG_NAMES),
+)
+# Each config's stable row order (after `_split`), applied when its view is read.
+ROW_ORDER = {
+    "effective_support": ("post_id", "comment_id"),
+    "comments": ("post_id", "comment_id"),
+    "preference": ("post_id", "chosen_id", "rejected_id"),
+    "sft": ("post_id", "comment_id"),
+    "improvement": ("post_id", "draft_id", "revision_id", "pair_source"),
+}
+# A turn's content: a constant (the system prompts, by name), a text column, or a template rendered from
+# text columns ({placeholder: column}).
+Content = str | tuple[str, dict[str, str]]
+# Each config's message columns: {column: [(role, content), ...]}; the text columns they read are dropped.
+_POST = ("user", (POST_TURN, {"title": "post_title", "body": "post_text"}))
+_IMPROVE = ("user", (IMPROVE_TURN, {"title": "post_title", "body": "post_text", "draft": "draft_text"}))
+TURNS: dict[str, dict[str, list[tuple[str, Content]]]] = {
+    "effective_support": {},
+    "comments": {},
+    "preference": {
+        "prompt": [("system", "$system_prompt"), _POST],
+        "chosen": [("assistant", "chosen_text")],
+        "rejected": [("assistant", "rejected_text")],
+    },
+    "sft": {"messages": [("system", "$system_prompt"), _POST, ("assistant", "reply_text")]},
+    "improvement": {
+        "prompt": [("system", "$improve_system_prompt"), _IMPROVE],
+        "chosen": [("assistant", "chosen_text")],
+        "rejected": [("assistant", "draft_text")],
+    },
+}
 
 
-def row_queries(
-    system_prompt: str = SYSTEM_PROMPT, improve_system_prompt: str = IMPROVE_SYSTEM_PROMPT
-) -> dict[str, str]:
-    """The rows of each config, texts joined in from the scrubbed tables as they are written; the system
-    turns are the build's `system_prompt` / `improve_system_prompt`. A `self_edit` improvement pair's draft
-    is the earlier retrieval of the revised comment (`clean_earlier_versions`).
-
-    One query per config for all its splits (one join and one sort instead of one per split): the first
-    column, `_split`, is the split, and rows come ordered by split, then by the config's stable keys."""
-    post_prompt = messages_sql(system_prompt, POST_TURN, title="p.post_title", body="p.post_text")
-    draft_text = "CASE WHEN x.pair_source = 'self_edit' THEN ev.comment_text ELSE d.comment_text END"
-    improve_prompt = messages_sql(
-        improve_system_prompt, IMPROVE_TURN, title="p.post_title", body="p.post_text", draft=draft_text
-    )
+def row_queries() -> dict[str, str]:
+    """The query reading each config's rows from its view (`ROWS`, created by `write_configs`): `_split`
+    first, rows ordered by split, then by the config's stable keys (`ROW_ORDER`). One query per config for
+    all its splits (one join and one sort instead of one per split)."""
     return {
-        "effective_support": _COMMENT_ROWS.replace("{where}", "e.label IS NOT NULL"),
-        "comments": _COMMENT_ROWS.replace("{where}", "true"),
-        "preference": f"""
-            SELECT x.split AS _split, {post_prompt} AS prompt, {assistant_sql("c.comment_text")} AS chosen,
-                   {assistant_sql("r.comment_text")} AS rejected, x.post_id, x.chosen_id, x.rejected_id,
-                   x.chosen_score, x.rejected_score, x.score_ratio, x.seconds_difference, x.pair_source,
-                   x.is_sensitive
-            FROM preference x JOIN clean_posts p ON p.post_id = x.post_id
-            JOIN clean_comments c ON c.comment_id = x.chosen_id JOIN clean_comments r ON r.comment_id = x.rejected_id
-            ORDER BY x.split, x.post_id, x.chosen_id, x.rejected_id""",
-        "sft": f"""
-            SELECT x.split AS _split, list_concat({post_prompt}, {assistant_sql("c.comment_text")}) AS messages,
-                   x.post_id,
-                   x.comment_id, x.label_confidence, x.is_sensitive
-            FROM sft x JOIN clean_posts p ON p.post_id = x.post_id
-            JOIN clean_comments c ON c.comment_id = x.comment_id
-            ORDER BY x.split, x.post_id, x.comment_id""",
-        "improvement": f"""
-            SELECT x.split AS _split, {improve_prompt} AS prompt, {assistant_sql("r.comment_text")} AS chosen,
-                   {assistant_sql(draft_text)} AS rejected, x.similarity, x.post_id, x.draft_id,
-                   x.revision_id, x.draft_score, x.revision_score, x.pair_source, x.is_sensitive
-            FROM improvement x JOIN clean_posts p ON p.post_id = x.post_id
-            JOIN clean_comments d ON d.comment_id = x.draft_id JOIN clean_comments r ON r.comment_id = x.revision_id
-            LEFT JOIN clean_earlier_versions ev ON ev.comment_id = x.draft_id AND x.pair_source = 'self_edit'
-            ORDER BY x.split, x.post_id, x.draft_id, x.revision_id, x.pair_source""",
+        config: f"SELECT * FROM export_{config} ORDER BY _split, {', '.join(keys)}"
+        for config, keys in ROW_ORDER.items()
     }
+
+
+def render_template(template: str, columns: dict[str, pa.Array]) -> pa.Array:
+    """`template` ({placeholder}s, as `str.format`) rendered row by row from the string arrays `columns`;
+    NULL where any placeholder's value is NULL (as SQL's `||`)."""
+    parts: list[Any] = []
+    for piece in re.split(r"(\{\w+\})", template):
+        if re.fullmatch(r"\{\w+\}", piece):
+            parts.append(columns[piece[1:-1]])
+        elif piece:
+            parts.append(pa.scalar(piece, pa.string()))
+    return pc.binary_join_element_wise(*parts, "", null_handling="emit_null")
+
+
+def chat_rows(
+    config: str, batch: pa.RecordBatch, schema: pa.Schema, prompts: dict[str, str]
+) -> pa.RecordBatch:
+    """A batch of `export_<config>` rows in `schema`'s columns (`_split` first): each message column of
+    `TURNS[config]` built as a list of {role, content} turns from its text columns and the system prompts
+    (`prompts`: $system_prompt, $improve_system_prompt)."""
+    n = batch.num_rows
+    texts = {name: batch.column(name) for name in batch.schema.names}
+    built: dict[str, pa.Array] = {}
+    for column, turns in TURNS[config].items():
+        contents = []
+        for _, content in turns:
+            if isinstance(content, tuple):
+                template, placeholders = content
+                contents.append(render_template(template, {k: texts[v] for k, v in placeholders.items()}))
+            elif content.startswith("$"):
+                contents.append(pa.array([prompts[content[1:]]] * n, pa.string()))
+            else:
+                contents.append(texts[content].cast(pa.string()))
+        k = len(turns)
+        order = np.arange(n * k).reshape(k, n).T.ravel()  # row-major: the turns of row 0, then of row 1...
+        roles = pa.array([role for role, _ in turns] * n, pa.string())
+        content = pa.concat_arrays(contents).take(pa.array(order))
+        list_type = schema.field(column).type
+        values = pa.StructArray.from_arrays([roles, content], fields=list(list_type.value_type))
+        built[column] = pa.ListArray.from_arrays(
+            pa.array(np.arange(0, n * k + 1, k), pa.int32()), values, type=list_type
+        )
+    names = [batch.schema.names[0], *schema.names]
+    return pa.RecordBatch.from_arrays(
+        [built[c] if c in built else batch.column(c) for c in names], names=names
+    )
 
 
 ROW_GROUP_SIZE = 10_000
 
 
 def write_configs(
-    con: duckdb.DuckDBPyConnection, folder: Path, queries: dict[str, str] | None = None
+    con: duckdb.DuckDBPyConnection,
+    folder: Path,
+    system_prompt: str = SYSTEM_PROMPT,
+    improve_system_prompt: str = IMPROVE_SYSTEM_PROMPT,
 ) -> dict[str, Any]:
-    """Write every config's splits (rows of `queries`, default `row_queries()`: `_split` first, ordered by
-    it); returns the manifest's `configs` section. Raises ValueError on a split not in `SPLITS`."""
-    queries = queries or row_queries()
+    """Write every config's splits (the `export_rows` step's views, read by `row_queries()`, chat turns
+    built by `chat_rows` with the build's `system_prompt` / `improve_system_prompt`); returns the
+    manifest's `configs` section. Raises ValueError on a split not in `SPLITS`."""
+    steps.run(con, ROWS, {})
+    queries = row_queries()
+    prompts = {"system_prompt": system_prompt, "improve_system_prompt": improve_system_prompt}
     configs: dict[str, Any] = {}
     for config in CONFIG_NAMES:
         schema = arrow_schema(config)
         writers = {split: _SplitWriter(folder / data_file(config, split), schema) for split in SPLITS}
         try:
             for batch in con.sql(queries[config]).to_arrow_reader(ROW_GROUP_SIZE):
-                for split, rows in _split_runs(batch):
+                for split, rows in _split_runs(chat_rows(config, batch, schema, prompts)):
                     if split not in writers:
                         raise ValueError(
                             f"{config}: row in unknown split {split!r} (expected one of {SPLITS})"

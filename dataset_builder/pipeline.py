@@ -27,7 +27,7 @@ from tqdm.contrib.logging import logging_redirect_tqdm
 
 from dataset_builder import eligibility, labels, pairs, privacy, revisions, signals, splits, support, threads
 from dataset_builder.config import LABEL_RULE_VERSION, BuildConfig
-from dataset_builder.export import row_queries, write_configs, write_json
+from dataset_builder.export import write_configs, write_json
 from dataset_builder.ingest import ingest, sha256_file
 from dataset_builder.record_filter import RecordFilter
 from dataset_builder.sources import InputError, discover
@@ -336,7 +336,7 @@ def _stages(
     if not cfg.keep_reddit_ids:  # after splits and pairs, which order and split by the raw ids
         privacy.hash_ids(con, key, list(EXPORTED_TABLES))
     folder.mkdir(parents=True, exist_ok=True)
-    configs = write_configs(con, folder, row_queries(cfg.system_prompt, cfg.improve_system_prompt))
+    configs = write_configs(con, folder, cfg.system_prompt, cfg.improve_system_prompt)
     lap("export")
     stats = compute_stats(folder)
     counts["duplicates_dropped"] = (

@@ -24,18 +24,27 @@
 
 Sentiment comes from `sentiment` (VADER by default; `module:function` plugs in another scorer). The regular
 expressions are written for both RE2 (DuckDB) and Python's `re`, and match lowercased text.
+
+Engines: the relational rules are portable steps (`dataset_builder/steps.py`): `signals_feedback`
+(sql/signals_feedback.sql → `post_feedback_text`) and `signals` (sql/signals.sql → `post_signals`,
+`comment_signals`), the regexes and strengths bound as `$parameters` (`PATTERNS`, `params`). The Python parts
+are functions over Arrow data the engine feeds: `edit_segments` per post text (`_edit_texts` →
+`post_edit_text`), and the sentiment scorer over batches of texts in worker processes (`start` / `compute`
+→ `op_sentiment`, `feedback_sentiment`: key, compound).
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from decimal import Decimal
 
 import duckdb
 import pyarrow as pa
 
+from dataset_builder import steps
 from dataset_builder.config import BuildConfig
-from dataset_builder.sentiment import PendingScores, Scorer, score_later
+from dataset_builder.sentiment import PendingScores, score_later
 from dataset_builder.sql import literal
 
 # Removed before gratitude is looked for: thanks to a third party, thanks with a contrast, refusals.
@@ -101,6 +110,26 @@ EDIT_MARKER = r"(?im)(^|[.!?)]\s+)[ \t>*_#~\[(]*(edit|update|upd|eta)[ \t]*#?\d*
 _EDIT = re.compile(EDIT_MARKER)
 _BLANK_LINE = re.compile(r"\n[ \t]*\n")
 EVIDENCE_KINDS = ("benefit", "gratitude", "agreement", "rejection", "mixed", "courtesy", "question", "other")
+# The portable steps (sql/signals_feedback.sql, sql/signals.sql); the regexes are bound as $parameters.
+FEEDBACK = steps.Step(
+    "signals_feedback",
+    inputs=("kept_posts", "post_edit_text", "comment_status", "comments"),
+    outputs=("post_feedback_text",),
+)
+SIGNALS = steps.Step(
+    "signals",
+    inputs=("post_feedback_text", "feedback_sentiment", "top_comments", "op_sentiment"),
+    outputs=("post_signals", "comment_signals"),
+)
+PATTERNS = {
+    "not_gratitude": NOT_GRATITUDE,
+    "courtesy": COURTESY,
+    "gratitude": GRATITUDE,
+    "benefit": BENEFIT,
+    "agreement": AGREEMENT,
+    "rejection": REJECTION,
+    "question": QUESTION,
+}
 
 
 def edit_segments(text: str | None) -> list[str]:
@@ -124,16 +153,6 @@ def edit_segments(text: str | None) -> list[str]:
         if segment := segment.strip().lstrip("*_~ ").strip():
             segments.append(segment)
     return segments
-
-
-def score_sentiment(con: duckdb.DuckDBPyConnection, query: str, table: str, scorer: Scorer) -> None:
-    """Create `table(key, compound)` from `query` yielding (key, text); texts are scored once each."""
-    rows = con.sql(query).to_arrow_table()
-    keys, texts = rows.column(0), rows.column(1).to_pylist()
-    scores = scorer(texts) if texts else []
-    if len(scores) != len(texts):
-        raise ValueError(f"sentiment scorer returned {len(scores)} scores for {len(texts)} texts")
-    _create_scores(con, table, keys, scores)
 
 
 def _create_scores(
@@ -176,14 +195,7 @@ def start(con: duckdb.DuckDBPyConnection, cfg: BuildConfig) -> SentimentJob:
     """Create `post_edit_text` and `post_feedback_text`, and start scoring the OP replies' and the
     feedback texts' sentiment (`SENTIMENT_TEXTS`) in the background (`sentiment.score_later`)."""
     _edit_texts(con)
-    con.execute("""
-        CREATE OR REPLACE TABLE post_feedback_text AS
-        SELECT p.post_id, concat_ws('\n\n', e.edit_text, o.text) AS feedback_text
-        FROM kept_posts p LEFT JOIN post_edit_text e ON e.post_id = p.post_id LEFT JOIN (
-            SELECT s.post_id, string_agg(b.body, '\n\n' ORDER BY s.created_utc, s.id) AS text
-            FROM comment_status s JOIN comments b ON b.id = s.id
-            WHERE s.top_level AND s.drop_reason = 'by_op' GROUP BY s.post_id) o
-          ON o.post_id = p.post_id""")
+    steps.run(con, FEEDBACK, {})
     keys, texts = [], []
     for table, query in SENTIMENT_TEXTS:
         rows = con.sql(query).to_arrow_table()
@@ -201,42 +213,24 @@ def compute(con: duckdb.DuckDBPyConnection, cfg: BuildConfig, job: SentimentJob 
             _create_scores(con, table, keys, scores)
     finally:
         job.close()
-    _signal_tables(con, cfg)
+    steps.run(con, SIGNALS, params(cfg))
 
 
-def evidence_sql(text: str) -> str:
-    """SQL for the kind of evidence (one of EVIDENCE_KINDS) an OP reply `text` gives about the comment."""
-    low = f"lower({text})"
-    cleaned = f"regexp_replace({low}, {literal(NOT_GRATITUDE)}, ' ', 'g')"
+def params(cfg: BuildConfig) -> dict[str, steps.Param]:
+    """The `signals` step's parameters: the regexes (`PATTERNS`) and the evidence strengths of `cfg`.
 
-    def has(pattern: str, column: str = cleaned) -> str:
-        return f"regexp_matches({column}, {literal(pattern)})"
-
-    positive = f"({has(GRATITUDE)} OR {has(BENEFIT)} OR {has(AGREEMENT)})"
-    return f"""CASE
-        WHEN {text} IS NULL THEN NULL
-        WHEN {has(REJECTION, low)} AND {positive} THEN 'mixed'
-        WHEN {has(REJECTION, low)} THEN 'rejection'
-        WHEN {has(BENEFIT)} THEN 'benefit'
-        WHEN {has(GRATITUDE)} AND {has(COURTESY)} THEN 'courtesy'
-        WHEN {has(GRATITUDE)} THEN 'gratitude'
-        WHEN {has(AGREEMENT)} THEN 'agreement'
-        WHEN regexp_matches({text}, {literal(QUESTION)}) THEN 'question'
-        ELSE 'other' END"""
-
-
-def op_signal_sql(cfg: BuildConfig, kind: str, text: str, compound: str) -> str:
-    """SQL for op_signal (0-1) from the evidence kind, the reply text and its sentiment compound (-1..1)."""
-    s = float(cfg.sentiment_strength)
-    grateful = f"regexp_matches(regexp_replace(lower({text}), {literal(NOT_GRATITUDE)}, ' ', 'g'), {literal(GRATITUDE)})"
-    positive = f"""least(1.0, greatest(0.0, CASE {kind}
-        WHEN 'benefit' THEN {cfg.benefit_strength} + (CASE WHEN {grateful} THEN {cfg.gratitude_bonus} ELSE 0 END)
-        ELSE {cfg.gratitude_strength} END + {s} * coalesce({compound}, 0)))"""
-    negative = f"least(1.0, greatest(0.0, {cfg.rejection_strength} - {s} * coalesce({compound}, 0)))"
-    return f"""CASE WHEN {kind} IS NULL THEN NULL
-        WHEN {kind} IN ('benefit', 'gratitude') THEN 0.5 + {positive} / 2
-        WHEN {kind} = 'rejection' THEN 0.5 - {negative} / 2
-        ELSE 0.5 END"""
+    `thanked_benefit_strength` is benefit_strength + gratitude_bonus summed exactly in decimal (0.8 + 0.1 is
+    0.9, not 0.9000000000000001), as the SQL summed the two numbers before they became parameters."""
+    thanked = float(Decimal(repr(float(cfg.benefit_strength))) + Decimal(repr(float(cfg.gratitude_bonus))))
+    return {
+        **PATTERNS,
+        "no_gratitude_weight": float(cfg.no_gratitude_weight),
+        "sentiment_strength": float(cfg.sentiment_strength),
+        "benefit_strength": float(cfg.benefit_strength),
+        "thanked_benefit_strength": thanked,
+        "gratitude_strength": float(cfg.gratitude_strength),
+        "rejection_strength": float(cfg.rejection_strength),
+    }
 
 
 def _edit_texts(con: duckdb.DuckDBPyConnection) -> None:
@@ -257,36 +251,3 @@ def _edit_texts(con: duckdb.DuckDBPyConnection) -> None:
         con.execute("CREATE OR REPLACE TABLE post_edit_text AS SELECT * FROM _edits")
     finally:
         con.unregister("_edits")
-
-
-def _signal_tables(con: duckdb.DuckDBPyConnection, cfg: BuildConfig) -> None:
-    g = float(cfg.no_gratitude_weight)
-    cleaned = f"regexp_replace(lower(f.feedback_text), {literal(NOT_GRATITUDE)}, ' ', 'g')"
-    con.execute(f"""
-        CREATE OR REPLACE TABLE post_signals AS
-        SELECT f.post_id, f.feedback_text,
-               CASE WHEN s.compound IS NULL THEN NULL
-                    ELSE (CASE WHEN regexp_matches({cleaned}, {literal(GRATITUDE)}) THEN 1.0 ELSE {g} END)
-                         * s.compound END AS post_feedback
-        FROM post_feedback_text f LEFT JOIN feedback_sentiment s ON s.key = f.post_id""")
-    con.execute(f"""
-        CREATE OR REPLACE TABLE comment_signals AS
-        WITH evidence AS (
-            SELECT c.*, {evidence_sql("c.op_reply_text")} AS op_evidence, s.compound AS op_compound
-            FROM top_comments c LEFT JOIN op_sentiment s ON s.key = c.comment_id)
-        SELECT c.comment_id, c.score,
-               count(c.score) OVER w AS scored_in_post,
-               CASE WHEN c.score IS NULL THEN NULL
-                    WHEN count(c.score) OVER w < 2 THEN 0.5
-                    ELSE ((rank() OVER ws - 1) + 0.5 * (count(c.score) OVER wt - 1))
-                         / (count(c.score) OVER w - 1) END AS reception,
-               c.op_evidence,
-               {op_signal_sql(cfg, "c.op_evidence", "c.op_reply_text", "c.op_compound")} AS op_signal,
-               ps.post_feedback,
-               ps.feedback_text IS NOT NULL AND c.author IS NOT NULL
-                 AND strpos(lower(ps.feedback_text), 'u/' || lower(c.author)) > 0 AS feedback_names_author
-        FROM evidence c
-        LEFT JOIN post_signals ps ON ps.post_id = c.post_id
-        WINDOW w AS (PARTITION BY c.post_id),
-               ws AS (PARTITION BY c.post_id, c.score IS NULL ORDER BY c.score),
-               wt AS (PARTITION BY c.post_id, c.score)""")

@@ -21,6 +21,7 @@ snapshot flaky.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import hashlib
 import itertools
 import json
@@ -35,6 +36,7 @@ import pyarrow as pa
 
 from dataset_builder import (
     eligibility,
+    export,
     labels,
     normalize,
     privacy,
@@ -68,6 +70,9 @@ STEPS: dict[str, steps.Step] = {
         privacy.NAME_HITS,
         revisions.EARLIER,
         revisions.NAME_HITS,
+        export.ROWS,
+        signals.FEEDBACK,
+        signals.SIGNALS,
         labels.LABELS,
         splits.SPLITS,
         stats.STATS,
@@ -348,6 +353,146 @@ def revision_inputs(con: duckdb.DuckDBPyConnection) -> None:
     con.register("raw_comments", pa.table({n: [r[i] for r in raw] for i, n in enumerate(names)}))
 
 
+# OP replies reaching every evidence kind (and none), each under sentiments at and past the strengths' clamps.
+SIGNAL_REPLIES = (
+    None,
+    "Thank you, this really helps!",
+    "This helped. I'll try that tomorrow.",
+    "thanks",
+    "Thanks, you too!",
+    "thanks to my mom I'm fine",
+    "thanks but I already tried that",
+    "I already tried that.",
+    "Great advice, I already tried that.",
+    "good point",
+    "where did you find that?",
+    "lol",
+    "no thanks",
+    "",
+)
+SIGNAL_COMPOUNDS = (None, -1.0, -0.9, -0.3, 0.0, 0.5, 1.0)
+# (post, author, score): ties, NULL scores, a lone scored comment, a post of NULLs only.
+SIGNAL_THREADS = (
+    ("pa", "alice", 5),
+    ("pa", "bob", 5),
+    ("pa", "carol", 3),
+    ("pa", None, None),
+    ("pa", "dan", 1),
+    ("pb", "erin", 2),
+    ("pb", "frank", None),
+    ("pc", "gina", None),
+    ("pd", "hal", -1),
+    ("pd", "ivy", -1),
+)
+# (post, feedback text, compound): thanks, contrast, none, naming an author (any case), empty, unscored.
+SIGNAL_FEEDBACK = (
+    ("pa", "EDIT: thanks u/Bob and everyone!", 0.8),
+    ("pb", "update: thanks but nothing worked", -0.4),
+    ("pc", "update: still sad", -0.6),
+    ("pd", "", None),
+    ("pe", "thank you all, u/alice too", None),
+)
+
+# Strengths under which benefit + thanks + warmth passes 1 and rejection + grimness passes 1 (clamped).
+SIGNAL_STRENGTHS = {
+    "benefit_strength": 0.9,
+    "gratitude_bonus": 0.25,
+    "gratitude_strength": 0.45,
+    "rejection_strength": 0.85,
+    "sentiment_strength": 0.5,
+    "no_gratitude_weight": 0.2,
+}
+
+
+def signals_inputs(con: duckdb.DuckDBPyConnection) -> None:
+    """Inputs for `signals`: one comment per (reply, compound) in its own post, plus `SIGNAL_THREADS`
+    for reception and `SIGNAL_FEEDBACK` for post_feedback and feedback_names_author."""
+    rows = [
+        (f"r{i:03d}", f"pr{i:03d}", 1, "someone", text, compound)
+        for i, (text, compound) in enumerate(itertools.product(SIGNAL_REPLIES, SIGNAL_COMPOUNDS))
+    ]
+    rows += [
+        (f"t{i:03d}", post, score, author, None, None)
+        for i, (post, author, score) in enumerate(SIGNAL_THREADS)
+    ]
+    con.register(
+        "top_comments",
+        pa.table(
+            {
+                "comment_id": [r[0] for r in rows],
+                "post_id": [r[1] for r in rows],
+                "score": pa.array([r[2] for r in rows], pa.int64()),
+                "author": pa.array([r[3] for r in rows], pa.string()),
+                "op_reply_text": pa.array([r[4] for r in rows], pa.string()),
+            }
+        ),
+    )
+    scored = [(r[0], r[5]) for r in rows if r[4] is not None and r[5] is not None]
+    con.register(
+        "op_sentiment",
+        pa.table({"key": [k for k, _ in scored], "compound": pa.array([c for _, c in scored], pa.float64())}),
+    )
+    con.register(
+        "post_feedback_text",
+        pa.table(
+            {"post_id": [f[0] for f in SIGNAL_FEEDBACK], "feedback_text": [f[1] for f in SIGNAL_FEEDBACK]}
+        ),
+    )
+    fed = [f for f in SIGNAL_FEEDBACK if f[2] is not None]
+    con.register(
+        "feedback_sentiment",
+        pa.table({"key": [f[0] for f in fed], "compound": pa.array([f[2] for f in fed], pa.float64())}),
+    )
+
+
+def export_inputs(con: duckdb.DuckDBPyConnection) -> None:
+    """Tables for `export_rows`: comments labeled and not, in every split; a NULL title, an empty text and
+    a comment missing from the scrubbed texts (inner joins drop it); preference, sft and improvement rows,
+    the improvement pairs similar_reply, self_edit with an earlier version and self_edit without one."""
+    con.execute("""
+        CREATE TABLE clean_posts AS SELECT * FROM (VALUES
+            ('p1', 'A title', 'A body'), ('p2', NULL, 'Body of an untitled post'), ('p3', 'Empty', ''))
+            t(post_id, post_title, post_text);
+        CREATE TABLE clean_comments AS SELECT * FROM (VALUES
+            ('c1', 'first reply', 'thanks!'), ('c2', 'second reply', NULL), ('c3', NULL, NULL),
+            ('c4', 'a revised reply', NULL), ('c5', 'another reply', 'ok'))
+            t(comment_id, comment_text, op_reply_text);
+        CREATE TABLE ess AS SELECT * FROM (VALUES
+            ('train', 'p1', 'c1', 'anxiety', 5, 10, 100, 110, TRUE, 1.0, 0.9, 'benefit', 0.5, 'effective', 0.8,
+             'op', TRUE, 'author-1', FALSE),
+            ('test', 'p1', 'c2', 'anxiety', 1, 10, 100, 120, FALSE, 0.0, 0.5, NULL, NULL, NULL, NULL, NULL, TRUE,
+             'author-2', TRUE),
+            ('validation', 'p2', 'c3', 'ptsd', NULL, 3, 200, 210, FALSE, NULL, NULL, NULL, NULL, 'ineffective',
+             0.6, 'votes', FALSE, NULL, FALSE),
+            ('train', 'p3', 'c9', 'ptsd', 2, 1, 300, 301, FALSE, 0.5, 0.5, NULL, NULL, 'effective', 0.7, 'votes',
+             TRUE, 'author-9', FALSE))
+            t(split, post_id, comment_id, subreddit, comment_score, post_score, post_created_utc,
+              comment_created_utc, op_replied, reception, op_signal, op_evidence, post_feedback, label,
+              label_confidence, label_source, seeks_support, author, is_sensitive);
+        CREATE TABLE preference AS SELECT * FROM (VALUES
+            ('train', 'p1', 'c1', 'c2', 5, 1, 5.0, 10, 'votes', FALSE),
+            ('test', 'p2', 'c3', 'c5', 4, 1, 4.0, -5, 'label', TRUE))
+            t(split, post_id, chosen_id, rejected_id, chosen_score, rejected_score, score_ratio,
+              seconds_difference, pair_source, is_sensitive);
+        CREATE TABLE sft AS SELECT * FROM (VALUES
+            ('train', 'p1', 'c1', 0.8, FALSE), ('validation', 'p2', 'c3', 0.6, FALSE), ('test', 'p3', 'c5', 0.9, TRUE))
+            t(split, post_id, comment_id, label_confidence, is_sensitive);
+        CREATE TABLE improvement AS SELECT * FROM (VALUES
+            ('train', 'p1', 'c2', 'c1', 1, 5, 0.7, 'similar_reply', FALSE),
+            ('train', 'p1', 'c4', 'c4', 2, 9, 0.9, 'self_edit', FALSE),
+            ('test', 'p3', 'c5', 'c5', 1, 3, 0.8, 'self_edit', TRUE))
+            t(split, post_id, draft_id, revision_id, draft_score, revision_score, similarity, pair_source,
+              is_sensitive);
+        CREATE TABLE clean_earlier_versions AS SELECT * FROM (VALUES ('c4', 'p1', 'an earlier reply'))
+            t(comment_id, post_id, comment_text);
+    """)
+    decimals = con.execute(  # the pipeline's fractions are DOUBLE; VALUES reads 0.5 as DECIMAL
+        "SELECT table_name, column_name FROM information_schema.columns WHERE data_type LIKE 'DECIMAL%'"
+    ).fetchall()
+    for table, column in decimals:
+        con.execute(f"ALTER TABLE {table} ALTER COLUMN {column} TYPE DOUBLE")
+
+
 def sample_outputs(raw: Path, workdir: Path, variant: str) -> dict[str, dict[str, Any]]:
     """{step: {output: digest}} for every step but `stats`, on the sample `raw` under `variant`."""
     cfg = config(raw, variant)
@@ -436,6 +581,24 @@ def sample_outputs(raw: Path, workdir: Path, variant: str) -> dict[str, dict[str
             {f"{o} (crafted comments)": table_digest(crafted, o) for o in revisions.EARLIER.outputs}
         )
     signals.compute(con, cfg)
+    if variant == "kit":
+        crafted = duckdb.connect()
+        export_inputs(crafted)
+        steps.run(crafted, export.ROWS, {})
+        found[export.ROWS.name] = {
+            f"{o} (crafted rows)": table_digest(crafted, o) for o in export.ROWS.outputs
+        }
+    found[signals.FEEDBACK.name] = _outputs(con, signals.FEEDBACK)
+    found[signals.SIGNALS.name] = _outputs(con, signals.SIGNALS)
+    if variant == "kit":  # the crafted replies under the kit's strengths and under others that clamp
+        strong = dataclasses.replace(cfg, **SIGNAL_STRENGTHS)
+        for label, signal_cfg in (("crafted replies", cfg), ("crafted replies, other strengths", strong)):
+            crafted = duckdb.connect()
+            signals_inputs(crafted)
+            steps.run(crafted, signals.SIGNALS, signals.params(signal_cfg))
+            found[signals.SIGNALS.name].update(
+                {f"{o} ({label})": table_digest(crafted, o) for o in signals.SIGNALS.outputs}
+            )
     labels.compute(con, cfg)
     found[labels.LABELS.name] = _outputs(con, labels.LABELS)
     splits.compute(con, cfg)

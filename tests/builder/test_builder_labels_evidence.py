@@ -1,19 +1,53 @@
-"""Label rule 2.0, the OP-reply evidence and the edit segments, on invented texts (one kind per test)."""
+"""Label rule 2.0, the OP-reply evidence and the edit segments, on invented texts (one kind per test).
+
+The evidence kinds and op_signal come from the portable `signals` step (sql/signals.sql) run on crafted
+`top_comments` and `op_sentiment` tables."""
 
 from __future__ import annotations
 
 import duckdb
+import pyarrow as pa
 import pytest
 
+from dataset_builder import signals, steps
 from dataset_builder.config import BuildConfig
-from dataset_builder.signals import edit_segments, evidence_sql, op_signal_sql
+from dataset_builder.signals import edit_segments
+
+
+def _signals(
+    texts: list[str | None], compounds: list[float | None] | None = None, cfg: BuildConfig | None = None
+) -> list[tuple[str | None, float | None]]:
+    """(op_evidence, op_signal) of one comment per OP reply text (in order), each in its own post."""
+    con = duckdb.connect()
+    ids = [f"c{i:04d}" for i in range(len(texts))]
+    con.register(
+        "top_comments",
+        pa.table(
+            {
+                "comment_id": ids,
+                "post_id": [f"p{i:04d}" for i in range(len(texts))],
+                "score": pa.array([1] * len(texts), pa.int64()),
+                "author": ["someone"] * len(texts),
+                "op_reply_text": pa.array(texts, pa.string()),
+            }
+        ),
+    )
+    compounds = compounds or [0.0] * len(texts)
+    con.register("op_sentiment", pa.table({"key": ids, "compound": pa.array(compounds, pa.float64())}))
+    con.register(
+        "post_feedback_text",
+        pa.table({"post_id": pa.array([], pa.string()), "feedback_text": pa.array([], pa.string())}),
+    )
+    con.register(
+        "feedback_sentiment",
+        pa.table({"key": pa.array([], pa.string()), "compound": pa.array([], pa.float64())}),
+    )
+    steps.run(con, signals.SIGNALS, signals.params(cfg or BuildConfig()))
+    return con.execute("SELECT op_evidence, op_signal FROM comment_signals ORDER BY comment_id").fetchall()
 
 
 def _kinds(texts: list[str]) -> list[str]:
-    con = duckdb.connect()
-    con.execute("CREATE TABLE r (i INT, t VARCHAR)")
-    con.executemany("INSERT INTO r VALUES (?, ?)", list(enumerate(texts)))
-    return [k for (k,) in con.execute(f"SELECT {evidence_sql('t')} FROM r ORDER BY i").fetchall()]
+    return [kind for kind, _ in _signals(texts)]
 
 
 def _kind(text: str) -> str:
@@ -166,7 +200,6 @@ def test_agreement_is_its_own_kind_and_carries_no_vote(text: str) -> None:
 
 def test_op_signal_strength_follows_evidence_and_sentiment_only_moves_it() -> None:
     cfg = BuildConfig()
-    con = duckdb.connect()
     rows = [
         ("benefit", "Thank you, this really helps", 0.8),
         ("benefit", "This helped.", 0.0),
@@ -178,12 +211,12 @@ def test_op_signal_strength_follows_evidence_and_sentiment_only_moves_it() -> No
         ("agreement", "good point", 0.9),
         ("courtesy", "thanks, you too", 0.9),
         ("other", "lol amazing", 0.95),
+        (None, None, None),
     ]
-    con.execute("CREATE TABLE r (i INT, k VARCHAR, t VARCHAR, c DOUBLE)")
-    con.executemany("INSERT INTO r VALUES (?, ?, ?, ?)", [(i, *row) for i, row in enumerate(rows)])
-    sig = [
-        s for (s,) in con.execute(f"SELECT {op_signal_sql(cfg, 'k', 't', 'c')} FROM r ORDER BY i").fetchall()
-    ]
+    found = _signals([t for _, t, _ in rows], [c for *_, c in rows], cfg)
+    assert [kind for kind, _ in found] == [k for k, _, _ in rows]
+    sig = [s for _, s in found]
+    assert sig[10] is None  # no reply: no evidence kind and no signal
     assert sig[0] == 1.0 and 0.85 < sig[1] < sig[0]  # benefit + thanks + warmth is the strongest
     assert sig[2] == pytest.approx(0.8) and cfg.op_effective_min <= sig[3] < sig[2]  # grim week weakens only
     assert sig[4] == pytest.approx(0.15) and sig[5] < sig[4] <= cfg.op_not_effective_max

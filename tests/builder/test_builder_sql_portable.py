@@ -26,10 +26,12 @@ from sqlglot.errors import ErrorLevel
 
 from dataset_builder import (
     eligibility,
+    export,
     labels,
     normalize,
     privacy,
     revisions,
+    signals,
     splits,
     stats,
     steps,
@@ -53,6 +55,9 @@ DECLARED = [
     privacy.NAME_HITS,
     revisions.EARLIER,
     revisions.NAME_HITS,
+    signals.FEEDBACK,
+    signals.SIGNALS,
+    export.ROWS,
 ]
 SQL_FILES = sorted(steps.SQL_DIR.glob("*.sql"))
 _CFG = BuildConfig(inputs=[Path(".")])
@@ -67,6 +72,7 @@ PARAMS = {
     "eligibility_posts": eligibility.params(_CFG),
     "privacy_name_hits": privacy.name_hit_params(),
     "revisions_name_hits": privacy.name_hit_params(),
+    "signals": signals.params(_CFG),
 }
 
 
