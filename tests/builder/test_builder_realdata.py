@@ -94,7 +94,8 @@ def test_every_preference_pair_follows_shp_rules(college_build) -> None:
     folder, _ = college_build
     comments = {r["comment_id"]: r for r in _rows(folder, "comments")}
     pairs = _rows(folder, "preference")
-    assert len(pairs) > 1000
+    # issue 16's quality rules keep few pairs here (686: 610 votes, 76 label; 12,241 before them)
+    assert len(pairs) > 500
     per_post = defaultdict(int)
     for p in pairs:
         chosen, rejected = comments[p["chosen_id"]], comments[p["rejected_id"]]

