@@ -33,7 +33,20 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
-from dataset_builder import eligibility, labels, normalize, signals, splits, stats, steps, support, threads
+from dataset_builder import (
+    eligibility,
+    labels,
+    normalize,
+    pairs,
+    pipeline,
+    revisions,
+    signals,
+    splits,
+    stats,
+    steps,
+    support,
+    threads,
+)
 from dataset_builder.config import BuildConfig
 from dataset_builder.ingest import ingest
 from dataset_builder.sources import FIELDS, discover
@@ -42,6 +55,7 @@ from dataset_builder.synthetic import write_sample
 SNAPSHOT_DIR = Path(__file__).with_name("snapshots")
 REGENERATE = "PYTHONPATH=. python tests/builder/step_snapshots.py <step>"
 HEAD_ROWS = 3
+SNAPSHOT_KEY = b"step-snapshots-key-not-a-secret-0123456789"  # pseudonyms of the synthetic sample
 
 STEPS: dict[str, steps.Step] = {
     step.name: step
@@ -54,6 +68,8 @@ STEPS: dict[str, steps.Step] = {
         eligibility.POSTS,
         labels.LABELS,
         splits.SPLITS,
+        pairs.PREFERENCE,
+        pairs.SFT,
         stats.STATS,
     )
 }
@@ -246,6 +262,109 @@ def eligibility_inputs(con: duckdb.DuckDBPyConnection) -> None:
     )
 
 
+# Reply profiles for the crafted `pairs_*` inputs: (score, label, label_source, reply_reason, reply_chars,
+# engagement, is_pointer, OP's reply, text). Each crafted post holds two of them (the first written later), so
+# every ordered pair of profiles meets every post kind; edges of the kit defaults: score ratio exactly 2,
+# engagement margins exactly 4 (votes) and 2 (labels), length ratio exactly 0.75, coverage exactly the cap.
+PAIR_PROFILES = {
+    "good": (40, 1, "op_signal", None, 800, 8, False, None, "a full reply"),
+    "half": (20, 1, "op_signal+vote", None, 800, 4, False, None, "half the votes"),
+    "thin": (5, 0, "op_signal", None, 600, 2, False, None, "a thin reply"),
+    "thanked": (5, 0, "op_signal", None, 120, 0, False, "Thank you so much!", "a thanked reply"),
+    "thanks_anyway": (5, 0, "op_signal", None, 120, 0, False, "thanks anyway", "thanks anyway reply"),
+    "too_short": (10, 0, "op_signal", "reply_too_short", 10, 0, False, None, "short"),
+    "pointer": (90, 1, "op_signal", None, 800, 8, True, None, "see r/elsewhere"),
+    "long_early": (2, 1, "vote", None, 1067, 4, False, None, "a long early reply"),
+    "unlabeled": (100, None, None, None, 1000, 12, False, None, "an unlabeled reply"),
+    "echo": (3, 0, "op_signal", None, 800, 0, False, None, "  The Same Text "),
+    "echo_good": (30, 1, "op_signal", None, 800, 9, False, None, "the same text"),
+    "popular_bad": (90, 0, "op_signal", None, 300, 0, False, None, "a popular bad reply"),
+    "no_score": (None, 1, "op_signal", None, 800, 8, False, None, "a reply without score"),
+    "effective_short": (15, 1, "op_signal", "reply_too_short", 10, 3, False, None, "ok"),
+    "effective_thin": (8, 1, "op_signal", None, 449, 3, False, None, "an effective thin reply"),
+}
+# (post_reason, post_chars, post_score): eligible, not eligible, coverage capped (0.4 x 2500 = 1000 = the cap,
+# 0.4 x 2600 capped at 1000), post score under post_min_score.
+PAIR_POSTS = [
+    (None, 200, 10),
+    ("not_support_seeking", 200, 10),
+    (None, 2500, 10),
+    (None, 2600, 10),
+    (None, 200, 1),
+]
+# Configurations of the crafted pairs: the kit's defaults, and every switch flipped with tight caps.
+PAIR_VARIANTS: dict[str, dict[str, Any]] = {
+    "kit": {},
+    "switches": {
+        "length_balanced_votes": True,
+        "votes_agree_with_labels": False,
+        "votes_need_label_evidence": False,
+        "votes_min_engagement_margin": 0,
+        "min_engagement_margin": 0,
+        "drop_pointer_replies": False,
+        "max_pairs_per_post": 2,
+        "max_label_pairs_per_post": 1,
+        "max_sft_rows_per_post": 1,
+        "seed": 5,
+    },
+}
+
+
+def pair_inputs(con: duckdb.DuckDBPyConnection) -> None:
+    """`ess`, `post_eligibility`, `reply_eligibility` and `clean_comments` for the `pairs_*` steps: one post per
+    post kind and ordered pair of reply profiles (`PAIR_POSTS`, `PAIR_PROFILES`), plus per post kind a crowded
+    thread of every profile twice (the per-post caps)."""
+    ess, posts, replies, texts = [], [], [], []
+    threads_: list[tuple[str, int, list[tuple[str, int]]]] = []
+    names = list(PAIR_PROFILES)
+    for k, _ in enumerate(PAIR_POSTS):
+        for a, b in itertools.permutations(names, 2):
+            threads_.append((f"k{k}-{a}-{b}", k, [(a, 2), (b, 1)]))
+        threads_.append((f"k{k}-crowded", k, [(n, 1 + i) for i, n in enumerate(names + names)]))
+    for post_id, k, comments in threads_:
+        reason, chars, post_score = PAIR_POSTS[k]
+        posts.append((post_id, reason, chars))
+        for j, (name, created) in enumerate(comments):
+            score, label, source, why, n_chars, engaged, pointer, op_reply, text = PAIR_PROFILES[name]
+            cid = f"{post_id}-c{j}"
+            if score is not None and j >= 2:  # the crowded thread: distinct scores and times
+                score += j
+            ess.append(
+                (
+                    post_id,
+                    cid,
+                    score,
+                    post_score,
+                    1000 * created + j,
+                    label,
+                    0.5 + 0.01 * j,
+                    source,
+                    j % 5 == 0,
+                    ("train", "validation", "test")[j % 3],
+                )
+            )
+            replies.append((cid, why, n_chars, n_chars // 5, engaged, pointer))
+            texts.append((cid, op_reply, text))
+
+    def table(rows: list[tuple], columns: str) -> pa.Table:
+        return pa.table({c: [r[i] for r in rows] for i, c in enumerate(columns.split())})
+
+    con.register(
+        "ess",
+        table(
+            ess,
+            "post_id comment_id comment_score post_score comment_created_utc label "
+            "label_confidence label_source is_sensitive split",
+        ),
+    )
+    con.register("post_eligibility", table(posts, "post_id post_reason post_chars"))
+    con.register(
+        "reply_eligibility",
+        table(replies, "comment_id reply_reason reply_chars reply_words engagement is_pointer"),
+    )
+    con.register("clean_comments", table(texts, "comment_id op_reply_text comment_text"))
+
+
 def sample_outputs(raw: Path, workdir: Path, variant: str) -> dict[str, dict[str, Any]]:
     """{step: {output: digest}} for every step but `stats`, on the sample `raw` under `variant`."""
     cfg = config(raw, variant)
@@ -295,6 +414,26 @@ def sample_outputs(raw: Path, workdir: Path, variant: str) -> dict[str, dict[str
     found[labels.LABELS.name] = _outputs(con, labels.LABELS)
     splits.compute(con, cfg)
     found[splits.SPLITS.name] = _outputs(con, splits.SPLITS)
+    pipeline._privacy(con, SNAPSHOT_KEY)  # the pipeline's own stages up to the pairs' inputs
+    pipeline._assemble_rows(con, cfg)
+    revisions.compute(con)
+    eligibility.compute(con, cfg)
+    for step, step_params in ((pairs.PREFERENCE, pairs.preference_params), (pairs.SFT, pairs.sft_params)):
+        steps.run(con, step, step_params(cfg))
+        found[step.name] = _outputs(con, step)
+    if variant == "kit":
+        crafted = duckdb.connect()
+        pair_inputs(crafted)
+        for name, overrides in PAIR_VARIANTS.items():
+            pair_cfg = BuildConfig(inputs=[Path(".")], **overrides)
+            for step, step_params in (
+                (pairs.PREFERENCE, pairs.preference_params),
+                (pairs.SFT, pairs.sft_params),
+            ):
+                steps.run(crafted, step, step_params(pair_cfg))
+                found[step.name].update(
+                    {f"{o} (crafted pairs, {name})": table_digest(crafted, o) for o in step.outputs}
+                )
     return found
 
 

@@ -24,7 +24,7 @@ import step_snapshots
 from sqlglot import exp
 from sqlglot.errors import ErrorLevel
 
-from dataset_builder import eligibility, labels, normalize, splits, stats, steps, support, threads
+from dataset_builder import eligibility, labels, normalize, pairs, splits, stats, steps, support, threads
 from dataset_builder.config import BuildConfig
 from dataset_builder.synthetic import write_sample
 
@@ -38,6 +38,8 @@ DECLARED = [
     threads.THREAD_COUNTS,
     support.SUPPORT,
     eligibility.POSTS,
+    pairs.PREFERENCE,
+    pairs.SFT,
 ]
 SQL_FILES = sorted(steps.SQL_DIR.glob("*.sql"))
 _CFG = BuildConfig(inputs=[Path(".")])
@@ -50,6 +52,8 @@ PARAMS = {
     "normalize_comments": normalize.params(3),
     "support": support.params(_CFG),
     "eligibility_posts": eligibility.params(_CFG),
+    "pairs_preference": pairs.preference_params(_CFG),
+    "pairs_sft": pairs.sft_params(_CFG),
 }
 
 
