@@ -63,7 +63,7 @@ import pyarrow as pa
 
 from dataset_builder import steps
 from dataset_builder.config import MIN_SIMILARITY, BuildConfig
-from dataset_builder.eligibility import reason_counts, reply_columns_sql
+from dataset_builder.eligibility import reason_counts
 from dataset_builder.signals import GRATITUDE, NOT_GRATITUDE
 from dataset_builder.sql import literal
 
@@ -182,8 +182,7 @@ def build_improvement(con: duckdb.DuckDBPyConnection, cfg: BuildConfig) -> dict[
                         WHEN r.reply_reason IS NOT NULL THEN 'revision_' || r.reply_reason
                         WHEN least(v.reply_words, r.reply_words) < {words} THEN 'too_few_words'
                         ELSE NULL END AS reason
-            FROM (SELECT comment_id, earlier_score, {reply_columns_sql("comment_text", cfg)}
-                  FROM clean_earlier_versions) v
+            FROM earlier_reply_eligibility v
             JOIN comment_facts r ON r.comment_id = v.comment_id"""
     con.execute(f"""
         CREATE OR REPLACE TABLE improvement_candidates AS

@@ -66,6 +66,7 @@ STEPS: dict[str, steps.Step] = {
         threads.THREAD_COUNTS,
         support.SUPPORT,
         eligibility.POSTS,
+        eligibility.REPLIES,
         labels.LABELS,
         splits.SPLITS,
         pairs.PREFERENCE,
@@ -262,6 +263,65 @@ def eligibility_inputs(con: duckdb.DuckDBPyConnection) -> None:
     )
 
 
+def reply_texts(cfg: BuildConfig) -> list[str | None]:
+    """Reply texts at the edges of the `eligibility_replies` rules under `cfg`: NULL, empty and blank texts; exactly
+    `min_reply_chars` characters and one fewer, padded by newlines; placeholder shares just under, at and over
+    one half; pointers (a placeholder link, an address, r/name) with other text one under and at
+    `pointer_reply_chars`, and with a crisis-line referral; engagement markers with curly apostrophes."""
+    n, p = cfg.min_reply_chars, cfg.pointer_reply_chars
+    return [
+        None,
+        "",
+        " \n\t ",
+        "x" * n,
+        "x" * (n - 1),
+        "\n\n" + "y" * n + " \n",
+        "x" * (n - 1) + "\n\n[url]",
+        "a" * 10 + "[url]" + "b",  # placeholders 5 of 16 characters
+        "ab" + "[url][user]",  # 10 of 12: mostly placeholders
+        "abcde" + "[url]",  # exactly one half: not over
+        "[email] [phone] [user]",
+        "see [url] " + "z" * (p - 5),
+        "see [url] " + "z" * p,
+        "go to r/askreddit " + "w" * (p - 4),
+        "https://example.org/x",
+        "www.example.org and call the crisis hotline 988",
+        "try r/college_help maybe",
+        "You should talk to your advisor; if you’re stuck, I’d reach out and make sure you ask. " * 3,
+        "YOU you're youre u. Consider it, look into it, check, focus, email them, I would. " * 2,
+        "word " * 30,
+    ]
+
+
+def reply_inputs(con: duckdb.DuckDBPyConnection, cfg: BuildConfig) -> None:
+    """`clean_comments`, `ess` and `clean_earlier_versions` for `eligibility_replies`: every text of `reply_texts`
+    as a kept comment, as a comment not in `ess` (not measured) and as an earlier retrieval."""
+    texts = reply_texts(cfg)
+    ids = [f"r{i}" for i in range(len(texts))]
+    con.register(
+        "clean_comments",
+        pa.table(
+            {
+                "comment_id": ids + [f"x{i}" for i in ids],
+                "post_id": ["p"] * 2 * len(ids),
+                "comment_text": texts + texts,
+            }
+        ),
+    )
+    con.register("ess", pa.table({"comment_id": ids}))
+    con.register(
+        "clean_earlier_versions",
+        pa.table(
+            {
+                "comment_id": ids,
+                "post_id": ["p"] * len(ids),
+                "earlier_score": list(range(len(ids))),
+                "comment_text": texts[::-1],
+            }
+        ),
+    )
+
+
 # Reply profiles for the crafted `pairs_*` inputs: (score, label, label_source, reply_reason, reply_chars,
 # engagement, is_pointer, OP's reply, text). Each crafted post holds two of them (the first written later), so
 # every ordered pair of profiles meets every post kind; edges of the kit defaults: score ratio exactly 2,
@@ -418,6 +478,14 @@ def sample_outputs(raw: Path, workdir: Path, variant: str) -> dict[str, dict[str
     pipeline._assemble_rows(con, cfg)
     revisions.compute(con)
     eligibility.compute(con, cfg)
+    found[eligibility.REPLIES.name] = _outputs(con, eligibility.REPLIES)
+    if variant == "kit":
+        crafted = duckdb.connect()
+        reply_inputs(crafted, cfg)
+        steps.run(crafted, eligibility.REPLIES, eligibility.reply_params(cfg))
+        found[eligibility.REPLIES.name].update(
+            {f"{o} (crafted replies)": table_digest(crafted, o) for o in eligibility.REPLIES.outputs}
+        )
     for step, step_params in ((pairs.PREFERENCE, pairs.preference_params), (pairs.SFT, pairs.sft_params)):
         steps.run(con, step, step_params(cfg))
         found[step.name] = _outputs(con, step)

@@ -38,6 +38,7 @@ DECLARED = [
     threads.THREAD_COUNTS,
     support.SUPPORT,
     eligibility.POSTS,
+    eligibility.REPLIES,
     pairs.PREFERENCE,
     pairs.SFT,
 ]
@@ -52,6 +53,7 @@ PARAMS = {
     "normalize_comments": normalize.params(3),
     "support": support.params(_CFG),
     "eligibility_posts": eligibility.params(_CFG),
+    "eligibility_replies": eligibility.reply_params(_CFG),
     "pairs_preference": pairs.preference_params(_CFG),
     "pairs_sft": pairs.sft_params(_CFG),
 }
