@@ -47,9 +47,11 @@ carries `min_revision_engagement_gain` more engagement markers (two equally soun
 not a draft and a better revision); `self_edit` pairs are the earlier and later text of one comment retrieved
 twice (`revisions`).
 
-Engines: preference and sft are portable steps (`PREFERENCE`: `sql/pairs_preference.sql`, `SFT`: `sql/pairs_sft.sql`,
-parameters from `preference_params` / `sft_params`); improvement is still inline DuckDB SQL, with the MiniLM
-intent check a Python function over the candidate texts.
+Engines: every rule is a portable step (`sql/<step>.sql`, parameters from the `*_params` functions):
+`pairs_preference`, `pairs_sft`, `pairs_improvement_candidates`, `pairs_similarity_lexical` (word-set Jaccard)
+and `pairs_improvement` (threshold, per-post cap). The MiniLM intent check (`_encoder_similarity`) stays Python:
+a batched function over the candidate texts (read as Arrow) that replaces `pair_similarity` between the last
+two steps.
 """
 
 from __future__ import annotations
@@ -65,7 +67,6 @@ from dataset_builder import steps
 from dataset_builder.config import MIN_SIMILARITY, BuildConfig
 from dataset_builder.eligibility import reason_counts
 from dataset_builder.signals import GRATITUDE, NOT_GRATITUDE
-from dataset_builder.sql import literal
 
 logger = logging.getLogger(__name__)
 # With the encoder, a pair is embedded only when its word-set Jaccard reaches this (some shared content words).
@@ -85,6 +86,21 @@ PREFERENCE = steps.Step(
     outputs=("comment_facts", "vote_pairs", "vote_candidates", "label_candidates", "preference"),
 )
 SFT = steps.Step("pairs_sft", inputs=("comment_facts", "ess"), outputs=("sft_candidates", "sft"))
+IMPROVEMENT_CANDIDATES = steps.Step(
+    "pairs_improvement_candidates",
+    inputs=("comment_facts", "earlier_reply_eligibility", "clean_comments", "clean_earlier_versions"),
+    outputs=("improvement_pairs", "improvement_texts"),
+)
+LEXICAL = steps.Step(
+    "pairs_similarity_lexical",
+    inputs=("improvement_texts", "improvement_pairs"),
+    outputs=("imp_tokens", "pair_similarity"),
+)
+IMPROVEMENT = steps.Step(
+    "pairs_improvement",
+    inputs=("improvement_pairs", "pair_similarity", "ess"),
+    outputs=("improvement_candidates", "improvement"),
+)
 
 
 def preference_params(cfg: BuildConfig) -> dict[str, steps.Param]:
@@ -158,97 +174,43 @@ def intent_threshold(cfg: BuildConfig, method: str) -> float:
     return float(cfg.min_similarity if cfg.min_similarity is not None else MIN_SIMILARITY[method])
 
 
+def improvement_params(cfg: BuildConfig) -> dict[str, steps.Param]:
+    """The `pairs_improvement_candidates` step's parameters."""
+    return {
+        "improvement_max_candidates": int(cfg.improvement_max_candidates),
+        "min_improvement_words": int(cfg.min_improvement_words),
+        "min_revision_length_ratio": float(cfg.min_revision_length_ratio),
+        "min_revision_engagement_gain": int(cfg.min_revision_engagement_gain),
+        "drop_pointer_replies": bool(cfg.drop_pointer_replies),
+        "comment_min_score": int(cfg.comment_min_score),
+    }
+
+
+def intent_params(cfg: BuildConfig, method: str) -> dict[str, steps.Param]:
+    """The `pairs_improvement` step's parameters under a similarity `method` (`encoder`: pairs sharing fewer
+    than LEXICAL_PREFILTER of their words were not embedded and are dropped as `few_shared_words`)."""
+    return {
+        "lexical_prefilter": method == "encoder",
+        "min_shared_words": float(LEXICAL_PREFILTER),
+        "min_similarity": intent_threshold(cfg, method),
+        "max_improvement_pairs_per_post": int(cfg.max_improvement_pairs_per_post),
+    }
+
+
 def build_improvement(con: duckdb.DuckDBPyConnection, cfg: BuildConfig) -> dict[str, Any]:
-    """Create `improvement` (kept pairs) and `improvement_candidates`; returns the method and threshold."""
+    """Create `improvement` (kept pairs) and `improvement_candidates` (every candidate with its reason); returns
+    the method and threshold. Three portable steps around the intent check: `pairs_improvement_candidates` (the
+    rules, over `comment_facts`, `earlier_reply_eligibility` and the texts), `pairs_similarity_lexical` (word-set
+    Jaccard) and `pairs_improvement` (the threshold and the per-post cap); with the encoder, the MiniLM cosine
+    is a Python function over the candidate texts (`_encoder_similarity`) that replaces `pair_similarity`."""
     method = similarity_method(cfg)
-    threshold = intent_threshold(cfg, method)
-    words = int(cfg.min_improvement_words)
-    has_earlier = bool(
-        con.execute(
-            "SELECT count(*) FROM information_schema.tables WHERE table_name = 'clean_earlier_versions'"
-        ).fetchone()[0]
-    )
-    # similar_reply: among the top-scored comments of a post, a lower-scored draft and a better-received
-    # reply; self_edit: the earlier and the kept text of one comment.
-    self_edit = ""
-    if has_earlier:
-        self_edit = f"""
-            UNION ALL
-            SELECT r.post_id, r.comment_id AS draft_id, r.comment_id AS revision_id,
-                   'e:' || r.comment_id AS draft_key, 'c:' || r.comment_id AS revision_key, 'self_edit' AS pair_source,
-                   v.earlier_score AS draft_score, r.comment_score AS revision_score,
-                   CASE WHEN r.post_reason IS NOT NULL THEN r.post_reason
-                        WHEN v.reply_reason IS NOT NULL THEN 'draft_' || v.reply_reason
-                        WHEN r.reply_reason IS NOT NULL THEN 'revision_' || r.reply_reason
-                        WHEN least(v.reply_words, r.reply_words) < {words} THEN 'too_few_words'
-                        ELSE NULL END AS reason
-            FROM earlier_reply_eligibility v
-            JOIN comment_facts r ON r.comment_id = v.comment_id"""
-    con.execute(f"""
-        CREATE OR REPLACE TABLE improvement_candidates AS
-        WITH cand AS (
-            SELECT * FROM (
-                SELECT *, row_number() OVER (PARTITION BY post_id ORDER BY comment_score DESC, comment_id) AS rk
-                FROM comment_facts WHERE comment_score IS NOT NULL)
-            WHERE rk <= {int(cfg.improvement_max_candidates)})
-        SELECT d.post_id, d.comment_id AS draft_id, r.comment_id AS revision_id,
-               'c:' || d.comment_id AS draft_key, 'c:' || r.comment_id AS revision_key,
-               'similar_reply' AS pair_source, d.comment_score AS draft_score, r.comment_score AS revision_score,
-               CASE WHEN d.post_reason IS NOT NULL THEN d.post_reason
-                    WHEN d.reply_reason IS NOT NULL THEN 'draft_' || d.reply_reason
-                    WHEN r.reply_reason IS NOT NULL THEN 'revision_' || r.reply_reason
-                    WHEN d.comment_created_utc >= r.comment_created_utc THEN 'draft_after_revision'
-                    WHEN least(d.reply_words, r.reply_words) < {words} THEN 'too_few_words'
-                    WHEN d.norm_text = r.norm_text THEN 'same_text'
-                    WHEN r.reply_chars < {float(cfg.min_revision_length_ratio)} * d.reply_chars
-                         THEN 'revision_not_longer'
-                    WHEN {int(cfg.min_revision_engagement_gain)} > 0
-                         AND r.engagement - d.engagement < {int(cfg.min_revision_engagement_gain)}
-                         THEN 'no_engagement_gain'
-                    WHEN {"true" if cfg.drop_pointer_replies else "false"} AND r.is_pointer
-                         THEN 'revision_pointer_reply'
-                    ELSE NULL END AS reason
-        FROM cand d JOIN cand r ON d.post_id = r.post_id AND d.comment_id <> r.comment_id
-        WHERE r.comment_score > d.comment_score AND r.comment_score >= {int(cfg.comment_min_score)}
-        {self_edit}""")
-    texts = """
-        SELECT 'c:' || comment_id AS key, comment_text AS text FROM clean_comments
-        WHERE comment_id IN (SELECT draft_id FROM improvement_candidates WHERE reason IS NULL
-                             UNION SELECT revision_id FROM improvement_candidates WHERE reason IS NULL)"""
-    if has_earlier:
-        texts += """
-        UNION ALL SELECT 'e:' || comment_id, comment_text FROM clean_earlier_versions
-        WHERE comment_id IN (SELECT draft_id FROM improvement_candidates
-                             WHERE reason IS NULL AND pair_source = 'self_edit')"""
-    con.execute(f"CREATE OR REPLACE TABLE imp_texts AS {texts}")
+    steps.run(con, IMPROVEMENT_CANDIDATES, improvement_params(cfg))
     _lexical_similarity(con)
     if method == "encoder":
         _encoder_similarity(con)
-    prefilter = f"coalesce(s.lexical, 0.0) < {LEXICAL_PREFILTER}" if method == "encoder" else "false"
-    con.execute(f"""
-        CREATE OR REPLACE TABLE improvement_candidates AS
-        WITH scored AS (
-            SELECT c.* EXCLUDE (reason), coalesce(s.similarity, 0.0) AS similarity,
-                   CASE WHEN c.reason IS NOT NULL THEN c.reason
-                        WHEN {prefilter} THEN 'few_shared_words'
-                        WHEN coalesce(s.similarity, 0.0) < {threshold} THEN 'below_similarity'
-                        ELSE NULL END AS reason
-            FROM improvement_candidates c
-            LEFT JOIN pair_similarity s ON s.draft_key = c.draft_key AND s.revision_key = c.revision_key)
-        SELECT * EXCLUDE (reason), CASE WHEN reason IS NULL AND row_number() OVER (
-                   PARTITION BY post_id, reason IS NULL ORDER BY pair_source = 'self_edit' DESC, similarity DESC,
-                   draft_key, revision_key) > {int(cfg.max_improvement_pairs_per_post)}
-                   THEN 'per_post_cap' ELSE reason END AS reason
-        FROM scored""")
-    con.execute("""
-        CREATE OR REPLACE TABLE improvement AS
-        SELECT x.similarity, x.post_id, x.draft_id, x.revision_id, x.draft_score, x.revision_score,
-               x.pair_source, d.is_sensitive OR r.is_sensitive AS is_sensitive, r.split
-        FROM improvement_candidates x
-        JOIN ess d ON d.comment_id = x.draft_id
-        JOIN ess r ON r.comment_id = x.revision_id
-        WHERE x.reason IS NULL""")
-    return {"similarity_method": method, "min_similarity": threshold}
+    intent = intent_params(cfg, method)
+    steps.run(con, IMPROVEMENT, intent)
+    return {"similarity_method": method, "min_similarity": intent["min_similarity"]}
 
 
 def drop_counts(con: duckdb.DuckDBPyConnection) -> dict[str, dict[str, int]]:
@@ -267,25 +229,9 @@ def drop_counts(con: duckdb.DuckDBPyConnection) -> dict[str, dict[str, int]]:
 
 
 def _lexical_similarity(con: duckdb.DuckDBPyConnection) -> None:
-    """Word-set Jaccard of each candidate pair's texts (stop words and words < 3 letters ignored)."""
-    stop = ", ".join(literal(w) for w in STOPWORDS)
-    con.execute(f"""
-        CREATE OR REPLACE TABLE imp_tokens AS
-        SELECT DISTINCT key, token FROM (
-            SELECT key, unnest(regexp_extract_all(lower(text), '[a-z][a-z'']{{2,}}')) AS token FROM imp_texts)
-        WHERE token NOT IN ({stop})""")
-    con.execute("""
-        CREATE OR REPLACE TABLE pair_similarity AS
-        WITH sizes AS (SELECT key, count(*) AS n FROM imp_tokens GROUP BY key),
-        pairs AS (SELECT DISTINCT draft_key, revision_key FROM improvement_candidates WHERE reason IS NULL),
-        shared AS (
-            SELECT p.draft_key, p.revision_key, count(*) AS inter
-            FROM pairs p JOIN imp_tokens a ON a.key = p.draft_key
-            JOIN imp_tokens b ON b.key = p.revision_key AND b.token = a.token
-            GROUP BY 1, 2)
-        SELECT s.draft_key, s.revision_key, s.inter / (da.n + db.n - s.inter)::DOUBLE AS similarity,
-               s.inter / (da.n + db.n - s.inter)::DOUBLE AS lexical
-        FROM shared s JOIN sizes da ON da.key = s.draft_key JOIN sizes db ON db.key = s.revision_key""")
+    """Word-set Jaccard of each candidate pair's texts (stop words and words < 3 letters ignored): the step
+    `pairs_similarity_lexical`."""
+    steps.run(con, LEXICAL, {"stopwords": list(STOPWORDS)})
 
 
 def _encoder_similarity(con: duckdb.DuckDBPyConnection) -> None:
@@ -304,7 +250,7 @@ def _encoder_similarity(con: duckdb.DuckDBPyConnection) -> None:
         "ORDER BY 1, 2"
     ).fetchall()
     keys = sorted({k for d, r, _ in pairs for k in (d, r)})
-    texts = dict(con.sql("SELECT key, text FROM imp_texts").fetchall())
+    texts = dict(con.sql("SELECT key, text FROM improvement_texts").fetchall())
     logger.info("improvement pairs: embedding %d texts of %d candidate pairs", len(keys), len(pairs))
     index = {key: i for i, key in enumerate(keys)}
     vectors = embed([texts[k] for k in keys]) if keys else None

@@ -21,6 +21,7 @@ snapshot flaky.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import hashlib
 import itertools
 import json
@@ -71,6 +72,9 @@ STEPS: dict[str, steps.Step] = {
         splits.SPLITS,
         pairs.PREFERENCE,
         pairs.SFT,
+        pairs.IMPROVEMENT_CANDIDATES,
+        pairs.LEXICAL,
+        pairs.IMPROVEMENT,
         stats.STATS,
     )
 }
@@ -425,6 +429,67 @@ def pair_inputs(con: duckdb.DuckDBPyConnection) -> None:
     con.register("clean_comments", table(texts, "comment_id op_reply_text comment_text"))
 
 
+# Configurations of the crafted improvement pairs: the kit's defaults (lexical), a loose threshold with tight caps,
+# and the encoder's rules (few_shared_words) with the word-overlap similarity standing in for the cosine.
+IMPROVEMENT_VARIANTS: dict[str, tuple[dict[str, Any], str]] = {
+    "kit": ({}, "lexical"),
+    "loose": (
+        {
+            "min_similarity": 0.2,
+            "max_improvement_pairs_per_post": 1,
+            "improvement_max_candidates": 3,
+            "min_revision_engagement_gain": 0,
+            "drop_pointer_replies": False,
+        },
+        "lexical",
+    ),
+    "encoder_rules": ({"min_similarity": 0.25}, "encoder"),
+}
+
+
+def improvement_inputs(con: duckdb.DuckDBPyConnection) -> None:
+    """The crafted pairs (`pair_inputs`) with `comment_facts` from `pairs_preference`, plus an earlier retrieval
+    of every later comment: eligible or too short, with few or enough words, sharing many or few words."""
+    pair_inputs(con)
+    steps.run(con, pairs.PREFERENCE, pairs.preference_params(BuildConfig(inputs=[Path(".")])))
+    later = [
+        r[0] for r in con.sql("SELECT comment_id FROM ess WHERE comment_id LIKE '%-c0' ORDER BY 1").fetchall()
+    ]
+    reasons = [None, None, "reply_too_short", "mostly_placeholders"]
+    words = [50, 4, 50, 50, 30]
+    texts = ["an earlier full reply draft", "nothing alike whatsoever here", "a full reply"]
+    rows = [
+        (cid, cid.rsplit("-", 1)[0], i % 7, reasons[i % 4], 200, words[i % 5], texts[i % 3])
+        for i, cid in enumerate(later)
+    ]
+    con.register(
+        "earlier_reply_eligibility",
+        pa.table(
+            {
+                "comment_id": [r[0] for r in rows],
+                "post_id": [r[1] for r in rows],
+                "earlier_score": [r[2] for r in rows],
+                "reply_chars": [r[4] for r in rows],
+                "reply_words": [r[5] for r in rows],
+                "engagement": [1] * len(rows),
+                "is_pointer": [False] * len(rows),
+                "reply_reason": [r[3] for r in rows],
+            }
+        ),
+    )
+    con.register(
+        "clean_earlier_versions",
+        pa.table(
+            {
+                "comment_id": [r[0] for r in rows],
+                "post_id": [r[1] for r in rows],
+                "earlier_score": [r[2] for r in rows],
+                "comment_text": [r[6] for r in rows],
+            }
+        ),
+    )
+
+
 def sample_outputs(raw: Path, workdir: Path, variant: str) -> dict[str, dict[str, Any]]:
     """{step: {output: digest}} for every step but `stats`, on the sample `raw` under `variant`."""
     cfg = config(raw, variant)
@@ -489,6 +554,21 @@ def sample_outputs(raw: Path, workdir: Path, variant: str) -> dict[str, dict[str
     for step, step_params in ((pairs.PREFERENCE, pairs.preference_params), (pairs.SFT, pairs.sft_params)):
         steps.run(con, step, step_params(cfg))
         found[step.name] = _outputs(con, step)
+    pairs.build_improvement(con, dataclasses.replace(cfg, similarity="lexical"))  # the encoder: not pinned
+    for step in (pairs.IMPROVEMENT_CANDIDATES, pairs.LEXICAL, pairs.IMPROVEMENT):
+        found[step.name] = _outputs(con, step)
+    if variant == "kit":
+        crafted = duckdb.connect()
+        improvement_inputs(crafted)
+        for name, (overrides, method) in IMPROVEMENT_VARIANTS.items():
+            imp_cfg = BuildConfig(inputs=[Path(".")], **overrides)
+            steps.run(crafted, pairs.IMPROVEMENT_CANDIDATES, pairs.improvement_params(imp_cfg))
+            pairs._lexical_similarity(crafted)
+            steps.run(crafted, pairs.IMPROVEMENT, pairs.intent_params(imp_cfg, method))
+            for step in (pairs.IMPROVEMENT_CANDIDATES, pairs.LEXICAL, pairs.IMPROVEMENT):
+                found[step.name].update(
+                    {f"{o} (crafted pairs, {name})": table_digest(crafted, o) for o in step.outputs}
+                )
     if variant == "kit":
         crafted = duckdb.connect()
         pair_inputs(crafted)

@@ -41,6 +41,9 @@ DECLARED = [
     eligibility.REPLIES,
     pairs.PREFERENCE,
     pairs.SFT,
+    pairs.IMPROVEMENT_CANDIDATES,
+    pairs.LEXICAL,
+    pairs.IMPROVEMENT,
 ]
 SQL_FILES = sorted(steps.SQL_DIR.glob("*.sql"))
 _CFG = BuildConfig(inputs=[Path(".")])
@@ -56,6 +59,9 @@ PARAMS = {
     "eligibility_replies": eligibility.reply_params(_CFG),
     "pairs_preference": pairs.preference_params(_CFG),
     "pairs_sft": pairs.sft_params(_CFG),
+    "pairs_improvement_candidates": pairs.improvement_params(_CFG),
+    "pairs_similarity_lexical": {"stopwords": list(pairs.STOPWORDS)},
+    "pairs_improvement": pairs.intent_params(_CFG, "encoder"),
 }
 
 
