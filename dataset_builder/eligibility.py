@@ -20,7 +20,8 @@ the thin side is a me-too, a joke, a one-liner or a pointer elsewhere):
 
 Creates `post_eligibility(post_id, post_reason, post_chars)` (`post_chars`: title + text characters) and `reply_eligibility(comment_id, post_id, reply_chars,
 reply_words, engagement, is_pointer, reply_reason)` where a NULL reason means eligible; the first failing rule
-names the reason, so the counts of every reason add up.
+names the reason, so the counts of every reason add up; `earlier_reply_eligibility` (the same and `earlier_score`)
+measures the earlier retrievals of revised comments (`clean_earlier_versions`) by the same definition.
 """
 
 from __future__ import annotations
@@ -29,7 +30,6 @@ import duckdb
 
 from dataset_builder import steps
 from dataset_builder.config import BuildConfig
-from dataset_builder.sql import literal
 
 PLACEHOLDERS = r"\[(url|email|phone|user)\]"
 ENGAGEMENT = (
@@ -48,6 +48,11 @@ MAX_PLACEHOLDER_SHARE = 0.5
 POSTS = steps.Step(
     "eligibility_posts", inputs=("clean_posts", "ess", "post_support"), outputs=("post_eligibility",)
 )
+REPLIES = steps.Step(
+    "eligibility_replies",
+    inputs=("clean_comments", "ess", "clean_earlier_versions"),
+    outputs=("reply_measures", "reply_eligibility", "earlier_reply_eligibility"),
+)
 
 
 def params(cfg: BuildConfig) -> dict[str, steps.Param]:
@@ -55,47 +60,26 @@ def params(cfg: BuildConfig) -> dict[str, steps.Param]:
     return {"max_post_chars": int(cfg.max_post_chars), "max_post_comments": int(cfg.max_post_comments)}
 
 
+def reply_params(cfg: BuildConfig) -> dict[str, steps.Param]:
+    """The `eligibility_replies` step's parameters: the regexes and the reply thresholds."""
+    return {
+        "placeholders": PLACEHOLDERS,
+        "engagement": ENGAGEMENT,
+        "pointer": POINTER,
+        "care_referral": CARE_REFERRAL,
+        "pointer_reply_chars": int(cfg.pointer_reply_chars),
+        "max_placeholder_share": float(MAX_PLACEHOLDER_SHARE),
+        "min_reply_chars": int(cfg.min_reply_chars),
+    }
+
+
 def compute(con: duckdb.DuckDBPyConnection, cfg: BuildConfig) -> None:
     """Create `post_eligibility` (the portable step `eligibility_posts`, over `clean_posts`, `ess` and
-    `post_support`) and `reply_eligibility` (inline SQL: its measures, `reply_columns_sql`, are shared with
-    `pairs`) over the `ess` rows and the scrubbed texts."""
+    `post_support`) and `reply_eligibility` and `earlier_reply_eligibility` (the portable step
+    `eligibility_replies`, over the scrubbed texts of the `ess` comments and of their earlier retrievals,
+    `clean_earlier_versions`: the improvement pairs' self_edit rule measures an earlier text the same way)."""
     steps.run(con, POSTS, params(cfg))
-    con.execute(f"""
-        CREATE OR REPLACE TABLE reply_eligibility AS
-        SELECT c.comment_id, c.post_id, {reply_columns_sql("c.comment_text", cfg)}
-        FROM clean_comments c SEMI JOIN ess e ON e.comment_id = c.comment_id""")
-
-
-def strip_sql(text: str) -> str:
-    """A SQL text expression without leading and trailing whitespace, newlines included (DuckDB's
-    `trim` removes spaces only, so a reply ending in a blank line would count its newlines)."""
-    return f"regexp_replace({text}, '^\\s+|\\s+$', '', 'g')"
-
-
-def reply_columns_sql(text: str, cfg: BuildConfig) -> str:
-    """`reply_chars` (placeholders removed), `reply_words`, `engagement`, `is_pointer` and `reply_reason` (NULL:
-    eligible) of a text."""
-    without_placeholders = f"regexp_replace({text}, {literal(PLACEHOLDERS)}, '', 'g')"
-    stripped = f"length({strip_sql(without_placeholders)})"
-    total = f"length({strip_sql(text)})"
-    low = f"lower(coalesce({text}, ''))"
-    without_pointers = f"regexp_replace({low}, {literal(POINTER)}, ' ', 'g')"
-    pointer = (
-        f"(regexp_matches({low}, {literal(POINTER)}) AND NOT regexp_matches({low}, {literal(CARE_REFERRAL)}) "
-        f"AND length({strip_sql(without_pointers)}) < {int(cfg.pointer_reply_chars)})"
-    )
-    return f"""{stripped} AS reply_chars, {words_sql(text)} AS reply_words,
-        length(regexp_extract_all({low}, {literal(ENGAGEMENT)})) AS engagement, {pointer} AS is_pointer,
-        CASE WHEN {total} > 0 AND 1 - {stripped} / {total}::DOUBLE > {MAX_PLACEHOLDER_SHARE}
-                 THEN 'mostly_placeholders'
-             WHEN {stripped} < {int(cfg.min_reply_chars)} THEN 'reply_too_short'
-             ELSE NULL END AS reply_reason"""
-
-
-def words_sql(text: str) -> str:
-    """Number of whitespace-separated words of a SQL text expression."""
-    body = strip_sql(text)
-    return f"length(regexp_split_to_array({body}, '\\s+')) * (length({body}) > 0)::INT"
+    steps.run(con, REPLIES, reply_params(cfg))
 
 
 def reason_counts(con: duckdb.DuckDBPyConnection, query: str) -> dict[str, int]:

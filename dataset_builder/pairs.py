@@ -11,7 +11,8 @@ explain the win), both scores >= comment_min_score, post score >= post_min_score
 min_score_ratio, and at most max_pairs_per_post pairs per post (the largest ratios). Length control
 (votes reward one-liners and jokes over fuller replies with the same stance): the chosen reply is at least
 `min_chosen_length_ratio` times as long as the rejected one, and `length_balanced_votes` keeps as many
-chosen-shorter as chosen-longer pairs. A comment the OP thanked is never the rejected side.
+chosen-shorter as chosen-longer pairs (a seeded subsample of the larger group, ordered by
+md5('<chosen>/<rejected>/<seed>'), the same in both engines). A comment the OP thanked is never the rejected side.
 
 Content margins (the second pair audit of reddit-college, benchmarks/pair_audit/README.md: votes were right in
 45% of pairs, mostly because they pit two equally sound replies or an entertaining reply against a warm one):
@@ -45,6 +46,12 @@ where the revision adds substance: it is at least `min_revision_length_ratio` ti
 carries `min_revision_engagement_gain` more engagement markers (two equally sound, or equally thin, replies are
 not a draft and a better revision); `self_edit` pairs are the earlier and later text of one comment retrieved
 twice (`revisions`).
+
+Engines: every rule is a portable step (`sql/<step>.sql`, parameters from the `*_params` functions):
+`pairs_preference`, `pairs_sft`, `pairs_improvement_candidates`, `pairs_similarity_lexical` (word-set Jaccard)
+and `pairs_improvement` (threshold, per-post cap). The MiniLM intent check (`_encoder_similarity`) stays Python:
+a batched function over the candidate texts (read as Arrow) that replaces `pair_similarity` between the last
+two steps.
 """
 
 from __future__ import annotations
@@ -56,10 +63,10 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
+from dataset_builder import steps
 from dataset_builder.config import MIN_SIMILARITY, BuildConfig
-from dataset_builder.eligibility import reason_counts, reply_columns_sql
+from dataset_builder.eligibility import reason_counts
 from dataset_builder.signals import GRATITUDE, NOT_GRATITUDE
-from dataset_builder.sql import literal
 
 logger = logging.getLogger(__name__)
 # With the encoder, a pair is embedded only when its word-set Jaccard reaches this (some shared content words).
@@ -73,151 +80,76 @@ STOPWORDS = (
     "give most very really it's i'm don't can't you're that's much more about things thing something going"
 ).split()
 
-# One row per kept comment with what the pair rules read: eligibility, length, the OP's thanks (gratitude
-# as the label rule reads it: not "thanks anyway", "no thanks", "thanks to my mom").
-_COMMENT_FACTS = f"""
-    SELECT e.post_id, e.comment_id, e.comment_score, e.post_score, e.comment_created_utc, e.label,
-           e.label_confidence, coalesce(contains(e.label_source, 'op_signal'), false) AS on_op_reply,
-           pe.post_reason, pe.post_chars, re.reply_reason, re.reply_chars, re.reply_words, re.engagement, re.is_pointer,
-           coalesce(regexp_matches(regexp_replace(lower(c.op_reply_text), {literal(NOT_GRATITUDE)}, ' ', 'g'),
-                                   {literal(GRATITUDE)}), false) AS op_thanked,
-           lower(trim(c.comment_text)) AS norm_text
-    FROM ess e
-    JOIN post_eligibility pe ON pe.post_id = e.post_id
-    JOIN reply_eligibility re ON re.comment_id = e.comment_id
-    JOIN clean_comments c ON c.comment_id = e.comment_id"""
+PREFERENCE = steps.Step(
+    "pairs_preference",
+    inputs=("ess", "post_eligibility", "reply_eligibility", "clean_comments"),
+    outputs=("comment_facts", "vote_pairs", "vote_candidates", "label_candidates", "preference"),
+)
+SFT = steps.Step("pairs_sft", inputs=("comment_facts", "ess"), outputs=("sft_candidates", "sft"))
+IMPROVEMENT_CANDIDATES = steps.Step(
+    "pairs_improvement_candidates",
+    inputs=("comment_facts", "earlier_reply_eligibility", "clean_comments", "clean_earlier_versions"),
+    outputs=("improvement_pairs", "improvement_texts"),
+)
+LEXICAL = steps.Step(
+    "pairs_similarity_lexical",
+    inputs=("improvement_texts", "improvement_pairs"),
+    outputs=("imp_tokens", "pair_similarity"),
+)
+IMPROVEMENT = steps.Step(
+    "pairs_improvement",
+    inputs=("improvement_pairs", "pair_similarity", "ess"),
+    outputs=("improvement_candidates", "improvement"),
+)
+
+
+def preference_params(cfg: BuildConfig) -> dict[str, steps.Param]:
+    """The `pairs_preference` step's parameters: the votes and label pair rules' thresholds and switches, and the
+    gratitude regexes of the label rule (`signals.GRATITUDE`, `signals.NOT_GRATITUDE`)."""
+    return {
+        "gratitude": GRATITUDE,
+        "not_gratitude": NOT_GRATITUDE,
+        "comment_min_score": int(cfg.comment_min_score),
+        "post_min_score": int(cfg.post_min_score),
+        "min_score_ratio": float(cfg.min_score_ratio),
+        "max_pairs_per_post": int(cfg.max_pairs_per_post),
+        "max_label_pairs_per_post": int(cfg.max_label_pairs_per_post),
+        "min_chosen_length_ratio": float(cfg.min_chosen_length_ratio),
+        "min_engagement_margin": int(cfg.min_engagement_margin),
+        "votes_min_engagement_margin": int(cfg.votes_min_engagement_margin),
+        "drop_pointer_replies": bool(cfg.drop_pointer_replies),
+        "votes_agree_with_labels": bool(cfg.votes_agree_with_labels),
+        "votes_need_label_evidence": bool(cfg.votes_need_label_evidence),
+        "min_post_coverage": float(cfg.min_post_coverage),
+        "post_coverage_cap_chars": int(cfg.post_coverage_cap_chars),
+        "length_balanced_votes": bool(cfg.length_balanced_votes),
+        "seed": int(cfg.seed),
+    }
+
+
+def sft_params(cfg: BuildConfig) -> dict[str, steps.Param]:
+    """The `pairs_sft` step's parameters."""
+    return {
+        "drop_pointer_replies": bool(cfg.drop_pointer_replies),
+        "sft_min_engagement": int(cfg.sft_min_engagement),
+        "min_post_coverage": float(cfg.min_post_coverage),
+        "post_coverage_cap_chars": int(cfg.post_coverage_cap_chars),
+        "max_sft_rows_per_post": int(cfg.max_sft_rows_per_post),
+    }
 
 
 def build_preference(con: duckdb.DuckDBPyConnection, cfg: BuildConfig) -> None:
-    """Create `preference` (kept pairs) and `preference_candidates` (every candidate with its reason)."""
-    con.execute(f"CREATE OR REPLACE TABLE comment_facts AS {_COMMENT_FACTS}")
-    ratio = float(cfg.min_chosen_length_ratio)
-    margin = int(cfg.min_engagement_margin)
-    pointers = "true" if cfg.drop_pointer_replies else "false"
-    labels = "true" if cfg.votes_agree_with_labels else "false"
-    vote_margin = int(cfg.votes_min_engagement_margin)
-    evidence = "true" if cfg.votes_need_label_evidence else "false"
-    covers = _covers_post_sql(cfg, "a")
-    con.execute(f"""
-        CREATE OR REPLACE TABLE vote_candidates AS
-        WITH cand AS (
-            SELECT * FROM comment_facts
-            WHERE comment_score >= {int(cfg.comment_min_score)} AND post_score >= {int(cfg.post_min_score)}),
-        pairs AS (
-            SELECT a.post_id, a.comment_id AS chosen_id, b.comment_id AS rejected_id,
-                   a.comment_score AS chosen_score, b.comment_score AS rejected_score,
-                   a.comment_score::DOUBLE / b.comment_score AS score_ratio,
-                   a.comment_created_utc - b.comment_created_utc AS seconds_difference,
-                   a.reply_chars > b.reply_chars AS chosen_longer,
-                   CASE WHEN a.post_reason IS NOT NULL THEN a.post_reason
-                        WHEN a.reply_reason IS NOT NULL THEN 'chosen_' || a.reply_reason
-                        WHEN b.reply_reason IS NOT NULL THEN 'rejected_' || b.reply_reason
-                        WHEN {pointers} AND a.is_pointer THEN 'chosen_pointer_reply'
-                        WHEN a.reply_chars < {ratio} * b.reply_chars THEN 'chosen_much_shorter'
-                        WHEN b.op_thanked THEN 'rejected_thanked_by_op'
-                        WHEN {labels} AND (coalesce(a.label = 0, false) OR coalesce(b.label = 1, false))
-                             THEN 'labels_contradict_votes'
-                        WHEN a.norm_text = b.norm_text THEN 'same_text'
-                        WHEN {vote_margin} > 0 AND a.engagement - b.engagement < {vote_margin}
-                             THEN 'no_engagement_margin'
-                        WHEN NOT {covers} THEN 'chosen_short_for_post'
-                        WHEN {evidence} AND NOT (coalesce(a.label = 1, false) OR coalesce(b.label = 0, false))
-                             THEN 'no_label_evidence'
-                        ELSE NULL END AS reason
-            FROM cand a JOIN cand b ON a.post_id = b.post_id
-            WHERE a.comment_created_utc > b.comment_created_utc
-              AND a.comment_score >= {float(cfg.min_score_ratio)} * b.comment_score
-              AND a.comment_score > b.comment_score),
-        capped AS (
-            SELECT * EXCLUDE (reason), CASE WHEN reason IS NULL AND row_number() OVER (
-                PARTITION BY post_id, reason IS NULL ORDER BY score_ratio DESC, seconds_difference DESC,
-                chosen_id, rejected_id) > {int(cfg.max_pairs_per_post)} THEN 'per_post_cap' ELSE reason END AS reason
-            FROM pairs)
-        SELECT *, 'votes' AS pair_source FROM capped""")
-    if cfg.length_balanced_votes:
-        seed = int(cfg.seed)
-        con.execute(f"""
-            CREATE OR REPLACE TABLE vote_candidates AS
-            WITH kept AS (
-                SELECT chosen_id, rejected_id, row_number() OVER (
-                    PARTITION BY chosen_longer ORDER BY hash(chosen_id || '/' || rejected_id || '/{seed}'),
-                    chosen_id, rejected_id) AS rk,
-                    count(*) FILTER (WHERE chosen_longer) OVER () AS n_longer,
-                    count(*) FILTER (WHERE NOT chosen_longer) OVER () AS n_other
-                FROM vote_candidates WHERE reason IS NULL)
-            SELECT v.* EXCLUDE (reason),
-                   CASE WHEN k.rk > least(k.n_longer, k.n_other) THEN 'length_balance' ELSE v.reason END AS reason
-            FROM vote_candidates v LEFT JOIN kept k USING (chosen_id, rejected_id)""")
-    con.execute(f"""
-        CREATE OR REPLACE TABLE label_candidates AS
-        WITH pairs AS (
-            SELECT e.post_id, e.comment_id AS chosen_id, n.comment_id AS rejected_id,
-                   e.comment_score AS chosen_score, n.comment_score AS rejected_score,
-                   CASE WHEN n.comment_score > 0 THEN e.comment_score::DOUBLE / n.comment_score END AS score_ratio,
-                   e.comment_created_utc - n.comment_created_utc AS seconds_difference,
-                   e.reply_chars > n.reply_chars AS chosen_longer,
-                   e.label_confidence * n.label_confidence AS confidence,
-                   CASE WHEN e.post_reason IS NOT NULL THEN e.post_reason
-                        WHEN e.reply_reason IS NOT NULL THEN 'chosen_' || e.reply_reason
-                        WHEN n.reply_reason IS NOT NULL THEN 'rejected_' || n.reply_reason
-                        WHEN NOT (e.on_op_reply AND n.on_op_reply) THEN 'not_on_op_reply'
-                        WHEN n.op_thanked THEN 'rejected_thanked_by_op'
-                        WHEN n.comment_score > e.comment_score AND n.comment_score >= 2 * e.comment_score
-                             THEN 'votes_contradict'
-                        WHEN {pointers} AND e.is_pointer THEN 'chosen_pointer_reply'
-                        WHEN e.reply_chars < {ratio} * n.reply_chars THEN 'chosen_much_shorter'
-                        WHEN {margin} > 0 AND e.engagement - n.engagement < {margin} THEN 'no_engagement_margin'
-                        WHEN v.chosen_id IS NOT NULL THEN 'paired_by_votes'
-                        WHEN e.norm_text = n.norm_text THEN 'same_text'
-                        ELSE NULL END AS reason
-            FROM comment_facts e JOIN comment_facts n ON e.post_id = n.post_id AND e.label = 1 AND n.label = 0
-            LEFT JOIN (SELECT chosen_id, rejected_id FROM vote_candidates WHERE reason IS NULL) v
-              ON least(v.chosen_id, v.rejected_id) = least(e.comment_id, n.comment_id)
-             AND greatest(v.chosen_id, v.rejected_id) = greatest(e.comment_id, n.comment_id))
-        SELECT * EXCLUDE (reason, confidence), CASE WHEN reason IS NULL AND row_number() OVER (
-                   PARTITION BY post_id, reason IS NULL ORDER BY confidence DESC, chosen_id, rejected_id)
-                   > {int(cfg.max_label_pairs_per_post)} THEN 'per_post_cap' ELSE reason END AS reason,
-               'label' AS pair_source
-        FROM pairs""")
-    con.execute("""
-        CREATE OR REPLACE TABLE preference AS
-        SELECT x.post_id, x.chosen_id, x.rejected_id, x.chosen_score, x.rejected_score, x.score_ratio,
-               x.seconds_difference, x.pair_source, c.is_sensitive OR r.is_sensitive AS is_sensitive, c.split
-        FROM (SELECT * FROM vote_candidates UNION ALL BY NAME SELECT * FROM label_candidates) x
-        JOIN ess c ON c.comment_id = x.chosen_id
-        JOIN ess r ON r.comment_id = x.rejected_id
-        WHERE x.reason IS NULL""")
-
-
-def _covers_post_sql(cfg: BuildConfig, alias: str = "") -> str:
-    """SQL condition: the reply (a `comment_facts` row, optionally aliased) has at least `min_post_coverage` x
-    the post's characters (title + text), capped at `post_coverage_cap_chars`: a few lines under a long,
-    many-part post answer only part of it (issue 16, third rule round)."""
-    col = f"{alias}." if alias else ""
-    need = f"least({float(cfg.min_post_coverage)} * {col}post_chars, {int(cfg.post_coverage_cap_chars)})"
-    return f"({col}reply_chars >= {need})"
+    """Create `comment_facts` (one row per labeled comment with what the pair rules read), `vote_candidates`,
+    `label_candidates` (every candidate pair with its reason) and `preference` (kept pairs): the portable step
+    `pairs_preference` (`sql/pairs_preference.sql`) over `ess`, `post_eligibility`, `reply_eligibility` and
+    `clean_comments`."""
+    steps.run(con, PREFERENCE, preference_params(cfg))
 
 
 def build_sft(con: duckdb.DuckDBPyConnection, cfg: BuildConfig) -> None:
-    """Create `sft` (kept rows) and `sft_candidates` (every effective comment with its reason)."""
-    con.execute(f"""
-        CREATE OR REPLACE TABLE sft_candidates AS
-        WITH cand AS (
-            SELECT comment_id, post_id, label_confidence, comment_score,
-                   coalesce(post_reason, reply_reason, CASE
-                       WHEN {"true" if cfg.drop_pointer_replies else "false"} AND is_pointer THEN 'pointer_reply'
-                       WHEN engagement < {int(cfg.sft_min_engagement)} THEN 'low_engagement'
-                       WHEN NOT {_covers_post_sql(cfg)} THEN 'short_for_post' END) AS reason
-            FROM comment_facts WHERE label = 1)
-        SELECT comment_id, post_id, CASE WHEN reason IS NULL AND row_number() OVER (
-                   PARTITION BY post_id, reason IS NULL ORDER BY label_confidence DESC,
-                   comment_score DESC NULLS LAST, comment_id) > {int(cfg.max_sft_rows_per_post)}
-                   THEN 'per_post_cap' ELSE reason END AS reason
-        FROM cand""")
-    con.execute("""
-        CREATE OR REPLACE TABLE sft AS
-        SELECT e.post_id, e.comment_id, e.label_confidence, e.is_sensitive, e.split
-        FROM sft_candidates s JOIN ess e ON e.comment_id = s.comment_id WHERE s.reason IS NULL""")
+    """Create `sft` (kept rows) and `sft_candidates` (every effective comment with its reason): the portable
+    step `pairs_sft` (`sql/pairs_sft.sql`) over `comment_facts` (from `build_preference`) and `ess`."""
+    steps.run(con, SFT, sft_params(cfg))
 
 
 def similarity_method(cfg: BuildConfig) -> str:
@@ -242,98 +174,43 @@ def intent_threshold(cfg: BuildConfig, method: str) -> float:
     return float(cfg.min_similarity if cfg.min_similarity is not None else MIN_SIMILARITY[method])
 
 
+def improvement_params(cfg: BuildConfig) -> dict[str, steps.Param]:
+    """The `pairs_improvement_candidates` step's parameters."""
+    return {
+        "improvement_max_candidates": int(cfg.improvement_max_candidates),
+        "min_improvement_words": int(cfg.min_improvement_words),
+        "min_revision_length_ratio": float(cfg.min_revision_length_ratio),
+        "min_revision_engagement_gain": int(cfg.min_revision_engagement_gain),
+        "drop_pointer_replies": bool(cfg.drop_pointer_replies),
+        "comment_min_score": int(cfg.comment_min_score),
+    }
+
+
+def intent_params(cfg: BuildConfig, method: str) -> dict[str, steps.Param]:
+    """The `pairs_improvement` step's parameters under a similarity `method` (`encoder`: pairs sharing fewer
+    than LEXICAL_PREFILTER of their words were not embedded and are dropped as `few_shared_words`)."""
+    return {
+        "lexical_prefilter": method == "encoder",
+        "min_shared_words": float(LEXICAL_PREFILTER),
+        "min_similarity": intent_threshold(cfg, method),
+        "max_improvement_pairs_per_post": int(cfg.max_improvement_pairs_per_post),
+    }
+
+
 def build_improvement(con: duckdb.DuckDBPyConnection, cfg: BuildConfig) -> dict[str, Any]:
-    """Create `improvement` (kept pairs) and `improvement_candidates`; returns the method and threshold."""
+    """Create `improvement` (kept pairs) and `improvement_candidates` (every candidate with its reason); returns
+    the method and threshold. Three portable steps around the intent check: `pairs_improvement_candidates` (the
+    rules, over `comment_facts`, `earlier_reply_eligibility` and the texts), `pairs_similarity_lexical` (word-set
+    Jaccard) and `pairs_improvement` (the threshold and the per-post cap); with the encoder, the MiniLM cosine
+    is a Python function over the candidate texts (`_encoder_similarity`) that replaces `pair_similarity`."""
     method = similarity_method(cfg)
-    threshold = intent_threshold(cfg, method)
-    words = int(cfg.min_improvement_words)
-    has_earlier = bool(
-        con.execute(
-            "SELECT count(*) FROM information_schema.tables WHERE table_name = 'clean_earlier_versions'"
-        ).fetchone()[0]
-    )
-    # similar_reply: among the top-scored comments of a post, a lower-scored draft and a better-received
-    # reply; self_edit: the earlier and the kept text of one comment.
-    self_edit = ""
-    if has_earlier:
-        self_edit = f"""
-            UNION ALL
-            SELECT r.post_id, r.comment_id AS draft_id, r.comment_id AS revision_id,
-                   'e:' || r.comment_id AS draft_key, 'c:' || r.comment_id AS revision_key, 'self_edit' AS pair_source,
-                   v.earlier_score AS draft_score, r.comment_score AS revision_score,
-                   CASE WHEN r.post_reason IS NOT NULL THEN r.post_reason
-                        WHEN v.reply_reason IS NOT NULL THEN 'draft_' || v.reply_reason
-                        WHEN r.reply_reason IS NOT NULL THEN 'revision_' || r.reply_reason
-                        WHEN least(v.reply_words, r.reply_words) < {words} THEN 'too_few_words'
-                        ELSE NULL END AS reason
-            FROM (SELECT comment_id, earlier_score, {reply_columns_sql("comment_text", cfg)}
-                  FROM clean_earlier_versions) v
-            JOIN comment_facts r ON r.comment_id = v.comment_id"""
-    con.execute(f"""
-        CREATE OR REPLACE TABLE improvement_candidates AS
-        WITH cand AS (
-            SELECT * FROM (
-                SELECT *, row_number() OVER (PARTITION BY post_id ORDER BY comment_score DESC, comment_id) AS rk
-                FROM comment_facts WHERE comment_score IS NOT NULL)
-            WHERE rk <= {int(cfg.improvement_max_candidates)})
-        SELECT d.post_id, d.comment_id AS draft_id, r.comment_id AS revision_id,
-               'c:' || d.comment_id AS draft_key, 'c:' || r.comment_id AS revision_key,
-               'similar_reply' AS pair_source, d.comment_score AS draft_score, r.comment_score AS revision_score,
-               CASE WHEN d.post_reason IS NOT NULL THEN d.post_reason
-                    WHEN d.reply_reason IS NOT NULL THEN 'draft_' || d.reply_reason
-                    WHEN r.reply_reason IS NOT NULL THEN 'revision_' || r.reply_reason
-                    WHEN d.comment_created_utc >= r.comment_created_utc THEN 'draft_after_revision'
-                    WHEN least(d.reply_words, r.reply_words) < {words} THEN 'too_few_words'
-                    WHEN d.norm_text = r.norm_text THEN 'same_text'
-                    WHEN r.reply_chars < {float(cfg.min_revision_length_ratio)} * d.reply_chars
-                         THEN 'revision_not_longer'
-                    WHEN {int(cfg.min_revision_engagement_gain)} > 0
-                         AND r.engagement - d.engagement < {int(cfg.min_revision_engagement_gain)}
-                         THEN 'no_engagement_gain'
-                    WHEN {"true" if cfg.drop_pointer_replies else "false"} AND r.is_pointer
-                         THEN 'revision_pointer_reply'
-                    ELSE NULL END AS reason
-        FROM cand d JOIN cand r ON d.post_id = r.post_id AND d.comment_id <> r.comment_id
-        WHERE r.comment_score > d.comment_score AND r.comment_score >= {int(cfg.comment_min_score)}
-        {self_edit}""")
-    texts = """
-        SELECT 'c:' || comment_id AS key, comment_text AS text FROM clean_comments
-        WHERE comment_id IN (SELECT draft_id FROM improvement_candidates WHERE reason IS NULL
-                             UNION SELECT revision_id FROM improvement_candidates WHERE reason IS NULL)"""
-    if has_earlier:
-        texts += """
-        UNION ALL SELECT 'e:' || comment_id, comment_text FROM clean_earlier_versions
-        WHERE comment_id IN (SELECT draft_id FROM improvement_candidates
-                             WHERE reason IS NULL AND pair_source = 'self_edit')"""
-    con.execute(f"CREATE OR REPLACE TABLE imp_texts AS {texts}")
+    steps.run(con, IMPROVEMENT_CANDIDATES, improvement_params(cfg))
     _lexical_similarity(con)
     if method == "encoder":
         _encoder_similarity(con)
-    prefilter = f"coalesce(s.lexical, 0.0) < {LEXICAL_PREFILTER}" if method == "encoder" else "false"
-    con.execute(f"""
-        CREATE OR REPLACE TABLE improvement_candidates AS
-        WITH scored AS (
-            SELECT c.* EXCLUDE (reason), coalesce(s.similarity, 0.0) AS similarity,
-                   CASE WHEN c.reason IS NOT NULL THEN c.reason
-                        WHEN {prefilter} THEN 'few_shared_words'
-                        WHEN coalesce(s.similarity, 0.0) < {threshold} THEN 'below_similarity'
-                        ELSE NULL END AS reason
-            FROM improvement_candidates c
-            LEFT JOIN pair_similarity s ON s.draft_key = c.draft_key AND s.revision_key = c.revision_key)
-        SELECT * EXCLUDE (reason), CASE WHEN reason IS NULL AND row_number() OVER (
-                   PARTITION BY post_id, reason IS NULL ORDER BY pair_source = 'self_edit' DESC, similarity DESC,
-                   draft_key, revision_key) > {int(cfg.max_improvement_pairs_per_post)}
-                   THEN 'per_post_cap' ELSE reason END AS reason
-        FROM scored""")
-    con.execute("""
-        CREATE OR REPLACE TABLE improvement AS
-        SELECT x.similarity, x.post_id, x.draft_id, x.revision_id, x.draft_score, x.revision_score,
-               x.pair_source, d.is_sensitive OR r.is_sensitive AS is_sensitive, r.split
-        FROM improvement_candidates x
-        JOIN ess d ON d.comment_id = x.draft_id
-        JOIN ess r ON r.comment_id = x.revision_id
-        WHERE x.reason IS NULL""")
-    return {"similarity_method": method, "min_similarity": threshold}
+    intent = intent_params(cfg, method)
+    steps.run(con, IMPROVEMENT, intent)
+    return {"similarity_method": method, "min_similarity": intent["min_similarity"]}
 
 
 def drop_counts(con: duckdb.DuckDBPyConnection) -> dict[str, dict[str, int]]:
@@ -352,25 +229,9 @@ def drop_counts(con: duckdb.DuckDBPyConnection) -> dict[str, dict[str, int]]:
 
 
 def _lexical_similarity(con: duckdb.DuckDBPyConnection) -> None:
-    """Word-set Jaccard of each candidate pair's texts (stop words and words < 3 letters ignored)."""
-    stop = ", ".join(literal(w) for w in STOPWORDS)
-    con.execute(f"""
-        CREATE OR REPLACE TABLE imp_tokens AS
-        SELECT DISTINCT key, token FROM (
-            SELECT key, unnest(regexp_extract_all(lower(text), '[a-z][a-z'']{{2,}}')) AS token FROM imp_texts)
-        WHERE token NOT IN ({stop})""")
-    con.execute("""
-        CREATE OR REPLACE TABLE pair_similarity AS
-        WITH sizes AS (SELECT key, count(*) AS n FROM imp_tokens GROUP BY key),
-        pairs AS (SELECT DISTINCT draft_key, revision_key FROM improvement_candidates WHERE reason IS NULL),
-        shared AS (
-            SELECT p.draft_key, p.revision_key, count(*) AS inter
-            FROM pairs p JOIN imp_tokens a ON a.key = p.draft_key
-            JOIN imp_tokens b ON b.key = p.revision_key AND b.token = a.token
-            GROUP BY 1, 2)
-        SELECT s.draft_key, s.revision_key, s.inter / (da.n + db.n - s.inter)::DOUBLE AS similarity,
-               s.inter / (da.n + db.n - s.inter)::DOUBLE AS lexical
-        FROM shared s JOIN sizes da ON da.key = s.draft_key JOIN sizes db ON db.key = s.revision_key""")
+    """Word-set Jaccard of each candidate pair's texts (stop words and words < 3 letters ignored): the step
+    `pairs_similarity_lexical`."""
+    steps.run(con, LEXICAL, {"stopwords": list(STOPWORDS)})
 
 
 def _encoder_similarity(con: duckdb.DuckDBPyConnection) -> None:
@@ -389,7 +250,7 @@ def _encoder_similarity(con: duckdb.DuckDBPyConnection) -> None:
         "ORDER BY 1, 2"
     ).fetchall()
     keys = sorted({k for d, r, _ in pairs for k in (d, r)})
-    texts = dict(con.sql("SELECT key, text FROM imp_texts").fetchall())
+    texts = dict(con.sql("SELECT key, text FROM improvement_texts").fetchall())
     logger.info("improvement pairs: embedding %d texts of %d candidate pairs", len(keys), len(pairs))
     index = {key: i for i, key in enumerate(keys)}
     vectors = embed([texts[k] for k in keys]) if keys else None

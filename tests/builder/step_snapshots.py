@@ -39,6 +39,8 @@ from dataset_builder import (
     export,
     labels,
     normalize,
+    pairs,
+    pipeline,
     privacy,
     revisions,
     signals,
@@ -56,6 +58,7 @@ from dataset_builder.synthetic import write_sample
 SNAPSHOT_DIR = Path(__file__).with_name("snapshots")
 REGENERATE = "PYTHONPATH=. python tests/builder/step_snapshots.py <step>"
 HEAD_ROWS = 3
+SNAPSHOT_KEY = b"step-snapshots-key-not-a-secret-0123456789"  # pseudonyms of the synthetic sample
 
 STEPS: dict[str, steps.Step] = {
     step.name: step
@@ -66,6 +69,7 @@ STEPS: dict[str, steps.Step] = {
         threads.THREAD_COUNTS,
         support.SUPPORT,
         eligibility.POSTS,
+        eligibility.REPLIES,
         privacy.PARTICIPANTS,
         privacy.NAME_HITS,
         revisions.EARLIER,
@@ -75,6 +79,11 @@ STEPS: dict[str, steps.Step] = {
         signals.SIGNALS,
         labels.LABELS,
         splits.SPLITS,
+        pairs.PREFERENCE,
+        pairs.SFT,
+        pairs.IMPROVEMENT_CANDIDATES,
+        pairs.LEXICAL,
+        pairs.IMPROVEMENT,
         stats.STATS,
     )
 }
@@ -493,6 +502,229 @@ def export_inputs(con: duckdb.DuckDBPyConnection) -> None:
         con.execute(f"ALTER TABLE {table} ALTER COLUMN {column} TYPE DOUBLE")
 
 
+def reply_texts(cfg: BuildConfig) -> list[str | None]:
+    """Reply texts at the edges of the `eligibility_replies` rules under `cfg`: NULL, empty and blank texts; exactly
+    `min_reply_chars` characters and one fewer, padded by newlines; placeholder shares just under, at and over
+    one half; pointers (a placeholder link, an address, r/name) with other text one under and at
+    `pointer_reply_chars`, and with a crisis-line referral; engagement markers with curly apostrophes."""
+    n, p = cfg.min_reply_chars, cfg.pointer_reply_chars
+    return [
+        None,
+        "",
+        " \n\t ",
+        "x" * n,
+        "x" * (n - 1),
+        "\n\n" + "y" * n + " \n",
+        "x" * (n - 1) + "\n\n[url]",
+        "a" * 10 + "[url]" + "b",  # placeholders 5 of 16 characters
+        "ab" + "[url][user]",  # 10 of 12: mostly placeholders
+        "abcde" + "[url]",  # exactly one half: not over
+        "[email] [phone] [user]",
+        "see [url] " + "z" * (p - 5),
+        "see [url] " + "z" * p,
+        "go to r/askreddit " + "w" * (p - 4),
+        "https://example.org/x",
+        "www.example.org and call the crisis hotline 988",
+        "try r/college_help maybe",
+        "You should talk to your advisor; if you’re stuck, I’d reach out and make sure you ask. " * 3,
+        "YOU you're youre u. Consider it, look into it, check, focus, email them, I would. " * 2,
+        "word " * 30,
+    ]
+
+
+def reply_inputs(con: duckdb.DuckDBPyConnection, cfg: BuildConfig) -> None:
+    """`clean_comments`, `ess` and `clean_earlier_versions` for `eligibility_replies`: every text of `reply_texts`
+    as a kept comment, as a comment not in `ess` (not measured) and as an earlier retrieval."""
+    texts = reply_texts(cfg)
+    ids = [f"r{i}" for i in range(len(texts))]
+    con.register(
+        "clean_comments",
+        pa.table(
+            {
+                "comment_id": ids + [f"x{i}" for i in ids],
+                "post_id": ["p"] * 2 * len(ids),
+                "comment_text": texts + texts,
+            }
+        ),
+    )
+    con.register("ess", pa.table({"comment_id": ids}))
+    con.register(
+        "clean_earlier_versions",
+        pa.table(
+            {
+                "comment_id": ids,
+                "post_id": ["p"] * len(ids),
+                "earlier_score": list(range(len(ids))),
+                "comment_text": texts[::-1],
+            }
+        ),
+    )
+
+
+# Reply profiles for the crafted `pairs_*` inputs: (score, label, label_source, reply_reason, reply_chars,
+# engagement, is_pointer, OP's reply, text). Each crafted post holds two of them (the first written later), so
+# every ordered pair of profiles meets every post kind; edges of the kit defaults: score ratio exactly 2,
+# engagement margins exactly 4 (votes) and 2 (labels), length ratio exactly 0.75, coverage exactly the cap.
+PAIR_PROFILES = {
+    "good": (40, 1, "op_signal", None, 800, 8, False, None, "a full reply"),
+    "half": (20, 1, "op_signal+vote", None, 800, 4, False, None, "half the votes"),
+    "thin": (5, 0, "op_signal", None, 600, 2, False, None, "a thin reply"),
+    "thanked": (5, 0, "op_signal", None, 120, 0, False, "Thank you so much!", "a thanked reply"),
+    "thanks_anyway": (5, 0, "op_signal", None, 120, 0, False, "thanks anyway", "thanks anyway reply"),
+    "too_short": (10, 0, "op_signal", "reply_too_short", 10, 0, False, None, "short"),
+    "pointer": (90, 1, "op_signal", None, 800, 8, True, None, "see r/elsewhere"),
+    "long_early": (2, 1, "vote", None, 1067, 4, False, None, "a long early reply"),
+    "unlabeled": (100, None, None, None, 1000, 12, False, None, "an unlabeled reply"),
+    "echo": (3, 0, "op_signal", None, 800, 0, False, None, "  The Same Text "),
+    "echo_good": (30, 1, "op_signal", None, 800, 9, False, None, "the same text"),
+    "popular_bad": (90, 0, "op_signal", None, 300, 0, False, None, "a popular bad reply"),
+    "no_score": (None, 1, "op_signal", None, 800, 8, False, None, "a reply without score"),
+    "effective_short": (15, 1, "op_signal", "reply_too_short", 10, 3, False, None, "ok"),
+    "effective_thin": (8, 1, "op_signal", None, 449, 3, False, None, "an effective thin reply"),
+}
+# (post_reason, post_chars, post_score): eligible, not eligible, coverage capped (0.4 x 2500 = 1000 = the cap,
+# 0.4 x 2600 capped at 1000), post score under post_min_score.
+PAIR_POSTS = [
+    (None, 200, 10),
+    ("not_support_seeking", 200, 10),
+    (None, 2500, 10),
+    (None, 2600, 10),
+    (None, 200, 1),
+]
+# Configurations of the crafted pairs: the kit's defaults, and every switch flipped with tight caps.
+PAIR_VARIANTS: dict[str, dict[str, Any]] = {
+    "kit": {},
+    "switches": {
+        "length_balanced_votes": True,
+        "votes_agree_with_labels": False,
+        "votes_need_label_evidence": False,
+        "votes_min_engagement_margin": 0,
+        "min_engagement_margin": 0,
+        "drop_pointer_replies": False,
+        "max_pairs_per_post": 2,
+        "max_label_pairs_per_post": 1,
+        "max_sft_rows_per_post": 1,
+        "seed": 5,
+    },
+}
+
+
+def pair_inputs(con: duckdb.DuckDBPyConnection) -> None:
+    """`ess`, `post_eligibility`, `reply_eligibility` and `clean_comments` for the `pairs_*` steps: one post per
+    post kind and ordered pair of reply profiles (`PAIR_POSTS`, `PAIR_PROFILES`), plus per post kind a crowded
+    thread of every profile twice (the per-post caps)."""
+    ess, posts, replies, texts = [], [], [], []
+    threads_: list[tuple[str, int, list[tuple[str, int]]]] = []
+    names = list(PAIR_PROFILES)
+    for k, _ in enumerate(PAIR_POSTS):
+        for a, b in itertools.permutations(names, 2):
+            threads_.append((f"k{k}-{a}-{b}", k, [(a, 2), (b, 1)]))
+        threads_.append((f"k{k}-crowded", k, [(n, 1 + i) for i, n in enumerate(names + names)]))
+    for post_id, k, comments in threads_:
+        reason, chars, post_score = PAIR_POSTS[k]
+        posts.append((post_id, reason, chars))
+        for j, (name, created) in enumerate(comments):
+            score, label, source, why, n_chars, engaged, pointer, op_reply, text = PAIR_PROFILES[name]
+            cid = f"{post_id}-c{j}"
+            if score is not None and j >= 2:  # the crowded thread: distinct scores and times
+                score += j
+            ess.append(
+                (
+                    post_id,
+                    cid,
+                    score,
+                    post_score,
+                    1000 * created + j,
+                    label,
+                    0.5 + 0.01 * j,
+                    source,
+                    j % 5 == 0,
+                    ("train", "validation", "test")[j % 3],
+                )
+            )
+            replies.append((cid, why, n_chars, n_chars // 5, engaged, pointer))
+            texts.append((cid, op_reply, text))
+
+    def table(rows: list[tuple], columns: str) -> pa.Table:
+        return pa.table({c: [r[i] for r in rows] for i, c in enumerate(columns.split())})
+
+    con.register(
+        "ess",
+        table(
+            ess,
+            "post_id comment_id comment_score post_score comment_created_utc label "
+            "label_confidence label_source is_sensitive split",
+        ),
+    )
+    con.register("post_eligibility", table(posts, "post_id post_reason post_chars"))
+    con.register(
+        "reply_eligibility",
+        table(replies, "comment_id reply_reason reply_chars reply_words engagement is_pointer"),
+    )
+    con.register("clean_comments", table(texts, "comment_id op_reply_text comment_text"))
+
+
+# Configurations of the crafted improvement pairs: the kit's defaults (lexical), a loose threshold with tight caps,
+# and the encoder's rules (few_shared_words) with the word-overlap similarity standing in for the cosine.
+IMPROVEMENT_VARIANTS: dict[str, tuple[dict[str, Any], str]] = {
+    "kit": ({}, "lexical"),
+    "loose": (
+        {
+            "min_similarity": 0.2,
+            "max_improvement_pairs_per_post": 1,
+            "improvement_max_candidates": 3,
+            "min_revision_engagement_gain": 0,
+            "drop_pointer_replies": False,
+        },
+        "lexical",
+    ),
+    "encoder_rules": ({"min_similarity": 0.25}, "encoder"),
+}
+
+
+def improvement_inputs(con: duckdb.DuckDBPyConnection) -> None:
+    """The crafted pairs (`pair_inputs`) with `comment_facts` from `pairs_preference`, plus an earlier retrieval
+    of every later comment: eligible or too short, with few or enough words, sharing many or few words."""
+    pair_inputs(con)
+    steps.run(con, pairs.PREFERENCE, pairs.preference_params(BuildConfig(inputs=[Path(".")])))
+    later = [
+        r[0] for r in con.sql("SELECT comment_id FROM ess WHERE comment_id LIKE '%-c0' ORDER BY 1").fetchall()
+    ]
+    reasons = [None, None, "reply_too_short", "mostly_placeholders"]
+    words = [50, 4, 50, 50, 30]
+    texts = ["an earlier full reply draft", "nothing alike whatsoever here", "a full reply"]
+    rows = [
+        (cid, cid.rsplit("-", 1)[0], i % 7, reasons[i % 4], 200, words[i % 5], texts[i % 3])
+        for i, cid in enumerate(later)
+    ]
+    con.register(
+        "earlier_reply_eligibility",
+        pa.table(
+            {
+                "comment_id": [r[0] for r in rows],
+                "post_id": [r[1] for r in rows],
+                "earlier_score": [r[2] for r in rows],
+                "reply_chars": [r[4] for r in rows],
+                "reply_words": [r[5] for r in rows],
+                "engagement": [1] * len(rows),
+                "is_pointer": [False] * len(rows),
+                "reply_reason": [r[3] for r in rows],
+            }
+        ),
+    )
+    con.register(
+        "clean_earlier_versions",
+        pa.table(
+            {
+                "comment_id": [r[0] for r in rows],
+                "post_id": [r[1] for r in rows],
+                "earlier_score": [r[2] for r in rows],
+                "comment_text": [r[6] for r in rows],
+            }
+        ),
+    )
+
+
 def sample_outputs(raw: Path, workdir: Path, variant: str) -> dict[str, dict[str, Any]]:
     """{step: {output: digest}} for every step but `stats`, on the sample `raw` under `variant`."""
     cfg = config(raw, variant)
@@ -603,6 +835,64 @@ def sample_outputs(raw: Path, workdir: Path, variant: str) -> dict[str, dict[str
     found[labels.LABELS.name] = _outputs(con, labels.LABELS)
     splits.compute(con, cfg)
     found[splits.SPLITS.name] = _outputs(con, splits.SPLITS)
+    found.update(pair_outputs(raw, workdir, variant, cfg))
+    return found
+
+
+def pair_outputs(raw: Path, workdir: Path, variant: str, cfg: BuildConfig) -> dict[str, dict[str, Any]]:
+    """{step: {output: digest}} of the reply-eligibility and pair steps, on a fresh connection that runs the
+    pipeline's own stages up to the pairs' inputs (the privacy steps above run piecewise on theirs)."""
+    con = duckdb.connect()
+    ingest(con, discover([raw]), workdir / f"{variant}-pairs")
+    threads.assemble(con, cfg)
+    support.compute(con, cfg)
+    signals.compute(con, cfg)
+    labels.compute(con, cfg)
+    splits.compute(con, cfg)
+    found: dict[str, dict[str, Any]] = {}
+    pipeline._privacy(con, SNAPSHOT_KEY)  # the pipeline's own stages up to the pairs' inputs
+    pipeline._assemble_rows(con, cfg)
+    revisions.compute(con)
+    eligibility.compute(con, cfg)
+    found[eligibility.REPLIES.name] = _outputs(con, eligibility.REPLIES)
+    if variant == "kit":
+        crafted = duckdb.connect()
+        reply_inputs(crafted, cfg)
+        steps.run(crafted, eligibility.REPLIES, eligibility.reply_params(cfg))
+        found[eligibility.REPLIES.name].update(
+            {f"{o} (crafted replies)": table_digest(crafted, o) for o in eligibility.REPLIES.outputs}
+        )
+    for step, step_params in ((pairs.PREFERENCE, pairs.preference_params), (pairs.SFT, pairs.sft_params)):
+        steps.run(con, step, step_params(cfg))
+        found[step.name] = _outputs(con, step)
+    pairs.build_improvement(con, dataclasses.replace(cfg, similarity="lexical"))  # the encoder: not pinned
+    for step in (pairs.IMPROVEMENT_CANDIDATES, pairs.LEXICAL, pairs.IMPROVEMENT):
+        found[step.name] = _outputs(con, step)
+    if variant == "kit":
+        crafted = duckdb.connect()
+        improvement_inputs(crafted)
+        for name, (overrides, method) in IMPROVEMENT_VARIANTS.items():
+            imp_cfg = BuildConfig(inputs=[Path(".")], **overrides)
+            steps.run(crafted, pairs.IMPROVEMENT_CANDIDATES, pairs.improvement_params(imp_cfg))
+            pairs._lexical_similarity(crafted)
+            steps.run(crafted, pairs.IMPROVEMENT, pairs.intent_params(imp_cfg, method))
+            for step in (pairs.IMPROVEMENT_CANDIDATES, pairs.LEXICAL, pairs.IMPROVEMENT):
+                found[step.name].update(
+                    {f"{o} (crafted pairs, {name})": table_digest(crafted, o) for o in step.outputs}
+                )
+    if variant == "kit":
+        crafted = duckdb.connect()
+        pair_inputs(crafted)
+        for name, overrides in PAIR_VARIANTS.items():
+            pair_cfg = BuildConfig(inputs=[Path(".")], **overrides)
+            for step, step_params in (
+                (pairs.PREFERENCE, pairs.preference_params),
+                (pairs.SFT, pairs.sft_params),
+            ):
+                steps.run(crafted, step, step_params(pair_cfg))
+                found[step.name].update(
+                    {f"{o} (crafted pairs, {name})": table_digest(crafted, o) for o in step.outputs}
+                )
     return found
 
 

@@ -29,6 +29,7 @@ from dataset_builder import (
     export,
     labels,
     normalize,
+    pairs,
     privacy,
     revisions,
     signals,
@@ -58,6 +59,12 @@ DECLARED = [
     signals.FEEDBACK,
     signals.SIGNALS,
     export.ROWS,
+    eligibility.REPLIES,
+    pairs.PREFERENCE,
+    pairs.SFT,
+    pairs.IMPROVEMENT_CANDIDATES,
+    pairs.LEXICAL,
+    pairs.IMPROVEMENT,
 ]
 SQL_FILES = sorted(steps.SQL_DIR.glob("*.sql"))
 _CFG = BuildConfig(inputs=[Path(".")])
@@ -73,6 +80,12 @@ PARAMS = {
     "privacy_name_hits": privacy.name_hit_params(),
     "revisions_name_hits": privacy.name_hit_params(),
     "signals": signals.params(_CFG),
+    "eligibility_replies": eligibility.reply_params(_CFG),
+    "pairs_preference": pairs.preference_params(_CFG),
+    "pairs_sft": pairs.sft_params(_CFG),
+    "pairs_improvement_candidates": pairs.improvement_params(_CFG),
+    "pairs_similarity_lexical": {"stopwords": list(pairs.STOPWORDS)},
+    "pairs_improvement": pairs.intent_params(_CFG, "encoder"),
 }
 
 

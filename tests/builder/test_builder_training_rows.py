@@ -301,16 +301,37 @@ def test_reply_length_ignores_newlines_and_placeholders_at_the_ends() -> None:
     """A reply of 99 characters plus a blank line and a link placeholder is too short (the real-data case);
     one of exactly 100 characters is long enough; words are counted without the surrounding newlines."""
     import duckdb
+    import pyarrow as pa
 
-    from dataset_builder.eligibility import reply_columns_sql
+    from dataset_builder import eligibility, steps
 
     cfg = BuildConfig()
     con = duckdb.connect()
     short, exact = "x" * 99 + "\n\n[url]", "\n " + "y" * 100 + " \n\n"
-    rows = con.execute(
-        f"SELECT {reply_columns_sql('t', cfg)} FROM (VALUES (?), (?)) v(t)", [short, exact]
-    ).fetchall()
-    assert [(r[0], r[1], r[-1]) for r in rows] == [(99, 2, "reply_too_short"), (100, 1, None)]
+    con.register(
+        "clean_comments",
+        pa.table({"comment_id": ["a", "b"], "post_id": ["p", "p"], "comment_text": [short, exact]}),
+    )
+    con.register("ess", pa.table({"comment_id": ["a", "b"]}))
+    con.register(  # the same texts as earlier retrievals: measured by the same definition
+        "clean_earlier_versions",
+        pa.table(
+            {
+                "comment_id": ["a", "b"],
+                "post_id": ["p", "p"],
+                "earlier_score": [1, 2],
+                "comment_text": [short, exact],
+            }
+        ),
+    )
+    steps.run(con, eligibility.REPLIES, eligibility.reply_params(cfg))
+    columns = "reply_chars, reply_words, reply_reason"
+    rows = con.execute(f"SELECT {columns} FROM reply_eligibility ORDER BY comment_id").fetchall()
+    assert (
+        rows == con.execute(f"SELECT {columns} FROM earlier_reply_eligibility ORDER BY comment_id").fetchall()
+    )
+    rows = [(r[0], r[1], r[2]) for r in rows]
+    assert rows == [(99, 2, "reply_too_short"), (100, 1, None)]
 
 
 # Second audit round (benchmarks/pair_audit/README.md, "What the failures point to"): content margins.
