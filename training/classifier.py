@@ -30,6 +30,7 @@ import numpy as np
 from transformers import TrainingArguments
 from trl import ModelConfig, get_peft_config, get_quantization_config
 
+from redditess_core.atomic import write_text
 from redditess_core.classifier import (  # noqa: F401 - part of this script's documented API
     THRESHOLD_METRICS,
     load_classifier,
@@ -41,7 +42,6 @@ from training.data import load_splits
 from training.models import load_tokenizer, model_init_kwargs, resolve_model_path
 from training.recipe import KitScriptArguments, parse_recipe, resolved_config
 from training.run import (
-    atomic_write_text,
     exit_on_input_error,
     finish_run,
     last_checkpoint,
@@ -239,7 +239,7 @@ def main(
         }
         if trainer.accelerator.is_main_process:
             out = Path(training_args.output_dir)
-            atomic_write_text(out / THRESHOLD_FILE, json.dumps(tuned, indent=2, sort_keys=True) + "\n")
+            write_text(out / THRESHOLD_FILE, json.dumps(tuned, indent=2, sort_keys=True) + "\n")
         logger.info(
             "decision threshold %.4f (validation %s %.4f, predicted positive %.1f%% vs %.1f%% true)",
             tuned["threshold"],

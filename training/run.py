@@ -17,7 +17,6 @@ import logging
 import os
 import re
 import sys
-import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -25,6 +24,7 @@ from typing import Any
 
 import yaml
 
+from redditess_core.atomic import write_text
 from redditess_core.contract import RESOLVED_CONFIG, RUN_RECORD
 
 logger = logging.getLogger(__name__)
@@ -203,19 +203,6 @@ def keep_trainable_dtypes_on_resume(trainer: Any) -> None:
     trainer._load_from_checkpoint = load_keeping_dtypes
 
 
-def atomic_write_text(path: Path, text: str) -> None:
-    """Write a file through a temporary sibling and a rename, so readers never see half a file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w") as fh:
-            fh.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def library_versions() -> dict[str, str]:
     """Versions of the training stack, recorded so a run can be reproduced."""
     from importlib.metadata import PackageNotFoundError, version
@@ -331,8 +318,8 @@ def finish_run(
     if trainer.accelerator.is_main_process:
         tokenizer.save_pretrained(str(out))
         record = {**record, **extra, "global_step": trainer.state.global_step, "resumed_from": resume_from}
-        atomic_write_text(out / RUN_RECORD, json.dumps(record, indent=2, sort_keys=True) + "\n")
-        atomic_write_text(out / RESOLVED_CONFIG, yaml.safe_dump(config, sort_keys=True))
+        write_text(out / RUN_RECORD, json.dumps(record, indent=2, sort_keys=True) + "\n")
+        write_text(out / RESOLVED_CONFIG, yaml.safe_dump(config, sort_keys=True))
         logger.info("run written to %s", out)
     trainer.accelerator.wait_for_everyone()
     trainer.end()
