@@ -41,3 +41,20 @@ def demo_dataset(demo_raw: Path, tmp_path_factory: pytest.TempPathFactory) -> Pa
     out = tmp_path_factory.mktemp("demo-build") / "redditess"
     build(BuildConfig(inputs=[demo_raw], out=out, version=DEMO_VERSION, seed=0), key=DEMO_KEY)
     return out
+
+
+@pytest.fixture(scope="session")
+def spark():
+    """A Spark `local[2]` session (the builder's Spark engine). Skips when pyspark or Java is missing,
+    except under CI, where `.ci/run` installs both and a missing one is a failure."""
+    from dataset_builder import spark_session
+
+    try:
+        spark_session.check_available()
+    except spark_session.SparkUnavailable as exc:
+        if os.environ.get("CI"):
+            raise
+        pytest.skip(str(exc))
+    session = spark_session.start("local[2]", app_name="redditess-tests")
+    yield session
+    session.stop()
