@@ -22,7 +22,7 @@ IMPROVE_SYSTEM_PROMPT = (
     "community. Revise the draft so it is more supportive and helpful while keeping its intent, content "
     "and the writer's voice."
 )
-# User turns. `{placeholders}` are filled by `str.format` here and by `dataset_builder.prompts.template_sql`.
+# User turns. `{placeholders}` are filled by `str.format` (here, and row by row over Arrow in `dataset_builder.export`).
 POST_TURN = "{title}\n\n{body}"
 IMPROVE_TURN = "Post:\n{title}\n\n{body}\n\nDraft reply to revise:\n{draft}"
 # What separates the post from the draft in an improvement turn: left truncation of an over-long prompt

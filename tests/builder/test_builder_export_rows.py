@@ -1,8 +1,10 @@
 """The export rows: the portable `export_rows` views plus the chat turns built in Arrow (`export.chat_rows`)
-equal the rows the DuckDB-only list/struct literals of `prompts.messages_sql` gave, on crafted rows with a
+equal the rows the DuckDB-only list/struct literals of the former inline SQL gave (`_messages_sql` below), on crafted rows with a
 NULL title, an empty text, a NULL reply and a self_edit pair without an earlier version."""
 
 from __future__ import annotations
+
+import re
 
 import duckdb
 import pyarrow as pa
@@ -10,9 +12,31 @@ import pytest
 import step_snapshots
 
 from dataset_builder import export, steps
-from dataset_builder.prompts import assistant_sql, messages_sql
+from dataset_builder.sql import literal
 from redditess_core.contract import CONFIG_NAMES, arrow_schema
 from redditess_core.prompts import IMPROVE_TURN, POST_TURN
+
+
+def _template_sql(template: str, **columns: str) -> str:
+    """A SQL concatenation rendering `template` with SQL expressions for its {placeholders}."""
+    parts = []
+    for piece in re.split(r"(\{\w+\})", template):
+        if re.fullmatch(r"\{\w+\}", piece):
+            parts.append(columns[piece[1:-1]])
+        elif piece:
+            parts.append(literal(piece))
+    return " || ".join(parts)
+
+
+def messages_sql(system: str, user_template: str, **columns: str) -> str:
+    """A DuckDB list of {role, content} structs: the system turn and the rendered user turn (the reference)."""
+    user = _template_sql(user_template, **columns)
+    return f"[{{'role': 'system', 'content': {literal(system)}}}, {{'role': 'user', 'content': {user}}}]"
+
+
+def assistant_sql(text: str) -> str:
+    return f"[{{'role': 'assistant', 'content': {text}}}]"
+
 
 PROMPTS = {"system_prompt": "Be kind.\nReally.", "improve_system_prompt": "Improve it, 'please'."}
 # The chat columns as the inline DuckDB SQL wrote them before the step (struct and list literals).
