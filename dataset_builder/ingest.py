@@ -10,7 +10,9 @@ tables measured ~4x slower than writing the files).
 Selection (`--subreddits`, `--since`, `--until`) happens here too, before staging (`record_filter`):
 with subreddits selected, each decompressed chunk goes through a byte pre-filter and only candidate
 lines reach the JSON parser; parsed records then get the exact check, and only kept records are
-staged. Per input file, `IngestReport.files` counts the lines read, pre-filtered out and parsed, and the
+staged. Decompression, the pre-filter and parsing with staging run on three threads (`prefetch`; the
+heavy parts release the GIL), so a filtered read costs about its busiest thread, decompression, on free
+cores. Per input file, `IngestReport.files` counts the lines read, pre-filtered out and parsed, and the
 records rejected, excluded by the exact check and kept.
 
 Texts are cleaned once, here (`clean_text`): HTML entities unescaped (Pushshift and API bodies are
@@ -27,6 +29,7 @@ import json
 import logging
 import os
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -220,27 +223,27 @@ def _ingest_ndjson(
     """One NDJSON file, chunk by chunk: byte pre-filter (when subreddits are selected), parse, stage."""
     prefilter = staging.filter.has_prefilter
     size = source.path.stat().st_size
+    chunks = prefetch(iter_ndjson_chunks(source))  # decompression in one thread
+    if prefilter:  # the pre-filter in a second one, so that it overlaps parsing and staging here
+        chunks = prefetch(_prefiltered(chunks, staging.filter))
     with tqdm(
         total=size, unit="B", unit_scale=True, desc=source.path.name, disable=quiet, leave=False
     ) as bar:
         position = 0
         first_line = 1  # the file's line number of the chunk's first line
-        for chunk, compressed_pos in prefetch(iter_ndjson_chunks(source)):
+        for item in chunks:
             if prefilter:
-                offsets, candidates = staging.filter.prefilter(chunk)
-                n_lines = len(offsets) - 1
+                n_lines, candidates, lines, compressed_pos = item
                 counts.lines_read += n_lines
                 counts.lines_prefiltered_out += n_lines - len(candidates)
                 if len(candidates):
                     counts.lines_parsed += len(candidates)
-                    starts, ends = offsets[candidates].tolist(), offsets[candidates + 1].tolist()
-                    with memoryview(chunk) as view:  # one copy of the candidate lines
-                        lines = b"".join([view[s:e] for s, e in zip(starts, ends, strict=True)])
                     _insert_ndjson_chunk(
                         con, staging, source, file_idx, first_line, lines, report, counts,
                         line_numbers=first_line + candidates,
                     )  # fmt: skip
             else:
+                chunk, compressed_pos = item
                 n_lines = chunk.count(b"\n") + (0 if chunk.endswith(b"\n") else 1)
                 counts.lines_read += n_lines
                 counts.lines_parsed += n_lines
@@ -249,6 +252,21 @@ def _ingest_ndjson(
             bar.update(compressed_pos - position)
             position = compressed_pos
             bar.set_postfix(records=f"{sum(report.rows.values()):,}")
+
+
+def _prefiltered(
+    chunks: Iterator[tuple[bytes, int]], record_filter: RecordFilter
+) -> Iterator[tuple[int, np.ndarray, bytes, int]]:
+    """(lines in the chunk, indices of its candidate lines, the candidate lines joined, compressed bytes
+    consumed) for each decompressed chunk: the byte pre-filter and one copy of the lines it keeps."""
+    for chunk, compressed_pos in chunks:
+        offsets, candidates = record_filter.prefilter(chunk)
+        lines = b""
+        if len(candidates):
+            starts, ends = offsets[candidates].tolist(), offsets[candidates + 1].tolist()
+            with memoryview(chunk) as view:
+                lines = b"".join([view[s:e] for s, e in zip(starts, ends, strict=True)])
+        yield len(offsets) - 1, candidates, lines, compressed_pos
 
 
 def _insert_ndjson_chunk(
