@@ -316,7 +316,37 @@ def test_bench_reader_workers_agree_on_a_small_month(tmp_path: Path) -> None:
     }
     kept = {label: r["rounds"][0]["reader"]["records_kept"] for label, r in ab.items() if label != "floor"}
     assert kept["ingest_GradSchool_this"] == kept["ingest_GradSchool_baseline"] > 0
+    for label, r in ab.items():  # the busiest thread's CPU is part of the process's CPU
+        run = r["rounds"][0]
+        assert 0 <= run["busiest_thread_cpu_seconds"] <= run["cpu_seconds"] + 0.02, label
     assert ab["ingest_GradSchool_this"]["median"]["over_floor"] > 0
+
+
+def test_bench_thread_cpu_finds_the_busiest_thread() -> None:
+    """bench_reader.ThreadCPU: a thread that spins for 0.3 s of CPU while the main thread sleeps is the
+    busiest, with about its CPU, also after it has ended."""
+    import importlib.util
+    import threading
+    import time
+
+    spec = importlib.util.spec_from_file_location(
+        "bench_reader", Path(__file__).resolve().parents[2] / "benchmarks" / "bench_reader.py"
+    )
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+
+    def spin() -> None:
+        end = time.thread_time() + 0.3
+        while time.thread_time() < end:
+            pass
+
+    with bench.ThreadCPU() as threads:
+        worker = threading.Thread(target=spin)
+        worker.start()
+        worker.join()
+        time.sleep(0.05)
+    assert 0.2 <= threads.busiest <= 0.5
+    assert threads.used[threading.get_native_id()] < 0.1  # the main thread only waited
 
 
 def _reference_ids(paths: list[Path], keep) -> list[str]:
