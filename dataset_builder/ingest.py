@@ -30,6 +30,7 @@ import logging
 import os
 import re
 from collections.abc import Iterator
+from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -226,9 +227,11 @@ def _ingest_ndjson(
     chunks = prefetch(iter_ndjson_chunks(source))  # decompression in one thread
     if prefilter:  # the pre-filter in a second one, so that it overlaps parsing and staging here
         chunks = prefetch(_prefiltered(chunks, staging.filter))
-    with tqdm(
-        total=size, unit="B", unit_scale=True, desc=source.path.name, disable=quiet, leave=False
-    ) as bar:
+    # closing() stops the reader threads at once when parsing or staging fails (not when the traceback goes)
+    with (
+        closing(chunks),
+        tqdm(total=size, unit="B", unit_scale=True, desc=source.path.name, disable=quiet, leave=False) as bar,
+    ):
         position = 0
         first_line = 1  # the file's line number of the chunk's first line
         for item in chunks:

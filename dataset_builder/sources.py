@@ -351,7 +351,7 @@ def prefetch(iterator: Iterator[Any], depth: int = 2) -> Iterator[Any]:
         except BaseException as exc:  # handed to the consumer, raised there
             items.put(exc)
 
-    thread = threading.Thread(target=work, daemon=True)
+    thread = threading.Thread(target=work, daemon=True, name="reader-prefetch")
     thread.start()
     try:
         while True:

@@ -511,3 +511,36 @@ def test_clean_texts_converts_only_the_texts_that_need_it() -> None:
     assert cleaned["body"].to_pylist() == [None if b is None else clean_text(b) for b in bodies]
     assert cleaned["id"].to_pylist() == [f"c{i}" for i in range(500)]
     assert any(b is not None and clean_text(b) != b for b in bodies)
+
+
+def test_an_error_while_staging_stops_the_reader_threads(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With a filter the reader runs three threads (decompression, pre-filter, parsing here). An error in
+    the consumer reaches the caller unchanged, and the two reader threads end instead of decoding on."""
+    import threading
+    import time
+
+    lines = [json.dumps({"id": f"c{i}", "link_id": "t3_p", "parent_id": "t3_p", "body": "b" * 200,
+                         "subreddit": "GradSchool" if i % 3 else "other"}) for i in range(3000)]  # fmt: skip
+    path = tmp_path / "RC_2021-12.zst"
+    path.write_bytes(zstandard.ZstdCompressor().compress(("\n".join(lines) + "\n").encode()))
+    monkeypatch.setattr(sources_module, "READ_BYTES", 500)
+    monkeypatch.setattr(ingest_module, "iter_ndjson_chunks", partial(iter_ndjson_chunks, chunk_bytes=2000))
+
+    def readers() -> list[threading.Thread]:
+        return [t for t in threading.enumerate() if t.name == "reader-prefetch"]
+
+    assert not readers()
+
+    def fail(*args: object, **kwargs: object) -> int:
+        raise OSError("disk full while staging")
+
+    monkeypatch.setattr(ingest_module.Staging, "add", fail)
+    with pytest.raises(OSError, match="disk full while staging") as caught:
+        _ingest(tmp_path / "w", [path], RecordFilter(subreddits=("gradschool",)))
+    assert caught.traceback  # held: the threads must stop without waiting for it to go
+    deadline = time.monotonic() + 10
+    while readers() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not readers()
