@@ -404,7 +404,7 @@ def main() -> None:
               f"{ratio:>14}")  # fmt: skip
     print("ingest_*: the reader only (in-process, start-up excluded); build_*: the whole build command "
           "(start-up included). Targets are on wall time; CPU time is printed beside it because on a shared "
-          "machine the reader's threads (decompression, pre-filter, parsing) may find no free core. 'busiest thr. x': "
+          "machine the reader's second thread (decompression overlapping the pre-filter and parsing) may find no free core. 'busiest thr. x': "
           "the CPU of the busiest thread over the floor's CPU, the reader's critical path on free cores.")  # fmt: skip
     warmups = [value["warmup_seconds"] for label, value in rows if "warmup_seconds" in value]
     print(

@@ -10,9 +10,7 @@ tables measured ~4x slower than writing the files).
 Selection (`--subreddits`, `--since`, `--until`) happens here too, before staging (`record_filter`):
 with subreddits selected, each decompressed chunk goes through a byte pre-filter and only candidate
 lines reach the JSON parser; parsed records then get the exact check, and only kept records are
-staged. Decompression, the pre-filter and parsing with staging run on three threads (`prefetch`; the
-heavy parts release the GIL), so a filtered read costs about its busiest thread, decompression, on free
-cores. Per input file, `IngestReport.files` counts the lines read, pre-filtered out and parsed, and the
+staged. Per input file, `IngestReport.files` counts the lines read, pre-filtered out and parsed, and the
 records rejected, excluded by the exact check and kept.
 
 Texts are cleaned once, here (`clean_text`): HTML entities unescaped (Pushshift and API bodies are
@@ -29,7 +27,6 @@ import json
 import logging
 import os
 import re
-from collections.abc import Iterator
 from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -224,29 +221,30 @@ def _ingest_ndjson(
     """One NDJSON file, chunk by chunk: byte pre-filter (when subreddits are selected), parse, stage."""
     prefilter = staging.filter.has_prefilter
     size = source.path.stat().st_size
-    chunks = prefetch(iter_ndjson_chunks(source))  # decompression in one thread
-    if prefilter:  # the pre-filter in a second one, so that it overlaps parsing and staging here
-        chunks = prefetch(_prefiltered(chunks, staging.filter))
-    # closing() stops the reader threads at once when parsing or staging fails (not when the traceback goes)
+    chunks = prefetch(iter_ndjson_chunks(source))  # decompression in a second thread
+    # closing() stops that thread at once when parsing or staging fails (not when the traceback goes)
     with (
         closing(chunks),
         tqdm(total=size, unit="B", unit_scale=True, desc=source.path.name, disable=quiet, leave=False) as bar,
     ):
         position = 0
         first_line = 1  # the file's line number of the chunk's first line
-        for item in chunks:
+        for chunk, compressed_pos in chunks:
             if prefilter:
-                n_lines, candidates, lines, compressed_pos = item
+                offsets, candidates = staging.filter.prefilter(chunk)
+                n_lines = len(offsets) - 1
                 counts.lines_read += n_lines
                 counts.lines_prefiltered_out += n_lines - len(candidates)
                 if len(candidates):
                     counts.lines_parsed += len(candidates)
+                    starts, ends = offsets[candidates].tolist(), offsets[candidates + 1].tolist()
+                    with memoryview(chunk) as view:  # one copy of the candidate lines
+                        lines = b"".join([view[s:e] for s, e in zip(starts, ends, strict=True)])
                     _insert_ndjson_chunk(
                         con, staging, source, file_idx, first_line, lines, report, counts,
                         line_numbers=first_line + candidates,
                     )  # fmt: skip
             else:
-                chunk, compressed_pos = item
                 n_lines = chunk.count(b"\n") + (0 if chunk.endswith(b"\n") else 1)
                 counts.lines_read += n_lines
                 counts.lines_parsed += n_lines
@@ -255,21 +253,6 @@ def _ingest_ndjson(
             bar.update(compressed_pos - position)
             position = compressed_pos
             bar.set_postfix(records=f"{sum(report.rows.values()):,}")
-
-
-def _prefiltered(
-    chunks: Iterator[tuple[bytes, int]], record_filter: RecordFilter
-) -> Iterator[tuple[int, np.ndarray, bytes, int]]:
-    """(lines in the chunk, indices of its candidate lines, the candidate lines joined, compressed bytes
-    consumed) for each decompressed chunk: the byte pre-filter and one copy of the lines it keeps."""
-    for chunk, compressed_pos in chunks:
-        offsets, candidates = record_filter.prefilter(chunk)
-        lines = b""
-        if len(candidates):
-            starts, ends = offsets[candidates].tolist(), offsets[candidates + 1].tolist()
-            with memoryview(chunk) as view:
-                lines = b"".join([view[s:e] for s, e in zip(starts, ends, strict=True)])
-        yield len(offsets) - 1, candidates, lines, compressed_pos
 
 
 def _insert_ndjson_chunk(

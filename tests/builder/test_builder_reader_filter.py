@@ -516,8 +516,8 @@ def test_clean_texts_converts_only_the_texts_that_need_it() -> None:
 def test_an_error_while_staging_stops_the_reader_threads(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """With a filter the reader runs three threads (decompression, pre-filter, parsing here). An error in
-    the consumer reaches the caller unchanged, and the two reader threads end instead of decoding on."""
+    """The reader decompresses in a second thread. An error while parsing or staging reaches the caller
+    unchanged, and that thread ends at once instead of decoding on while the traceback is held."""
     import threading
     import time
 
