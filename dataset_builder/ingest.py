@@ -27,6 +27,7 @@ import json
 import logging
 import os
 import re
+from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -220,12 +221,15 @@ def _ingest_ndjson(
     """One NDJSON file, chunk by chunk: byte pre-filter (when subreddits are selected), parse, stage."""
     prefilter = staging.filter.has_prefilter
     size = source.path.stat().st_size
-    with tqdm(
-        total=size, unit="B", unit_scale=True, desc=source.path.name, disable=quiet, leave=False
-    ) as bar:
+    chunks = prefetch(iter_ndjson_chunks(source))  # decompression in a second thread
+    # closing() stops that thread at once when parsing or staging fails (not when the traceback goes)
+    with (
+        closing(chunks),
+        tqdm(total=size, unit="B", unit_scale=True, desc=source.path.name, disable=quiet, leave=False) as bar,
+    ):
         position = 0
         first_line = 1  # the file's line number of the chunk's first line
-        for chunk, compressed_pos in prefetch(iter_ndjson_chunks(source)):
+        for chunk, compressed_pos in chunks:
             if prefilter:
                 offsets, candidates = staging.filter.prefilter(chunk)
                 n_lines = len(offsets) - 1

@@ -28,7 +28,10 @@ import zstandard
 from redditess_core.contract import MANIFEST_FILE
 
 ZSTD_MAX_WINDOW = 2**31
-READ_BYTES = 1 << 22
+# Compressed bytes fed to the decompressor at a time (and the read size of plain files). Small feeds give
+# small outputs that stay in cache until they are joined into a chunk: 128 KiB costs 12% less CPU than
+# 4 MiB feeds on the monthly-style reddit-college file (0.56 vs 0.64 s to decompress and chunk RC).
+READ_BYTES = 1 << 17
 CHUNK_BYTES = 1 << 24
 NDJSON_SUFFIXES = (".zst", ".jsonl", ".ndjson")
 JSON_SUFFIXES = (".json",)
@@ -348,7 +351,7 @@ def prefetch(iterator: Iterator[Any], depth: int = 2) -> Iterator[Any]:
         except BaseException as exc:  # handed to the consumer, raised there
             items.put(exc)
 
-    thread = threading.Thread(target=work, daemon=True)
+    thread = threading.Thread(target=work, daemon=True, name="reader-prefetch")
     thread.start()
     try:
         while True:

@@ -316,7 +316,37 @@ def test_bench_reader_workers_agree_on_a_small_month(tmp_path: Path) -> None:
     }
     kept = {label: r["rounds"][0]["reader"]["records_kept"] for label, r in ab.items() if label != "floor"}
     assert kept["ingest_GradSchool_this"] == kept["ingest_GradSchool_baseline"] > 0
+    for label, r in ab.items():  # the busiest thread's CPU is part of the process's CPU
+        run = r["rounds"][0]
+        assert 0 <= run["busiest_thread_cpu_seconds"] <= run["cpu_seconds"] + 0.02, label
     assert ab["ingest_GradSchool_this"]["median"]["over_floor"] > 0
+
+
+def test_bench_thread_cpu_finds_the_busiest_thread() -> None:
+    """bench_reader.ThreadCPU: a thread that spins for 0.3 s of CPU while the main thread sleeps is the
+    busiest, with about its CPU, also after it has ended."""
+    import importlib.util
+    import threading
+    import time
+
+    spec = importlib.util.spec_from_file_location(
+        "bench_reader", Path(__file__).resolve().parents[2] / "benchmarks" / "bench_reader.py"
+    )
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+
+    def spin() -> None:
+        end = time.thread_time() + 0.3
+        while time.thread_time() < end:
+            pass
+
+    with bench.ThreadCPU() as threads:
+        worker = threading.Thread(target=spin)
+        worker.start()
+        worker.join()
+        time.sleep(0.05)
+    assert 0.2 <= threads.busiest <= 0.5
+    assert threads.used[threading.get_native_id()] < 0.1  # the main thread only waited
 
 
 def _reference_ids(paths: list[Path], keep) -> list[str]:
@@ -481,3 +511,36 @@ def test_clean_texts_converts_only_the_texts_that_need_it() -> None:
     assert cleaned["body"].to_pylist() == [None if b is None else clean_text(b) for b in bodies]
     assert cleaned["id"].to_pylist() == [f"c{i}" for i in range(500)]
     assert any(b is not None and clean_text(b) != b for b in bodies)
+
+
+def test_an_error_while_staging_stops_the_reader_threads(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The reader decompresses in a second thread. An error while parsing or staging reaches the caller
+    unchanged, and that thread ends at once instead of decoding on while the traceback is held."""
+    import threading
+    import time
+
+    lines = [json.dumps({"id": f"c{i}", "link_id": "t3_p", "parent_id": "t3_p", "body": "b" * 200,
+                         "subreddit": "GradSchool" if i % 3 else "other"}) for i in range(3000)]  # fmt: skip
+    path = tmp_path / "RC_2021-12.zst"
+    path.write_bytes(zstandard.ZstdCompressor().compress(("\n".join(lines) + "\n").encode()))
+    monkeypatch.setattr(sources_module, "READ_BYTES", 500)
+    monkeypatch.setattr(ingest_module, "iter_ndjson_chunks", partial(iter_ndjson_chunks, chunk_bytes=2000))
+
+    def readers() -> list[threading.Thread]:
+        return [t for t in threading.enumerate() if t.name == "reader-prefetch"]
+
+    assert not readers()
+
+    def fail(*args: object, **kwargs: object) -> int:
+        raise OSError("disk full while staging")
+
+    monkeypatch.setattr(ingest_module.Staging, "add", fail)
+    with pytest.raises(OSError, match="disk full while staging") as caught:
+        _ingest(tmp_path / "w", [path], RecordFilter(subreddits=("gradschool",)))
+    assert caught.traceback  # held: the threads must stop without waiting for it to go
+    deadline = time.monotonic() + 10
+    while readers() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not readers()
