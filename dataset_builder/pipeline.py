@@ -7,6 +7,7 @@ when complete, so a failed build never leaves a folder that looks finished.
 from __future__ import annotations
 
 import errno
+import functools
 import logging
 import os
 import shutil
@@ -19,13 +20,24 @@ from datetime import UTC, datetime
 from importlib.metadata import PackageNotFoundError
 from importlib.metadata import version as package_version
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import duckdb
 from tqdm.auto import tqdm
 from tqdm.contrib.logging import logging_redirect_tqdm
 
-from dataset_builder import eligibility, labels, pairs, privacy, revisions, signals, splits, support, threads
+from dataset_builder import (
+    eligibility,
+    labels,
+    pairs,
+    privacy,
+    revisions,
+    signals,
+    spark_session,
+    splits,
+    support,
+    threads,
+)
 from dataset_builder.config import LABEL_RULE_VERSION, BuildConfig
 from dataset_builder.export import write_configs, write_json
 from dataset_builder.ingest import ingest, sha256_file
@@ -35,6 +47,9 @@ from dataset_builder.sql import one
 from dataset_builder.stats import compute_stats
 from redditess_core.contract import MANIFEST_FILE
 from redditess_core.safety.crisis import flag_sensitive
+
+if TYPE_CHECKING:
+    from dataset_builder.spark_engine import SparkConnection
 
 logger = logging.getLogger(__name__)
 
@@ -69,6 +84,8 @@ def build(cfg: BuildConfig, key: bytes | None = None, key_file: Path | None = No
     if out.exists() and not out.is_dir():
         raise BuildError(f"{out} exists and is not a folder")
     files = discover(cfg.inputs, exclude=[out])
+    if cfg.engine == "spark":
+        spark_session.check_available()  # SparkUnavailable names the missing extra or Java, before any work
     key = privacy.check_key(key, "build(key=...)") if key is not None else privacy.resolve_key(key_file)
     started = time.perf_counter()
     staging = _create_staging(out)
@@ -83,6 +100,7 @@ def build(cfg: BuildConfig, key: bytes | None = None, key_file: Path | None = No
         (staging / OWNER_FILE).unlink()
         staging.chmod(0o755)  # private while it held raw text; a normal folder once complete
         manifest["build_seconds"] = round(time.perf_counter() - started, 2)
+        manifest["engine"] = cfg.engine
         write_json(staging / MANIFEST_FILE, manifest)
         _replace(staging, out)
     except BaseException as exc:
@@ -167,7 +185,13 @@ def _disk_error_text(exc: BaseException) -> str:
     return str(exc).splitlines()[0]
 
 
-def _connect(workdir: Path, cfg: BuildConfig) -> duckdb.DuckDBPyConnection:
+def _connect(workdir: Path, cfg: BuildConfig) -> duckdb.DuckDBPyConnection | SparkConnection:
+    """The build's connection: an in-memory DuckDB (spilling into `workdir`), or with `--engine spark` a
+    SparkConnection (`spark_engine`) writing its tables into `workdir`."""
+    if cfg.engine == "spark":
+        from dataset_builder import spark_engine
+
+        return spark_engine.connect(workdir, cfg.spark_master, cfg.memory_limit)
     config = {"memory_limit": cfg.memory_limit, "temp_directory": str(workdir / "spill")}
     if cfg.threads:
         config["threads"] = cfg.threads
@@ -282,7 +306,10 @@ def _stages(
     cpu: dict[str, float],
     peaks: dict[str, int],
 ) -> dict[str, Any]:
-    report = ingest(con, files, workdir, RecordFilter.from_config(cfg))
+    # The Spark engine reads each file in a task of its own (`SparkConnection.ingest`).
+    report = getattr(con, "ingest", functools.partial(ingest, con))(
+        files, workdir, RecordFilter.from_config(cfg)
+    )
     lap("ingest")
     if report.rows["submissions"] == 0:
         raise BuildError(

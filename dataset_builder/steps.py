@@ -166,7 +166,10 @@ def bind(query: exp.Expression, params: Mapping[str, Param], step: str = "?") ->
 
 
 def run(con: duckdb.DuckDBPyConnection, step: Step, params: Mapping[str, Param]) -> None:
-    """The embedded engine: create each output of `step` in DuckDB, in the file's order."""
+    """The embedded engine: create each output of `step` in DuckDB, in the file's order (a distributed
+    engine's connection, e.g. the Spark engine's, runs the step itself)."""
+    if (run_step := getattr(con, "run_step", None)) is not None:
+        return run_step(step, params)
     for output, kind, query in step.render(params, dialect="duckdb"):
         con.execute(f"CREATE OR REPLACE {kind} {output} AS {query}")
 
