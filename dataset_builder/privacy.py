@@ -20,14 +20,15 @@ What runs where (issue 13's portable pipeline):
   `participants(post_id, name)` from `comment_status` and `kept_posts`) and `privacy_name_hits`
   (`sql/privacy_name_hits.sql`: `post_name_hits`, `comment_name_hits` from `clean_posts`, `clean_comments`
   and `participants`; the token pattern `NAME_TOKEN` is bound as `$name_token`).
-- Batched Python over Arrow record batches, which either engine feeds: the `Scrubber` (`scrub_table`:
-  batches of `SCRUB_BATCH_ROWS`), the name rewrite of the few texts with a hit (`rewrite_names`: its
-  patterns need lookarounds, outside the regex subset both engines share), the pseudonyms
-  (`create_pseudonyms`) and the id hashes (`id_hasher`, an Arrow UDF).
-- The key never enters SQL text: `create_pseudonyms` computes the HMACs in Python and registers the
-  (author, pseudonym) table as Arrow data; `hash_ids` registers `id_hasher` as a UDF whose closure holds
-  the pre-keyed HMAC state, so the SQL it runs names only `_hashed_t1(column)`. Neither is a step with a
-  `$parameter` (bound parameters become literals in the rendered SQL, which an engine may log).
+- Batch functions over Arrow record batches (`dataset_builder.batches.map_batches`, which either engine
+  runs): `ScrubBatch` (`scrub_table`, batches of `SCRUB_BATCH_ROWS`), `NameRewrite` (`rewrite_names`: the
+  few texts with a hit; its patterns need lookarounds, outside the regex subset both engines share; a join
+  then rebuilds the table), `PseudonymBatch` (`create_pseudonyms`), `IdHasher` (`hash_ids`) and
+  `crisis_flags` (the dataset's `is_sensitive`).
+- The key never enters SQL text: `PseudonymBatch` and `IdHasher` hold it (pickled to a distributed
+  engine's executors, in memory only; their repr hides it), and the SQL `hash_ids` runs names only the
+  columns to hash (`comment_id AS _hashed_t1_comment_id`). Neither is a step with a `$parameter` (bound
+  parameters become literals in the rendered SQL, which an engine may log).
 """
 
 from __future__ import annotations
