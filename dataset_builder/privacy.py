@@ -308,13 +308,16 @@ def hashed_id(key: bytes, kind: str, reddit_id: str) -> str:
 
 
 class _Keyed:
-    """A batch function holding the pseudonym key: HMAC-SHA256 from a pre-keyed state built once per
-    process (HMAC objects do not pickle; the key does, so it reaches a distributed engine's executors in
-    the pickled function, in memory only). Its repr never shows the key."""
+    """A batch function holding the pseudonym key: HMAC-SHA256 (RFC 2104) from inner and outer SHA-256
+    states keyed once per process (hash objects do not pickle; the key does, so it reaches a distributed
+    engine's executors in the pickled function, in memory only). Its repr never shows the key.
+
+    The same digests as `hmac.new(key, message, sha256)` (tests compare them), from C-level hash-state copies
+    only: about twice as fast per message as copying a pre-keyed `hmac.HMAC`, whose methods are Python."""
 
     def __init__(self, key: bytes) -> None:
         self._key = key
-        self._keyed: hmac.HMAC | None = None
+        self._states: tuple[hashlib._Hash, hashlib._Hash] | None = None
 
     def __getstate__(self) -> dict[str, bytes]:
         return {"key": self._key}
@@ -326,11 +329,18 @@ class _Keyed:
         return f"{type(self).__name__}(key=<hidden>)"
 
     def _hexdigest(self, message: bytes) -> str:
-        if self._keyed is None:
-            self._keyed = hmac.new(self._key, digestmod=hashlib.sha256)
-        digest = self._keyed.copy()
-        digest.update(message)
-        return digest.hexdigest()
+        if self._states is None:
+            block = hashlib.sha256().block_size
+            key = hashlib.sha256(self._key).digest() if len(self._key) > block else self._key
+            key = key.ljust(block, b"\0")
+            self._states = (
+                hashlib.sha256(bytes(b ^ 0x36 for b in key)),
+                hashlib.sha256(bytes(b ^ 0x5C for b in key)),
+            )
+        inner, outer = self._states[0].copy(), self._states[1].copy()
+        inner.update(message)
+        outer.update(inner.digest())
+        return outer.hexdigest()
 
 
 class PseudonymBatch(_Keyed):
