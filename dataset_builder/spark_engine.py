@@ -31,6 +31,7 @@ import logging
 import pickle
 import shutil
 import tempfile
+import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -54,6 +55,9 @@ logger = logging.getLogger(__name__)
 
 READ = steps.SOURCE_DIALECT
 WRITE = "spark"
+# Shuffle partitions per core when the session has Spark's default (200, sized for clusters): AQE
+# coalesces small ones but not below this; set spark.sql.shuffle.partitions to choose another number.
+SHUFFLE_PARTITIONS_PER_CORE = 2
 # A column map_batches adds to carry each task's counts next to its rows (see `map_batches`).
 _COUNTS_COLUMN = "__redditess_batch_counts"
 
@@ -122,6 +126,11 @@ class SparkConnection:
         self._writes = itertools.count()
         self._views: set[str] = set()
         self._is_cursor = False
+        if spark.conf.get("spark.sql.shuffle.partitions") == "200":  # Spark's default, for large clusters
+            spark.conf.set(
+                "spark.sql.shuffle.partitions",
+                str(SHUFFLE_PARTITIONS_PER_CORE * spark.sparkContext.defaultParallelism),
+            )
         self._driver_functions: dict[str, Callable[[pa.Array], pa.Array]] = {}
 
     # --- the DuckDB connection subset -------------------------------------------------------------
@@ -222,6 +231,8 @@ class SparkConnection:
         speculative task is counted once (an accumulator would count retries twice)."""
         from pyspark.sql.pandas.types import from_arrow_schema
 
+        from dataset_builder.batches import conform
+
         df = self._dataframe(query)
         out_schema = schema.append(pa.field(_COUNTS_COLUMN, pa.string()))
         empty_counts_row = {name: pa.nulls(1, f.type) for name, f in zip(schema.names, schema, strict=True)}
@@ -233,8 +244,9 @@ class SparkConnection:
                     out, batch_counts = fn(batch.slice(start, batch_rows))
                     counts.update(batch_counts)
                     if out.num_rows:
+                        out = conform(out, schema, table)
                         yield pa.RecordBatch.from_arrays(
-                            [*out.select(schema.names).columns, pa.nulls(out.num_rows, pa.string())],
+                            [*out.columns, pa.nulls(out.num_rows, pa.string())],
                             schema=out_schema,
                         )
             yield pa.RecordBatch.from_arrays(
@@ -428,8 +440,12 @@ class SparkConnection:
         return path
 
     def _materialize(self, name: str, df: DataFrame) -> None:
-        """Write `df` as parquet at a fresh path; `name` becomes a view over those files."""
-        self._view_over(name, self.spark.read.parquet(str(self._write(name, df))))
+        """Write `df` as parquet at a fresh path; `name` becomes a view over those files (read with the
+        schema known, so no job reads the footers back)."""
+        started = time.perf_counter()
+        path = self._write(name, df)
+        self._view_over(name, self.spark.read.schema(df.schema).parquet(str(path)))
+        logger.debug("table %s written in %.2fs", name, time.perf_counter() - started)
 
 
 def _spark_field(field: pa.Field) -> pa.Field:
