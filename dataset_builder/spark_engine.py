@@ -32,6 +32,7 @@ import pickle
 import shutil
 import tempfile
 import time
+import warnings
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -520,6 +521,12 @@ def connect(workdir: Path, master: str, memory_limit: str = "1GB") -> SparkConne
     missing."""
     spark_session.check_available()
     from pyspark.sql import SparkSession
+
+    # pyspark 4.3 warns that pandas >= 3 is not fully supported: this engine moves data as Arrow only
+    # (mapInArrow, toArrow), and its rows are the embedded engine's with pandas 3 (tests/builder/test_builder_spark.py).
+    warnings.filterwarnings(
+        "ignore", message="PySpark does not yet fully support pandas", category=FutureWarning
+    )
 
     active = SparkSession.getActiveSession()
     spark = active or spark_session.start(master, local_dir=Path(workdir) / "spark-local")
