@@ -106,8 +106,9 @@ class SparkResult:
     arrow = to_arrow_table
 
     def to_arrow_reader(self, batch_rows: int = 10_000) -> pa.RecordBatchReader:
-        """The rows collected on the driver, in batches of at most `batch_rows`."""
-        table = self.to_arrow_table()
+        """The rows collected on the driver, in batches of `batch_rows` (the last one shorter), as DuckDB
+        cuts them: the batches' Arrow sizes (`num_bytes` in the manifest) then match too."""
+        table = self.to_arrow_table().combine_chunks()
         return pa.RecordBatchReader.from_batches(table.schema, table.to_batches(batch_rows))
 
 
@@ -132,7 +133,6 @@ class SparkConnection:
                 "spark.sql.shuffle.partitions",
                 str(SHUFFLE_PARTITIONS_PER_CORE * spark.sparkContext.defaultParallelism),
             )
-        self._driver_functions: dict[str, Callable[[pa.Array], pa.Array]] = {}
 
     # --- the DuckDB connection subset -------------------------------------------------------------
 
@@ -172,26 +172,6 @@ class SparkConnection:
         handle = copy.copy(self)
         handle._is_cursor = True
         return handle
-
-    def create_function(
-        self, name: str, function: Callable[[pa.Array], pa.Array], *_: Any, **__: Any
-    ) -> None:
-        """DuckDB's Arrow scalar function (`type="arrow"`): a Spark Arrow UDF run on the executors when
-        `function` pickles; otherwise (it holds, e.g., a keyed HMAC state) it is applied on the driver, to
-        statements of the form `CREATE TABLE t AS SELECT * REPLACE (name(col) AS col, ...) FROM t`."""
-        import cloudpickle
-        from pyspark.sql.pandas.functions import arrow_udf
-
-        try:
-            cloudpickle.dumps(function)
-        except (TypeError, pickle.PicklingError):
-            self._driver_functions[name.lower()] = function
-            return
-        self.spark.udf.register(name, arrow_udf(function, "string"))
-
-    def remove_function(self, name: str) -> None:
-        if self._driver_functions.pop(name.lower(), None) is None:
-            self.spark.sql(f"DROP TEMPORARY FUNCTION IF EXISTS {name}")
 
     def close(self) -> None:
         """Drop this build's views and cached data; stop the session only when this connection started it
@@ -322,10 +302,8 @@ class SparkConnection:
     def _run(self, node: exp.Expression) -> SparkResult:
         if isinstance(node, exp.Create) and str(node.args.get("kind", "")).upper() in ("TABLE", "VIEW"):
             name = node.this.name
-            if self._driver_functions and self._apply_driver_functions(name, node.expression):
-                return SparkResult()
             if str(node.args["kind"]).upper() == "VIEW":
-                self._create_view(name, to_spark_sql(self._expand_stars(node.expression)))
+                self._create_view(name, to_spark_sql(node.expression))
             else:
                 self._materialize(name, self._dataframe(node.expression))
             return SparkResult()
@@ -333,96 +311,16 @@ class SparkConnection:
             for table in node.args.get("tables") or [node.this]:
                 self.unregister(table.name)
             return SparkResult()
-        if isinstance(node, exp.Describe):
-            schema = self.spark.table(node.this.name).schema
-            return SparkResult(rows=[(f.name, f.dataType.simpleString()) for f in schema],
-                               names=("column_name", "column_type"))  # fmt: skip
-        if isinstance(node, exp.Insert):
-            name = node.this.name
-            combined = self.spark.table(name).unionByName(self._dataframe(node.expression))
-            self._materialize(name, combined)
-            return SparkResult()
-        if isinstance(node, exp.Update):
-            self._update(node)
-            return SparkResult()
-        return SparkResult(self._dataframe(node))
-
-    def _apply_driver_functions(self, name: str, query: exp.Expression) -> bool:
-        """`CREATE TABLE name AS SELECT * REPLACE (f(col) AS col, ...) FROM t` with driver-side functions `f`
-        (see `create_function`): `t` collected, the functions applied, the result registered. False when
-        `query` calls none."""
-        calls = [c for c in query.find_all(exp.Anonymous) if c.name.lower() in self._driver_functions]
-        if not calls:
-            return False
-        star = query.find(exp.Star)
-        source = query.args.get("from_")
-        if star is None or not star.args.get("replace") or source is None or len(query.expressions) != 1:
+        if not isinstance(node, exp.Query):
             raise sqlglot.errors.UnsupportedError(
-                f"{query.sql(READ)[:80]}: driver-side functions only in SELECT * REPLACE (...) FROM t"
+                f"the Spark engine runs CREATE TABLE|VIEW ... AS <query>, DROP and queries, not: "
+                f"{node.sql(READ)[:80]}"
             )
-        table = self.spark.table(source.this.name).toArrow()
-        for replaced in star.args["replace"]:
-            call = replaced.this
-            column = call.expressions[0].name
-            function = self._driver_functions[call.name.lower()]
-            at = table.schema.get_field_index(replaced.alias_or_name)
-            table = table.set_column(at, replaced.alias_or_name, function(table[column].combine_chunks()))
-        self.register(name, table)
-        return True
+        return SparkResult(self._dataframe(node))
 
     def _dataframe(self, query: str | exp.Expression) -> DataFrame:
         node = sqlglot.parse_one(query, read=READ) if isinstance(query, str) else query
-        return self.spark.sql(to_spark_sql(self._expand_stars(node)))
-
-    def _expand_stars(self, node: exp.Expression) -> exp.Expression:
-        """DuckDB's `* REPLACE (expr AS col)` / `* EXCLUDE (col)` over one table, written as the column
-        list (Spark has neither)."""
-        for star in list(node.find_all(exp.Star)):
-            replace = star.args.get("replace") or []
-            exclude = star.args.get("except_") or star.args.get("except") or []
-            if not replace and not exclude:
-                continue
-            select = star.parent if isinstance(star.parent, exp.Select) else None
-            source = select.args.get("from_") if select else None
-            if source is None or not isinstance(source.this, exp.Table):
-                raise sqlglot.errors.UnsupportedError(f"* REPLACE/EXCLUDE over {source}: list the columns")
-            replaced = {e.alias_or_name: e for e in replace}
-            dropped = {e.name for e in exclude}
-            columns = [
-                replaced.get(c, exp.column(c)).copy()
-                for c in self.spark.table(source.this.name).columns
-                if c not in dropped
-            ]
-            expressions = list(select.expressions)
-            at = next(i for i, e in enumerate(expressions) if e is star)
-            select.set("expressions", expressions[:at] + columns + expressions[at + 1 :])
-        return node
-
-    def _update(self, node: exp.Update) -> None:
-        """`UPDATE t SET c = f.c, ... FROM src f WHERE t.k = f.key` (the one form the builder writes) as a
-        new version of `t`: a left join that takes `src`'s values where a row matches."""
-        table = node.this.name
-        source = node.args["from_"].this
-        alias = source.alias_or_name
-        where = node.args["where"].this
-        if not isinstance(where, exp.EQ):
-            raise sqlglot.errors.UnsupportedError(f"UPDATE ... WHERE {where.sql()}: only t.k = f.key")
-        left, right = where.this, where.expression
-        if left.table == alias:
-            left, right = right, left
-        sets = {e.this.name: e.expression for e in node.expressions}
-        matched = f"{alias}.{right.name} IS NOT NULL"
-        columns = [
-            f"CASE WHEN {matched} THEN {to_spark_sql(sets[c])} ELSE _t.{c} END AS {c}"
-            if c in sets
-            else f"_t.{c}"
-            for c in self.spark.table(table).columns
-        ]
-        query = (
-            f"SELECT {', '.join(columns)} FROM {table} _t LEFT JOIN {to_spark_sql(source)} "
-            f"ON _t.{left.name} = {alias}.{right.name}"
-        )
-        self._materialize(table, self.spark.sql(query))
+        return self.spark.sql(to_spark_sql(node))
 
     def _create_view(self, name: str, query: str) -> None:
         self.spark.sql(f"CREATE OR REPLACE TEMPORARY VIEW {name} AS {query}")
