@@ -106,10 +106,22 @@ class SparkResult:
     arrow = to_arrow_table
 
     def to_arrow_reader(self, batch_rows: int = 10_000) -> pa.RecordBatchReader:
-        """The rows collected on the driver, in batches of `batch_rows` (the last one shorter), as DuckDB
-        cuts them: the batches' Arrow sizes (`num_bytes` in the manifest) then match too."""
-        table = self.to_arrow_table().combine_chunks()
-        return pa.RecordBatchReader.from_batches(table.schema, table.to_batches(batch_rows))
+        """The rows collected on the driver, in batches of `batch_rows` with the embedded engine's Arrow
+        layout: passed through an in-memory DuckDB, which cuts batches and lays out buffers (a validity
+        bitmap on every column) as the embedded engine does, so the Arrow sizes the export records
+        (`num_bytes`) match too."""
+        import duckdb
+
+        con = duckdb.connect()
+        reader = con.from_arrow(self.to_arrow_table()).to_arrow_reader(batch_rows)
+
+        def batches() -> Iterator[pa.RecordBatch]:
+            try:
+                yield from reader
+            finally:
+                con.close()
+
+        return pa.RecordBatchReader.from_batches(reader.schema, batches())
 
 
 class SparkConnection:
