@@ -263,7 +263,10 @@ def for_java(query: exp.Expression, step: str = "?") -> exp.Expression:
 
 
 def run(con: duckdb.DuckDBPyConnection, step: Step, params: Mapping[str, Param]) -> None:
-    """The embedded engine: create each output of `step` in DuckDB, in the file's order."""
+    """The embedded engine: create each output of `step` in DuckDB, in the file's order (a distributed
+    engine's connection, e.g. the Spark engine's, runs the step itself)."""
+    if (run_step := getattr(con, "run_step", None)) is not None:
+        return run_step(step, params)
     for output, kind, query in step.render(params, dialect="duckdb"):
         con.execute(f"CREATE OR REPLACE {kind} {output} AS {query}")
 

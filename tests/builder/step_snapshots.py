@@ -85,6 +85,7 @@ STEPS: dict[str, steps.Step] = {
         pairs.IMPROVEMENT_CANDIDATES,
         pairs.LEXICAL,
         pairs.IMPROVEMENT,
+        pipeline.ESS,
         stats.STATS,
     )
 }
@@ -853,6 +854,7 @@ def pair_outputs(raw: Path, workdir: Path, variant: str, cfg: BuildConfig) -> di
     found: dict[str, dict[str, Any]] = {}
     pipeline._privacy(con, SNAPSHOT_KEY)  # the pipeline's own stages up to the pairs' inputs
     pipeline._assemble_rows(con, cfg)
+    found[pipeline.ESS.name] = _outputs(con, pipeline.ESS)
     revisions.compute(con)
     eligibility.compute(con, cfg)
     found[eligibility.REPLIES.name] = _outputs(con, eligibility.REPLIES)

@@ -30,6 +30,7 @@ from dataset_builder import (
     labels,
     normalize,
     pairs,
+    pipeline,
     privacy,
     revisions,
     signals,
@@ -65,6 +66,7 @@ DECLARED = [
     pairs.IMPROVEMENT_CANDIDATES,
     pairs.LEXICAL,
     pairs.IMPROVEMENT,
+    pipeline.ESS,
 ]
 SQL_FILES = sorted(steps.SQL_DIR.glob("*.sql"))
 _CFG = BuildConfig(inputs=[Path(".")])
