@@ -70,23 +70,20 @@ def to_spark_sql(node: exp.Expression) -> str:
 
 
 class SparkResult:
-    """The result of a query (a DataFrame, run lazily) or of a statement (no rows)."""
+    """The result of a query (a DataFrame, run when its rows are asked for) or of a statement (no rows)."""
 
-    def __init__(
-        self, df: DataFrame | None = None, rows: list[tuple] | None = None, names: Sequence[str] = ()
-    ):
+    def __init__(self, df: DataFrame | None = None):
         self._df = df
-        self._rows = rows
-        self._names = list(df.columns) if df is not None else list(names)
+        self._rows: list[tuple] | None = None
 
     @property
     def columns(self) -> list[str]:
-        return self._names
+        return list(self._df.columns) if self._df is not None else []
 
     @property
     def description(self) -> list[tuple]:
         """DB-API style: (name, None, ...) per column."""
-        return [(name, None, None, None, None, None, None) for name in self._names]
+        return [(name, None, None, None, None, None, None) for name in self.columns]
 
     def fetchall(self) -> list[tuple]:
         if self._rows is None:
@@ -99,9 +96,7 @@ class SparkResult:
 
     def to_arrow_table(self) -> pa.Table:
         """The rows collected on the driver as one Arrow table."""
-        if self._df is None:
-            return pa.table({name: [row[i] for row in self.fetchall()] for i, name in enumerate(self._names)})
-        return self._df.toArrow()
+        return self._df.toArrow() if self._df is not None else pa.table({})
 
     arrow = to_arrow_table
 
