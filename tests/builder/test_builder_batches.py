@@ -76,7 +76,7 @@ def test_empty_input_creates_an_empty_table_with_the_schema() -> None:
     _texts(con, 10)
     counts = map_batches(con, "SELECT id, text FROM texts WHERE id < 0", upper_with_lengths, SCHEMA, "none")
     assert counts == {}
-    assert con.execute("SELECT count(*) FROM none").fetchone() == (0,)
+    assert con.execute("SELECT count(*) FROM none").fetchall() == [(0,)]
     assert [r[:2] for r in con.execute("DESCRIBE none").fetchall()] == [
         ("id", "BIGINT"),
         ("text", "VARCHAR"),
@@ -100,7 +100,7 @@ def test_memory_stays_bounded_batches_are_not_all_held() -> None:
     map_batches(
         con, "SELECT id, text FROM texts", measured, SCHEMA, "out", batch_rows=1_000, flush_rows=4_000
     )
-    assert con.execute("SELECT count(*), sum(n_chars) FROM out").fetchone()[0] == 60_000
+    assert con.execute("SELECT count(*), sum(n_chars) FROM out").fetchall()[0][0] == 60_000
     assert peak - before < 12 * 2**20, f"{(peak - before) / 2**20:.1f} MiB held"
 
 
@@ -151,9 +151,9 @@ def test_the_table_may_be_the_one_the_query_reads() -> None:
         return out, {}
 
     map_batches(con, "SELECT id, text FROM texts", upper, schema, "texts", batch_rows=256)
-    assert con.execute("SELECT count(*), count(DISTINCT id) FROM texts").fetchone() == (3_000, 3_000)
-    assert con.execute("SELECT count(*) FROM texts WHERE text <> upper(text)").fetchone() == (0,)
-    assert con.execute("SELECT count(*) FROM x_texts").fetchone() == (0,)  # views see the new table
+    assert con.execute("SELECT count(*), count(DISTINCT id) FROM texts").fetchall() == [(3_000, 3_000)]
+    assert con.execute("SELECT count(*) FROM texts WHERE text <> upper(text)").fetchall() == [(0,)]
+    assert con.execute("SELECT count(*) FROM x_texts").fetchall() == [(0,)]  # views see the new table
     assert not _staging_tables(con)
 
 
@@ -250,6 +250,22 @@ def test_batch_functions_compute_what_their_one_text_rules_compute() -> None:
     assert found["crisis"][1] == {"screened": len(TEXTS), "flagged": len(flagged)}
     edits = [(k, "\n\n".join(edit_segments(t))) for k, t in zip(keys, TEXTS, strict=True) if edit_segments(t)]
     assert found["edit_texts"][0].to_pylist() == [{"post_id": k, "edit_text": e} for k, e in edits]
+
+
+@pytest.mark.parametrize("key", [b"k" * 16, b"x" * 64, b"y" * 65, bytes(range(200))])
+def test_keyed_functions_equal_hmac_for_every_key_length(key: bytes) -> None:
+    """The inner/outer SHA-256 states equal `hmac` (keys shorter than, equal to and longer than a block)."""
+    from dataset_builder.privacy import IdHasher, PseudonymBatch, hashed_id, pseudonym
+
+    ids = pa.array(["abc", "", "Ünïcode_Name", None], pa.string())
+    batch = pa.RecordBatch.from_arrays([ids], names=["_hashed_t3_post_id"])
+    assert IdHasher(key)(batch)[0].column(0).to_pylist() == [
+        None if i is None else hashed_id(key, "t3", i) for i in ids.to_pylist()
+    ]
+    authors = pa.RecordBatch.from_arrays([ids], names=["author"])
+    assert PseudonymBatch(key)(authors)[0].column(1).to_pylist() == [
+        None if a is None else pseudonym(key, a) for a in ids.to_pylist()
+    ]
 
 
 def test_scrub_table_counts_equal_one_scrubber_over_every_text(monkeypatch: pytest.MonkeyPatch) -> None:
