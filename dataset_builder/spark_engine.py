@@ -59,6 +59,8 @@ WRITE = "spark"
 # Shuffle partitions per core when the session has Spark's default (200, sized for clusters): AQE
 # coalesces small ones but not below this; set spark.sql.shuffle.partitions to choose another number.
 SHUFFLE_PARTITIONS_PER_CORE = 2
+# Rows an ingest task moves from its reader's views to its shard at a time.
+SHARD_BATCH_ROWS = 50_000
 # A column map_batches adds to carry each task's counts next to its rows (see `map_batches`).
 _COUNTS_COLUMN = "__redditess_batch_counts"
 
@@ -394,20 +396,10 @@ def _ingest_task(shards: Path, record_filter: RecordFilter, memory_limit: str) -
                 con = duckdb.connect(":memory:", config={"threads": 1, "memory_limit": memory_limit})
                 try:
                     report = ingest(con, [source], local, record_filter)
+                    for kind in ("submissions", "comments"):
+                        _write_shard(con, kind, file_idx, shards / kind / f"{file_idx:06d}.parquet")
                 finally:
                     con.close()
-                for part in sorted((local / "staging").glob("*.parquet")):
-                    kind, number = part.stem.rsplit("-", 1)
-                    table = pq.read_table(part)
-                    column = table.schema.get_field_index("file_idx")
-                    table = table.set_column(
-                        column,
-                        "file_idx",
-                        pa.array([file_idx] * table.num_rows, table.schema.field(column).type),
-                    )
-                    target = shards / kind / f"{file_idx:06d}-{number}.parquet"
-                    pq.write_table(table, target.with_suffix(".tmp"), compression="none")
-                    target.with_suffix(".tmp").rename(target)
             finally:
                 shutil.rmtree(local, ignore_errors=True)
             return file_idx, pickle.dumps(report)
@@ -418,6 +410,30 @@ def _ingest_task(shards: Path, record_filter: RecordFilter, memory_limit: str) -
                 return file_idx, pickle.dumps(RuntimeError(f"{type(exc).__name__}: {exc}"))
 
     return task
+
+
+def _write_shard(con: Any, kind: str, file_idx: int, target: Path) -> None:
+    """The rows of the reader's view `raw_<kind>` as one parquet shard at `target` (none when there are
+    no rows), with `file_idx` set to the file's position in the build's input list (the task's reader saw
+    one file, index 0). Written under a temporary name and renamed, so a shard is complete or absent."""
+    writer = None
+    partial = target.with_name(f".{target.name}.partial")
+    try:
+        for batch in con.sql(f"SELECT * FROM raw_{kind}").to_arrow_reader(SHARD_BATCH_ROWS):
+            if not batch.num_rows:
+                continue
+            at = batch.schema.get_field_index("file_idx")
+            column = pa.array([file_idx] * batch.num_rows, batch.schema.field(at).type)
+            batch = pa.RecordBatch.from_arrays(
+                [column if i == at else c for i, c in enumerate(batch.columns)], schema=batch.schema
+            )
+            writer = writer or pq.ParquetWriter(partial, batch.schema, compression="none")
+            writer.write_batch(batch)
+    finally:
+        if writer is not None:
+            writer.close()
+    if writer is not None:
+        partial.rename(target)
 
 
 def connect(workdir: Path, master: str, memory_limit: str = "1GB") -> SparkConnection:
