@@ -8,7 +8,7 @@
    14-term regular expression the kit used before (baseline). Targets: recall >= 0.95 with no category
    below 0.85, false positives <= 0.10.
 2. A full `python -m dataset_builder build` of reddit-college in a subprocess: the screen's own seconds
-   (logged by `redditess_core.safety.crisis.flag_sensitive`, counts only) against the build's wall time (target <= 10%),
+   (logged by `dataset_builder.pipeline._screen_crisis`, counts only) against the build's wall time (target <= 10%),
    and the share of rows flagged `is_sensitive`. Skipped when the data folder is absent.
 """
 

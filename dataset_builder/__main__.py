@@ -68,6 +68,7 @@ def _explicit(argv: list[str], names: set[str]) -> set[str]:
 def cmd_build(argv: list[str]) -> int:
     from dataset_builder.pipeline import BuildError, build
     from dataset_builder.sources import InputError
+    from dataset_builder.spark_session import SparkUnavailable
 
     cfg, opts = parse((BuildConfig, BuildOptions), argv, prog="python -m dataset_builder build")
     levels = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
@@ -83,7 +84,7 @@ def cmd_build(argv: list[str]) -> int:
     cfg = cfg.with_preset(_explicit(argv, {f.name for f in fields(BuildConfig)}))
     try:
         manifest = build(cfg, key_file=opts.pseudonym_key_file)
-    except (BuildError, InputError, ValueError, OSError) as exc:
+    except (BuildError, InputError, SparkUnavailable, ValueError, OSError) as exc:
         logger.error("%s", exc)
         return 1
     rows = {c: sum(s["num_rows"] for s in v["splits"].values()) for c, v in manifest["configs"].items()}

@@ -313,6 +313,20 @@ class BuildConfig:
     # engine
     memory_limit: str = field(default="1GB", metadata={"help": "DuckDB memory limit; beyond it, it spills."})
     threads: int = field(default=0, metadata={"help": "DuckDB threads (0: all cores)."})
+    engine: str = field(
+        default="duckdb",
+        metadata={
+            "help": "Where the build runs: `duckdb` (embedded, one machine) or `spark` (Apache Spark, for data "
+            "one machine cannot hold; needs the `spark` extra and Java 17+). Same rows either way."
+        },
+    )
+    spark_master: str = field(
+        default="local[2]",
+        metadata={
+            "help": "The Spark master with --engine spark: local[N], spark://HOST:PORT, yarn, ... A Spark "
+            "session already running in this process is used as it is."
+        },
+    )
 
     def __post_init__(self) -> None:
         self.inputs = [Path(p) for p in self.inputs]
@@ -331,6 +345,8 @@ class BuildConfig:
             raise ValueError(f"--since {self.since} must be before --until {self.until}")
         if not 0 <= self.validation_fraction + self.test_fraction < 1:
             raise ValueError("validation_fraction + test_fraction must be in [0, 1)")
+        if self.engine not in ENGINES:
+            raise ValueError(f"engine must be one of {', '.join(ENGINES)}, not {self.engine!r}")
         if self.similarity not in ("auto", "lexical", "encoder"):
             raise ValueError(f"similarity must be `auto`, `lexical` or `encoder`, not {self.similarity!r}")
 
@@ -342,11 +358,14 @@ class BuildConfig:
     def parameters(self) -> dict[str, Any]:
         """The parameters as recorded in the manifest (inputs and output path are recorded apart)."""
         data = dataclasses.asdict(self)
-        for key in ("inputs", "out", "overwrite", "threads", "memory_limit"):
+        for key in ("inputs", "out", "overwrite", "threads", "memory_limit", "engine", "spark_master"):
             data.pop(key)
         data["label_rule_version"] = LABEL_RULE_VERSION
         return data
 
+
+# The engines a build runs on (`--engine`): the embedded one (the default) and Apache Spark.
+ENGINES = ("duckdb", "spark")
 
 # Default similarity floor of an improvement pair, per method (MiniLM cosine; word-set Jaccard). The encoder's
 # 0.68 is chosen from the pair audit (benchmarks/pair_audit/threshold.py on the r4 build, section "Choosing the

@@ -7,6 +7,7 @@ when complete, so a failed build never leaves a folder that looks finished.
 from __future__ import annotations
 
 import errno
+import functools
 import logging
 import os
 import shutil
@@ -19,22 +20,36 @@ from datetime import UTC, datetime
 from importlib.metadata import PackageNotFoundError
 from importlib.metadata import version as package_version
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import duckdb
 from tqdm.auto import tqdm
 from tqdm.contrib.logging import logging_redirect_tqdm
 
-from dataset_builder import eligibility, labels, pairs, privacy, revisions, signals, splits, support, threads
+from dataset_builder import (
+    eligibility,
+    labels,
+    pairs,
+    privacy,
+    revisions,
+    signals,
+    spark_session,
+    splits,
+    steps,
+    support,
+    threads,
+)
+from dataset_builder.batches import map_batches
 from dataset_builder.config import LABEL_RULE_VERSION, BuildConfig
 from dataset_builder.export import write_configs, write_json
 from dataset_builder.ingest import ingest, sha256_file
 from dataset_builder.record_filter import RecordFilter
 from dataset_builder.sources import InputError, discover
-from dataset_builder.sql import one
 from dataset_builder.stats import compute_stats
 from redditess_core.contract import MANIFEST_FILE
-from redditess_core.safety.crisis import flag_sensitive
+
+if TYPE_CHECKING:
+    from dataset_builder.spark_engine import SparkConnection
 
 logger = logging.getLogger(__name__)
 
@@ -69,6 +84,8 @@ def build(cfg: BuildConfig, key: bytes | None = None, key_file: Path | None = No
     if out.exists() and not out.is_dir():
         raise BuildError(f"{out} exists and is not a folder")
     files = discover(cfg.inputs, exclude=[out])
+    if cfg.engine == "spark":
+        spark_session.check_available()  # SparkUnavailable names the missing extra or Java, before any work
     key = privacy.check_key(key, "build(key=...)") if key is not None else privacy.resolve_key(key_file)
     started = time.perf_counter()
     staging = _create_staging(out)
@@ -83,6 +100,7 @@ def build(cfg: BuildConfig, key: bytes | None = None, key_file: Path | None = No
         (staging / OWNER_FILE).unlink()
         staging.chmod(0o755)  # private while it held raw text; a normal folder once complete
         manifest["build_seconds"] = round(time.perf_counter() - started, 2)
+        manifest["engine"] = cfg.engine
         write_json(staging / MANIFEST_FILE, manifest)
         _replace(staging, out)
     except BaseException as exc:
@@ -167,7 +185,13 @@ def _disk_error_text(exc: BaseException) -> str:
     return str(exc).splitlines()[0]
 
 
-def _connect(workdir: Path, cfg: BuildConfig) -> duckdb.DuckDBPyConnection:
+def _connect(workdir: Path, cfg: BuildConfig) -> duckdb.DuckDBPyConnection | SparkConnection:
+    """The build's connection: an in-memory DuckDB (spilling into `workdir`), or with `--engine spark` a
+    SparkConnection (`spark_engine`) writing its tables into `workdir`."""
+    if cfg.engine == "spark":
+        from dataset_builder import spark_engine
+
+        return spark_engine.connect(workdir, cfg.spark_master, cfg.memory_limit)
     config = {"memory_limit": cfg.memory_limit, "temp_directory": str(workdir / "spill")}
     if cfg.threads:
         config["threads"] = cfg.threads
@@ -282,7 +306,10 @@ def _stages(
     cpu: dict[str, float],
     peaks: dict[str, int],
 ) -> dict[str, Any]:
-    report = ingest(con, files, workdir, RecordFilter.from_config(cfg))
+    # The Spark engine reads each file in a task of its own (`SparkConnection.ingest`).
+    report = getattr(con, "ingest", functools.partial(ingest, con))(
+        files, workdir, RecordFilter.from_config(cfg)
+    )
     lap("ingest")
     if report.rows["submissions"] == 0:
         raise BuildError(
@@ -384,32 +411,32 @@ def _stages(
 
 def _privacy(con: duckdb.DuckDBPyConnection, key: bytes) -> dict[str, int]:
     """Pseudonymize authors and scrub every text that reaches the output; returns replacements by rule
-    (and `texts_with_participant_names_replaced`)."""
+    (and `texts_with_participant_names_replaced`). Each Python pass is a batch function over Arrow data
+    (`dataset_builder.batches.map_batches`), so a distributed engine runs it on its executors."""
     privacy.create_participants(con)
-    privacy.create_pseudonyms(con, key, "SELECT DISTINCT author FROM top_comments ORDER BY author")
-    # is_sensitive: the crisis screen (redditess_core.safety.screen) over each text column at once, before scrubbing.
-    _flag_in_parts(
+    privacy.create_pseudonyms(con, key, "SELECT DISTINCT author FROM top_comments")
+    # is_sensitive: the crisis screen (redditess_core.safety.crisis) over each text column, before scrubbing.
+    _screen_crisis(
         con,
-        "SELECT post_id AS key, concat_ws('\n', title, selftext) AS text FROM kept_posts",
+        "SELECT post_id AS key, concat_ws(chr(10), title, selftext) AS text FROM kept_posts",
         "sensitive_posts",
     )
-    _flag_in_parts(con, "SELECT comment_id AS key, body AS text FROM top_comments", "sensitive_comments")
-    scrubber = privacy.Scrubber()
-    privacy.scrub_table(
+    _screen_crisis(con, "SELECT comment_id AS key, body AS text FROM top_comments", "sensitive_comments")
+    replacements = privacy.scrub_table(
         con,
         """SELECT post_id, post_id IN (SELECT key FROM sensitive_posts) AS post_sensitive,
                   title AS post_title, selftext AS post_text FROM kept_posts""",
         ["post_title", "post_text"],
         "clean_posts",
-        scrubber,
     )
-    privacy.scrub_table(
-        con,
-        """SELECT comment_id, post_id, comment_id IN (SELECT key FROM sensitive_comments) AS comment_sensitive,
-                  body AS comment_text, op_reply_text FROM top_comments""",
-        ["comment_text", "op_reply_text"],
-        "clean_comments",
-        scrubber,
+    replacements.update(
+        privacy.scrub_table(
+            con,
+            """SELECT comment_id, post_id, comment_id IN (SELECT key FROM sensitive_comments) AS comment_sensitive,
+                      body AS comment_text, op_reply_text FROM top_comments""",
+            ["comment_text", "op_reply_text"],
+            "clean_comments",
+        )
     )
     privacy.find_name_hits(con)
     common = privacy.common_word_names(con)
@@ -419,7 +446,7 @@ def _privacy(con: duckdb.DuckDBPyConnection, key: bytes) -> dict[str, int]:
     names += privacy.rewrite_names(
         con, "clean_comments", "comment_id", ["comment_text", "op_reply_text"], "comment_name_hits", common
     )
-    replacements = dict(scrubber.counts)
+    replacements = dict(replacements)
     replacements["participant_name"] = names["participant_name"]
     replacements["participant_name_common_word"] = names["participant_name_common_word"]
     replacements["texts_with_participant_names_replaced"] = names["texts"]
@@ -427,54 +454,51 @@ def _privacy(con: duckdb.DuckDBPyConnection, key: bytes) -> dict[str, int]:
     return replacements
 
 
-# Texts the crisis screen holds in memory at once (it reads a whole column into Arrow).
+# Texts the crisis screen takes at once: one batch of `privacy.crisis_flags` (it screens a batch's column in
+# a few vectorized passes, on several threads from 10,000 texts), so its memory stays bounded on large inputs.
 SCREEN_PART_ROWS = 100_000
 
 
-def _flag_in_parts(con: duckdb.DuckDBPyConnection, query: str, table: str) -> None:
-    """`flag_sensitive` over `query`'s (key, text) rows in parts of about `SCREEN_PART_ROWS` (by a hash
-    of the key), so the screen's memory stays bounded on large inputs; `table(key)` holds the union."""
-    (rows,) = one(con, f"SELECT count(*) FROM ({query})")
-    parts = max(1, -(-rows // SCREEN_PART_ROWS))
-    if parts == 1:
-        flag_sensitive(con, query, table)
-        return
-    names = []
-    for part in range(parts):
-        name = f"{table}_part{part}"
-        flag_sensitive(con, f"SELECT key, text FROM ({query}) WHERE hash(key) % {parts} = {part}", name)
-        names.append(name)
-    con.execute(
-        f"CREATE OR REPLACE TABLE {table} AS " + " UNION ALL ".join(f"SELECT key FROM {n}" for n in names)
+def _screen_crisis(con: duckdb.DuckDBPyConnection, query: str, table: str) -> int:
+    """Create `table(key)` with the keys of `query`'s (key, text) rows the crisis screen flags
+    (`privacy.crisis_flags` over batches of `SCREEN_PART_ROWS`); returns how many. Logs counts only."""
+    started = time.perf_counter()
+    counts = map_batches(
+        con, query, privacy.crisis_flags, privacy.CRISIS_FLAGS_SCHEMA, table, batch_rows=SCREEN_PART_ROWS
     )
-    for name in names:
-        con.execute(f"DROP TABLE {name}")
+    logger.info(
+        "crisis screen %s: %d of %d texts flagged in %.2f s",
+        table,
+        counts["flagged"],
+        counts["screened"],
+        time.perf_counter() - started,
+    )
+    return counts["flagged"]
+
+
+# The `ess` table: one row per kept top-level comment with its signals, label and split (sql/rows_ess.sql).
+ESS = steps.Step(
+    "rows_ess",
+    inputs=(
+        "clean_comments",
+        "top_comments",
+        "clean_posts",
+        "kept_posts",
+        "comment_signals",
+        "comment_labels",
+        "post_support",
+        "pseudonyms",
+        "post_splits",
+    ),
+    outputs=("ess",),
+)
 
 
 def _assemble_rows(con: duckdb.DuckDBPyConnection, cfg: BuildConfig) -> None:
-    """The `ess` table: one row per kept top-level comment with its signals, label and split. Texts stay
-    in `clean_posts` / `clean_comments` and are joined in only when rows are written (`export`), so no
-    text is copied into the intermediate tables."""
-    con.execute("""
-        CREATE OR REPLACE TABLE ess AS
-        SELECT c.post_id, c.comment_id, t.subreddit,
-               t.score AS comment_score, k.score AS post_score,
-               k.created_utc AS post_created_utc, t.created_utc AS comment_created_utc,
-               t.op_reply_text IS NOT NULL AS op_replied,
-               s.reception, s.op_signal, s.op_evidence, s.post_feedback,
-               l.label, l.label_confidence, l.label_source, u.seeks_support,
-               a.pseudonym AS author,
-               p.post_sensitive, p.post_sensitive OR c.comment_sensitive AS is_sensitive,
-               sp.split
-        FROM clean_comments c
-        JOIN top_comments t ON t.comment_id = c.comment_id
-        JOIN clean_posts p ON p.post_id = c.post_id
-        JOIN kept_posts k ON k.post_id = c.post_id
-        JOIN comment_signals s ON s.comment_id = c.comment_id
-        JOIN comment_labels l ON l.comment_id = c.comment_id
-        JOIN post_support u ON u.post_id = c.post_id
-        JOIN pseudonyms a ON a.author = t.author
-        JOIN post_splits sp ON sp.post_id = c.post_id""")
+    """The `ess` table (step `rows_ess`): one row per kept top-level comment with its signals, label and
+    split. Texts stay in `clean_posts` / `clean_comments` and are joined in only when rows are written
+    (`export`), so no text is copied into the intermediate tables."""
+    steps.run(con, ESS, {})
 
 
 def _write_card(folder: Path, manifest: dict[str, Any]) -> None:

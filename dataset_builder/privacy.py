@@ -20,14 +20,15 @@ What runs where (issue 13's portable pipeline):
   `participants(post_id, name)` from `comment_status` and `kept_posts`) and `privacy_name_hits`
   (`sql/privacy_name_hits.sql`: `post_name_hits`, `comment_name_hits` from `clean_posts`, `clean_comments`
   and `participants`; the token pattern `NAME_TOKEN` is bound as `$name_token`).
-- Batched Python over Arrow record batches, which either engine feeds: the `Scrubber` (`scrub_table`:
-  batches of `SCRUB_BATCH_ROWS`), the name rewrite of the few texts with a hit (`rewrite_names`: its
-  patterns need lookarounds, outside the regex subset both engines share), the pseudonyms
-  (`create_pseudonyms`) and the id hashes (`id_hasher`, an Arrow UDF).
-- The key never enters SQL text: `create_pseudonyms` computes the HMACs in Python and registers the
-  (author, pseudonym) table as Arrow data; `hash_ids` registers `id_hasher` as a UDF whose closure holds
-  the pre-keyed HMAC state, so the SQL it runs names only `_hashed_t1(column)`. Neither is a step with a
-  `$parameter` (bound parameters become literals in the rendered SQL, which an engine may log).
+- Batch functions over Arrow record batches (`dataset_builder.batches.map_batches`, which either engine
+  runs): `ScrubBatch` (`scrub_table`, batches of `SCRUB_BATCH_ROWS`), `NameRewrite` (`rewrite_names`: the
+  few texts with a hit; its patterns need lookarounds, outside the regex subset both engines share; a join
+  then rebuilds the table), `PseudonymBatch` (`create_pseudonyms`), `IdHasher` (`hash_ids`) and
+  `crisis_flags` (the dataset's `is_sensitive`).
+- The key never enters SQL text: `PseudonymBatch` and `IdHasher` hold it (pickled to a distributed
+  engine's executors, in memory only; their repr hides it), and the SQL `hash_ids` runs names only the
+  columns to hash (`comment_id AS _hashed_t1_comment_id`). Neither is a step with a `$parameter` (bound
+  parameters become literals in the rendered SQL, which an engine may log).
 """
 
 from __future__ import annotations
@@ -40,14 +41,15 @@ import os
 import re
 import secrets
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Sequence
 from pathlib import Path
 
 import duckdb
+import numpy as np
 import phonenumbers
 import pyarrow as pa
 
-from dataset_builder import steps
+from dataset_builder import batches, steps
 
 logger = logging.getLogger(__name__)
 
@@ -209,46 +211,45 @@ SCRUB_BATCH_ROWS = 10_000
 SCRUB_FLUSH_ROWS = 50_000
 
 
+class ScrubBatch:
+    """A `batches.BatchFn`: the batch with its `texts` columns scrubbed by a fresh `Scrubber`; the counts
+    are that Scrubber's replacements by rule (`Scrubber.RULES`)."""
+
+    def __init__(self, texts: Sequence[str]) -> None:
+        self.texts = tuple(texts)
+
+    def __call__(self, batch: pa.RecordBatch) -> tuple[pa.RecordBatch, Counter[str]]:
+        scrubber = Scrubber()
+        columns = [
+            pa.array([scrubber(t) for t in column.to_pylist()], pa.string()) if name in self.texts else column
+            for name, column in zip(batch.schema.names, batch.columns, strict=True)
+        ]
+        return pa.RecordBatch.from_arrays(columns, names=batch.schema.names), scrubber.counts
+
+
 def scrub_table(
     con: duckdb.DuckDBPyConnection,
     query: str,
     texts: list[str],
     table: str,
-    scrubber: Scrubber,
-) -> None:
-    """CREATE `table` from `query`'s rows with the `texts` columns scrubbed by `scrubber`. Rows are read
-    in batches of `SCRUB_BATCH_ROWS` and written to `table` every `SCRUB_FLUSH_ROWS` (through a second
-    cursor, while the query streams), so memory outside the engine stays bounded whatever the input's size."""
-    flush_rows = SCRUB_FLUSH_ROWS
-    reader = con.sql(query).to_arrow_reader(SCRUB_BATCH_ROWS)
-    writer = con.cursor()
-    pending: list[pa.RecordBatch] = []
-    pending_rows = 0
-    created = False
-
-    def flush() -> None:
-        nonlocal pending, pending_rows, created
-        writer.register("_scrubbed", pa.Table.from_batches(pending, schema=reader.schema))
-        try:
-            verb = f"INSERT INTO {table}" if created else f"CREATE OR REPLACE TABLE {table} AS"
-            writer.execute(f"{verb} SELECT * FROM _scrubbed")
-        finally:
-            writer.unregister("_scrubbed")
-        pending, pending_rows, created = [], 0, True
-
-    try:
-        for batch in reader:
-            columns = {name: batch.column(name) for name in batch.schema.names}
-            for name in texts:
-                columns[name] = pa.array([scrubber(t) for t in columns[name].to_pylist()], pa.string())
-            pending.append(pa.RecordBatch.from_pydict(columns, schema=batch.schema))
-            pending_rows += batch.num_rows
-            if pending_rows >= flush_rows:
-                flush()
-        if pending or not created:
-            flush()
-    finally:
-        writer.close()
+    scrubber: Scrubber | None = None,
+) -> Counter[str]:
+    """CREATE `table` from `query`'s rows with the `texts` columns scrubbed (`ScrubBatch` through
+    `batches.map_batches`: batches of `SCRUB_BATCH_ROWS`, written every `SCRUB_FLUSH_ROWS` rows on the
+    embedded engine, so memory outside the engine stays bounded whatever the input's size). Returns the
+    replacements by rule (every rule of `Scrubber.RULES`, 0 included), also added to `scrubber.counts`
+    when a `scrubber` is given."""
+    schema = batches.schema_of(con, query)
+    schema = pa.schema([pa.field(f.name, pa.string()) if f.name in texts else f for f in schema])
+    counts: Counter[str] = Counter(dict.fromkeys(Scrubber.RULES, 0))
+    counts.update(
+        batches.map_batches(
+            con, query, ScrubBatch(texts), schema, table, SCRUB_BATCH_ROWS, flush_rows=SCRUB_FLUSH_ROWS
+        )
+    )
+    if scrubber is not None:
+        scrubber.counts.update(counts)
+    return counts
 
 
 def default_key_path() -> Path:
@@ -306,15 +307,60 @@ def hashed_id(key: bytes, kind: str, reddit_id: str) -> str:
     return hmac.new(key, f"{kind}_{reddit_id}".encode(), hashlib.sha256).hexdigest()[:16]
 
 
+class _Keyed:
+    """A batch function holding the pseudonym key: HMAC-SHA256 (RFC 2104) from inner and outer SHA-256
+    states keyed once per process (hash objects do not pickle; the key does, so it reaches a distributed
+    engine's executors in the pickled function, in memory only). Its repr never shows the key.
+
+    The same digests as `hmac.new(key, message, sha256)` (tests compare them), from C-level hash-state copies
+    only: about twice as fast per message as copying a pre-keyed `hmac.HMAC`, whose methods are Python."""
+
+    def __init__(self, key: bytes) -> None:
+        self._key = key
+        self._states: tuple[hashlib._Hash, hashlib._Hash] | None = None
+
+    def __getstate__(self) -> dict[str, bytes]:
+        return {"key": self._key}
+
+    def __setstate__(self, state: dict[str, bytes]) -> None:
+        self.__init__(state["key"])  # type: ignore[misc]
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(key=<hidden>)"
+
+    def _hexdigest(self, message: bytes) -> str:
+        if self._states is None:
+            block = hashlib.sha256().block_size
+            key = hashlib.sha256(self._key).digest() if len(self._key) > block else self._key
+            key = key.ljust(block, b"\0")
+            self._states = (
+                hashlib.sha256(bytes(b ^ 0x36 for b in key)),
+                hashlib.sha256(bytes(b ^ 0x5C for b in key)),
+            )
+        inner, outer = self._states[0].copy(), self._states[1].copy()
+        inner.update(message)
+        outer.update(inner.digest())
+        return outer.hexdigest()
+
+
+class PseudonymBatch(_Keyed):
+    """A `batches.BatchFn`: (author) -> (author, pseudonym), `pseudonym(key, author)` for each row."""
+
+    SCHEMA = pa.schema([("author", pa.string()), ("pseudonym", pa.string())])
+
+    def __call__(self, batch: pa.RecordBatch) -> tuple[pa.RecordBatch, dict[str, int]]:
+        authors = batch.column(0)
+        pseudonyms = [
+            None if a is None else "user_" + self._hexdigest(a.lower().encode())[:12]
+            for a in authors.to_pylist()
+        ]
+        out = pa.RecordBatch.from_arrays([authors, pa.array(pseudonyms, pa.string())], schema=self.SCHEMA)
+        return out, {"authors": batch.num_rows}
+
+
 def create_pseudonyms(con: duckdb.DuckDBPyConnection, key: bytes, query: str) -> None:
-    """Create `pseudonyms(author, pseudonym)` for the distinct authors `query` returns."""
-    authors = [row[0] for row in con.sql(query).fetchall()]
-    table = pa.table({"author": authors, "pseudonym": [pseudonym(key, a) for a in authors]})
-    con.register("_pseudonyms", table)
-    try:
-        con.execute("CREATE OR REPLACE TABLE pseudonyms AS SELECT * FROM _pseudonyms")
-    finally:
-        con.unregister("_pseudonyms")
+    """Create `pseudonyms(author, pseudonym)` for the distinct authors `query` returns (`PseudonymBatch`)."""
+    batches.map_batches(con, query, PseudonymBatch(key), PseudonymBatch.SCHEMA, "pseudonyms")
 
 
 # Id columns of the tables rows are written from, and the kind of Reddit thing each holds.
@@ -326,55 +372,66 @@ ID_COLUMNS = {
     "draft_id": "t1",
     "revision_id": "t1",
 }
+# How `hash_ids` names a column the batch function hashes: `_hashed_<kind>_<column>`.
+_HASHED_COLUMN = re.compile(r"^_hashed_(t[1-6])_(.+)$")
+# Distinct ids an `IdHasher` remembers per process before it starts over (bounded memory).
+ID_CACHE_SIZE = 1_000_000
 
 
-def id_hasher(key: bytes, kind: str) -> Callable[[pa.Array], pa.Array]:
-    """A vectorized `hashed_id` for one kind (an Arrow UDF): HMAC-SHA256 from a pre-keyed state, each
-    distinct id hashed once (ids repeat across tables and rows). Nulls stay null."""
-    keyed = hmac.new(key, digestmod=hashlib.sha256)
-    prefix = f"{kind}_".encode()
-    cache: dict[str, str] = {}
+class IdHasher(_Keyed):
+    """A `batches.BatchFn` for `hash_ids`: each column named `_hashed_<kind>_<column>` becomes `<column>`
+    holding `hashed_id(key, kind, value)` (nulls stay null; each distinct id hashed once, ids repeat across
+    tables and rows); other columns pass through."""
 
-    def hashed(column: pa.Array) -> pa.Array:
-        out = []
+    def __init__(self, key: bytes) -> None:
+        super().__init__(key)
+        self._cache: dict[str, str] = {}
+
+    def __call__(self, batch: pa.RecordBatch) -> tuple[pa.RecordBatch, dict[str, int]]:
+        names, columns = [], []
+        hashed = 0
+        for name, column in zip(batch.schema.names, batch.columns, strict=True):
+            match = _HASHED_COLUMN.match(name)
+            if match:
+                kind, name = match.groups()
+                column = self._hashed(kind, column)
+                hashed += len(column) - column.null_count
+            names.append(name)
+            columns.append(column)
+        return pa.RecordBatch.from_arrays(columns, names=names), {"ids_hashed": hashed}
+
+    def _hashed(self, kind: str, column: pa.Array) -> pa.Array:
+        if len(self._cache) > ID_CACHE_SIZE:
+            self._cache.clear()
+        cache, prefix, out = self._cache, f"{kind}_", []
         for raw in column.to_pylist():
             if raw is None:
                 out.append(None)
                 continue
-            value = cache.get(raw)
+            tagged = prefix + raw
+            value = cache.get(tagged)
             if value is None:
-                digest = keyed.copy()
-                digest.update(prefix + raw.encode())
-                value = cache[raw] = digest.hexdigest()[:16]
+                value = cache[tagged] = self._hexdigest(tagged.encode())[:16]
             out.append(value)
         return pa.array(out, pa.string())
 
-    return hashed
-
 
 def hash_ids(con: duckdb.DuckDBPyConnection, key: bytes, tables: list[str]) -> None:
-    """Replace every id column (`ID_COLUMNS`) of `tables` by its keyed hash (`hashed_id`), in place. Run
-    after every step that orders or splits by raw ids, so those results do not depend on the key."""
-    for kind in ("t3", "t1"):
-        con.create_function(
-            f"_hashed_{kind}",
-            id_hasher(key, kind),
-            ["VARCHAR"],
-            "VARCHAR",
-            type="arrow",
-            null_handling="special",
+    """Replace every id column (`ID_COLUMNS`) of `tables` by its keyed hash (`hashed_id`, by `IdHasher`
+    through `batches.map_batches`; the table is replaced once every row is hashed). Run after every step
+    that orders or splits by raw ids, so those results do not depend on the key. The key never enters SQL:
+    the query only names the columns to hash (`<column> AS _hashed_<kind>_<column>`)."""
+    hasher = IdHasher(key)
+    for table in tables:
+        schema = batches.schema_of(con, f"SELECT * FROM {table}")
+        if not any(name in ID_COLUMNS for name in schema.names):
+            continue
+        selected = ", ".join(
+            f"{name} AS _hashed_{ID_COLUMNS[name]}_{name}" if name in ID_COLUMNS else name
+            for name in schema.names
         )
-    try:
-        for table in tables:
-            columns = [r[0] for r in con.execute(f"DESCRIBE {table}").fetchall()]
-            hashed = [f"_hashed_{ID_COLUMNS[c]}({c}) AS {c}" for c in columns if c in ID_COLUMNS]
-            if hashed:
-                con.execute(
-                    f"CREATE OR REPLACE TABLE {table} AS SELECT * REPLACE ({', '.join(hashed)}) FROM {table}"
-                )
-    finally:
-        con.remove_function("_hashed_t3")
-        con.remove_function("_hashed_t1")
+        schema = pa.schema([pa.field(f.name, pa.string()) if f.name in ID_COLUMNS else f for f in schema])
+        batches.map_batches(con, f"SELECT {selected} FROM {table}", hasher, schema, table)
 
 
 def name_pattern(names: list[str]) -> re.Pattern[str]:
@@ -477,6 +534,37 @@ def common_word_names(con: duckdb.DuckDBPyConnection) -> set[str]:
     return {n for n in names if n.isalpha() and n in words}
 
 
+class NameRewrite:
+    """A `batches.BatchFn` for `rewrite_names`: rows (key, <columns>..., names) -> the rows whose text
+    changed, (key, <columns>...) with `replace_names_counted(text, sorted(names), common)`; counts:
+    `texts` changed, `participant_name` and `participant_name_common_word` replacements."""
+
+    def __init__(self, columns: Sequence[str], common: frozenset[str] | set[str] = frozenset()) -> None:
+        self.columns = tuple(columns)
+        self.common = frozenset(common)
+        self.schema = pa.schema([("key", pa.string())] + [(c, pa.string()) for c in self.columns])
+
+    def __call__(self, batch: pa.RecordBatch) -> tuple[pa.RecordBatch, Counter[str]]:
+        counts: Counter[str] = Counter(texts=0, participant_name=0, participant_name_common_word=0)
+        rows = batch.to_pylist()
+        keys: list[str] = []
+        fixed: dict[str, list[str | None]] = {c: [] for c in self.columns}
+        for row in rows:
+            names = sorted(row["names"])
+            new = {}
+            for column in self.columns:
+                new[column], n_rare, n_words = replace_names_counted(row[column], names, self.common)
+                counts["participant_name"] += n_rare
+                counts["participant_name_common_word"] += n_words
+            if any(new[c] != row[c] for c in self.columns):
+                keys.append(row["key"])
+                for column in self.columns:
+                    fixed[column].append(new[column])
+        counts["texts"] = len(keys)
+        arrays = [pa.array(keys, pa.string())] + [pa.array(fixed[c], pa.string()) for c in self.columns]
+        return pa.RecordBatch.from_arrays(arrays, schema=self.schema), counts
+
+
 def rewrite_names(
     con: duckdb.DuckDBPyConnection,
     table: str,
@@ -487,32 +575,45 @@ def rewrite_names(
 ) -> Counter[str]:
     """Replace participant names in `columns` of the rows of `table` listed in `hits(key, post_id,
     name)` (only names taking part in the row's thread). Returns counts: `texts` rewritten,
-    `participant_name` and `participant_name_common_word` replacements."""
-    rows = con.sql(f"""
+    `participant_name` and `participant_name_common_word` replacements.
+
+    The rows with a hit go through `NameRewrite` (`batches.map_batches`) into `<table>_names_fixed`, and a
+    join rebuilds `table` with the fixed texts (portable SQL: no UPDATE, no ordered aggregate)."""
+    rewrite = NameRewrite(columns, common)
+    fixed = f"{table}_names_fixed"
+    query = f"""
         SELECT t.{key_column} AS key, {", ".join(f"t.{c}" for c in columns)}, h.names
         FROM {table} t JOIN (
-            SELECT h.key, list(h.name ORDER BY h.name) AS names FROM {hits} h
+            SELECT h.key, list(h.name) AS names FROM {hits} h
             JOIN participants p ON p.post_id = h.post_id AND p.name = h.name GROUP BY h.key) h
-          ON h.key = t.{key_column}""").fetchall()
-    counts: Counter[str] = Counter()
-    if not rows:
-        return counts
-    fixed: dict[str, list] = {"key": [r[0] for r in rows]}
-    changed = [False] * len(rows)
-    for i, column in enumerate(columns, start=1):
-        out = []
-        for j, r in enumerate(rows):
-            new, n_rare, n_words = replace_names_counted(r[i], r[-1], common)
-            counts["participant_name"] += n_rare
-            counts["participant_name_common_word"] += n_words
-            changed[j] |= new != r[i]
-            out.append(new)
-        fixed[column] = out
-    counts["texts"] = sum(changed)
-    con.register("_fixed", pa.table(fixed))
-    try:
-        sets = ", ".join(f"{c} = f.{c}" for c in columns)
-        con.execute(f"UPDATE {table} SET {sets} FROM _fixed f WHERE {table}.{key_column} = f.key")
-    finally:
-        con.unregister("_fixed")
+          ON h.key = t.{key_column}"""
+    counts: Counter[str] = Counter(texts=0, participant_name=0, participant_name_common_word=0)
+    counts.update(batches.map_batches(con, query, rewrite, rewrite.schema, fixed))
+    if counts["texts"]:
+        names = batches.schema_of(con, f"SELECT * FROM {table}").names
+        selected = ", ".join(
+            f"CASE WHEN f.key IS NULL THEN t.{c} ELSE f.{c} END AS {c}" if c in columns else f"t.{c}"
+            for c in names
+        )
+        con.execute(
+            f"CREATE OR REPLACE TABLE {table} AS SELECT {selected} "
+            f"FROM {table} t LEFT JOIN {fixed} f ON f.key = t.{key_column}"
+        )
+    con.execute(f"DROP TABLE {fixed}")
     return counts
+
+
+def crisis_flags(batch: pa.RecordBatch) -> tuple[pa.RecordBatch, dict[str, int]]:
+    """A `batches.BatchFn` for the dataset's `is_sensitive`: rows (key, text) -> the keys of the texts the
+    crisis screen flags (`redditess_core.safety.crisis.default_rules().flags`, the same rules as
+    `screen`); counts `screened` and `flagged`."""
+    from redditess_core.safety.crisis import default_rules
+
+    keys, texts = batch.column(0), batch.column(1)
+    flags = default_rules().flags(texts) if len(texts) else np.zeros(0, dtype=bool)
+    flagged = keys.filter(pa.array(flags, pa.bool_()))
+    out = pa.RecordBatch.from_arrays([flagged], schema=CRISIS_FLAGS_SCHEMA)
+    return out, {"screened": len(texts), "flagged": len(flagged)}
+
+
+CRISIS_FLAGS_SCHEMA = pa.schema([("key", pa.string())])

@@ -15,8 +15,9 @@ import importlib
 import os
 import string
 from collections.abc import Callable, Sequence
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor
 
+import pyarrow as pa
 from vaderSentiment.vaderSentiment import (
     BOOSTER_DICT,
     C_INCR,
@@ -234,39 +235,62 @@ def _workers() -> int:
 POOL_MIN_TEXTS = 4000
 
 
+class SentimentBatch:
+    """A `dataset_builder.batches.BatchFn`: rows (key, text) -> (key, compound) with the scorer `spec` (see
+    `load_scorer`; VADER's compound in -1..1); counts `texts_scored`. The one scoring function of the
+    build: the embedded engine runs it in worker processes while privacy works (`map_later`), a
+    distributed engine on its executors (`batches.map_batches`)."""
+
+    def __init__(self, spec: str = "vader", key_type: pa.DataType | None = None) -> None:
+        self.spec = spec
+        self.schema = pa.schema([("key", key_type or pa.string()), ("compound", pa.float64())])
+
+    def __call__(self, batch: pa.RecordBatch) -> tuple[pa.RecordBatch, dict[str, int]]:
+        texts = batch.column(1).to_pylist()
+        scorer = _vader_batch if self.spec == "vader" else load_scorer(self.spec)
+        scores = list(scorer(texts)) if texts else []
+        if len(scores) != len(texts):
+            raise ValueError(
+                f"sentiment scorer {self.spec!r} returned {len(scores)} scores for {len(texts)} texts"
+            )
+        out = pa.RecordBatch.from_arrays(
+            [batch.column(0), pa.array(scores, pa.float64())], schema=self.schema
+        )
+        return out, {"texts_scored": len(texts)}
+
+
 def vader(texts: Sequence[str]) -> list[float]:
     """VADER compound scores in -1..1; large batches use one process per core (VADER is pure Python)."""
-    pending = score_later("vader", [texts])
+    keys = pa.array(range(len(texts)), pa.int64())
+    rows = pa.table({"key": keys, "text": pa.array(texts, pa.string())})
+    pending = map_later(SentimentBatch("vader", pa.int64()), [rows])
     try:
-        return pending.result()[0]
+        return pending.result()[0].column("compound").to_pylist()
     finally:
         pending.close()
 
 
-class PendingScores:
-    """Sentiment scores of several groups of texts, computed by worker processes while the caller goes on.
+class PendingBatches:
+    """A batch function's output tables for several input tables, computed by worker processes while the
+    caller goes on.
 
-    `result()` waits and returns one list of compound scores per group; `close()` stops the workers
-    (idempotent; call it in a `finally`, so a failed build leaves no process behind)."""
+    `result()` waits and returns one table per input (rows in the input's order); `close()` stops the
+    workers (idempotent; call it in a `finally`, so a failed build leaves no process behind)."""
 
     def __init__(
         self,
-        sizes: list[int],
-        ready: list[float] | None = None,
+        schema: pa.Schema,
+        ready: list[list[pa.RecordBatch]] | None = None,
         pool: ProcessPoolExecutor | None = None,
-        futures: list | None = None,
+        futures: list[list[Future]] | None = None,
     ) -> None:
-        self._sizes, self._ready, self._pool, self._futures = sizes, ready, pool, futures or []
+        self._schema, self._ready, self._pool, self._futures = schema, ready, pool, futures or []
 
-    def result(self) -> list[list[float]]:
+    def result(self) -> list[pa.Table]:
         if self._ready is None:
-            self._ready = [score for future in self._futures for score in future.result()]
+            self._ready = [[f.result()[0] for f in group] for group in self._futures]
             self.close()
-        groups, start = [], 0
-        for size in self._sizes:
-            groups.append(self._ready[start : start + size])
-            start += size
-        return groups
+        return [pa.Table.from_batches(group, schema=self._schema) for group in self._ready]
 
     def close(self) -> None:
         if self._pool is not None:
@@ -274,32 +298,24 @@ class PendingScores:
             self._pool = None
 
 
-def score_later(spec: str, groups: Sequence[Sequence[str]]) -> PendingScores:
-    """Start scoring each group of texts with the scorer `spec` (see `load_scorer`) and return at once.
+def map_later(fn: SentimentBatch, tables: Sequence[pa.Table]) -> PendingBatches:
+    """Start applying `fn` to the batches of each table and return at once.
 
-    VADER on at least `POOL_MIN_TEXTS` texts runs in one worker process per core (up to 4), in batches,
-    so the caller's own work (the build's privacy step, which does not need the scores) overlaps with it.
-    Any other scorer, or a small batch, is scored here and now: a plug-in may hold a model that must not
-    be forked."""
-    sizes = [len(g) for g in groups]
-    texts = [t for g in groups for t in g]
+    VADER on at least `POOL_MIN_TEXTS` texts runs in one worker process per core (up to 4), in batches, so
+    the caller's own work (the build's privacy step, which does not need the scores) overlaps with it. Any
+    other scorer, or few texts, is scored here and now: a plug-in may hold a model that must not be forked."""
+    rows = sum(t.num_rows for t in tables)
     workers = _workers()
-    if spec != "vader" or len(texts) < POOL_MIN_TEXTS or workers < 2:
-        scorer = _vader_batch if spec == "vader" else load_scorer(spec)
-        scores = scorer(texts) if texts else []
-        if len(scores) != len(texts):
-            raise ValueError(
-                f"sentiment scorer {spec!r} returned {len(scores)} scores for {len(texts)} texts"
-            )
-        return PendingScores(sizes, ready=list(scores))
-    size = -(-len(texts) // (workers * 4))
+    if fn.spec != "vader" or rows < POOL_MIN_TEXTS or workers < 2:
+        return PendingBatches(fn.schema, ready=[[fn(b)[0] for b in t.to_batches()] for t in tables])
+    size = -(-rows // (workers * 4))
     pool = ProcessPoolExecutor(max_workers=workers, initializer=die_with_parent, initargs=(os.getpid(),))
     try:
-        futures = [pool.submit(_vader_batch, texts[i : i + size]) for i in range(0, len(texts), size)]
+        futures = [[pool.submit(fn, b) for b in t.to_batches(max_chunksize=size)] for t in tables]
     except BaseException:
         pool.shutdown(wait=True, cancel_futures=True)
         raise
-    return PendingScores(sizes, pool=pool, futures=futures)
+    return PendingBatches(fn.schema, pool=pool, futures=futures)
 
 
 def load_scorer(spec: str) -> Scorer:

@@ -28,9 +28,10 @@ expressions are written for both RE2 (DuckDB) and Python's `re`, and match lower
 Engines: the relational rules are portable steps (`dataset_builder/steps.py`): `signals_feedback`
 (sql/signals_feedback.sql → `post_feedback_text`) and `signals` (sql/signals.sql → `post_signals`,
 `comment_signals`), the regexes and strengths bound as `$parameters` (`PATTERNS`, `params`). The Python parts
-are functions over Arrow data the engine feeds: `edit_segments` per post text (`_edit_texts` →
-`post_edit_text`), and the sentiment scorer over batches of texts in worker processes (`start` / `compute`
-→ `op_sentiment`, `feedback_sentiment`: key, compound).
+are batch functions over Arrow data (`dataset_builder.batches`) that either engine runs: `edit_texts` (`edit_segments`
+per post text → `post_edit_text`), and the sentiment scorer `sentiment.SentimentBatch` (`start` / `compute` →
+`op_sentiment`, `feedback_sentiment`: key, compound), in worker processes while privacy runs on the embedded
+engine, on the executors of a distributed one.
 """
 
 from __future__ import annotations
@@ -42,9 +43,9 @@ from decimal import Decimal
 import duckdb
 import pyarrow as pa
 
-from dataset_builder import steps
+from dataset_builder import batches, steps
 from dataset_builder.config import BuildConfig
-from dataset_builder.sentiment import PendingScores, score_later
+from dataset_builder.sentiment import PendingBatches, SentimentBatch, map_later
 from dataset_builder.sql import literal
 
 # Removed before gratitude is looked for: thanks to a third party, thanks with a contrast, refusals.
@@ -155,15 +156,12 @@ def edit_segments(text: str | None) -> list[str]:
     return segments
 
 
-def _create_scores(
-    con: duckdb.DuckDBPyConnection, table: str, keys: pa.ChunkedArray, scores: list[float]
-) -> None:
-    result = pa.table({"key": keys, "compound": pa.array(scores, pa.float64())})
-    con.register("_scores", result)
+def _create_table(con: duckdb.DuckDBPyConnection, table: str, rows: pa.Table) -> None:
+    con.register(f"_{table}_rows", rows)
     try:
-        con.execute(f"CREATE OR REPLACE TABLE {table} AS SELECT * FROM _scores")
+        con.execute(f"CREATE OR REPLACE TABLE {table} AS SELECT * FROM _{table}_rows")
     finally:
-        con.unregister("_scores")
+        con.unregister(f"_{table}_rows")
 
 
 # The texts whose sentiment the signals read: (table created, query yielding key and text).
@@ -181,27 +179,30 @@ SENTIMENT_TEXTS = (
 
 @dataclass
 class SentimentJob:
-    """Sentiment scoring started by `start` and running in worker processes; `finish` uses it, `close`
-    stops it (idempotent)."""
+    """Sentiment scoring started by `start`: `pending` runs in worker processes (embedded engine), or is
+    None when a distributed engine scores on its executors in `compute`; `close` stops the workers
+    (idempotent)."""
 
-    keys: list[tuple[str, pa.ChunkedArray]]
-    scores: PendingScores
+    scorer: SentimentBatch
+    pending: PendingBatches | None
 
     def close(self) -> None:
-        self.scores.close()
+        if self.pending is not None:
+            self.pending.close()
 
 
 def start(con: duckdb.DuckDBPyConnection, cfg: BuildConfig) -> SentimentJob:
     """Create `post_edit_text` and `post_feedback_text`, and start scoring the OP replies' and the
-    feedback texts' sentiment (`SENTIMENT_TEXTS`) in the background (`sentiment.score_later`)."""
+    feedback texts' sentiment (`SENTIMENT_TEXTS`, `sentiment.SentimentBatch`): in worker processes in the
+    background on the embedded engine (`sentiment.map_later`); on a distributed engine (a connection with
+    `map_batches`) `compute` scores them on the executors."""
     _edit_texts(con)
     steps.run(con, FEEDBACK, {})
-    keys, texts = [], []
-    for table, query in SENTIMENT_TEXTS:
-        rows = con.sql(query).to_arrow_table()
-        keys.append((table, rows.column(0)))
-        texts.append(rows.column(1).to_pylist())
-    return SentimentJob(keys, score_later(cfg.sentiment, texts))
+    scorer = SentimentBatch(cfg.sentiment)
+    if hasattr(con, "map_batches"):
+        return SentimentJob(scorer, None)
+    tables = [con.sql(query).to_arrow_table() for _, query in SENTIMENT_TEXTS]
+    return SentimentJob(scorer, map_later(scorer, tables))
 
 
 def compute(con: duckdb.DuckDBPyConnection, cfg: BuildConfig, job: SentimentJob | None = None) -> None:
@@ -209,8 +210,12 @@ def compute(con: duckdb.DuckDBPyConnection, cfg: BuildConfig, job: SentimentJob 
     of `job` (started by `start`; started and awaited here when None)."""
     job = job or start(con, cfg)
     try:
-        for (table, keys), scores in zip(job.keys, job.scores.result(), strict=True):
-            _create_scores(con, table, keys, scores)
+        if job.pending is None:
+            for table, query in SENTIMENT_TEXTS:
+                batches.map_batches(con, query, job.scorer, job.scorer.schema, table)
+        else:
+            for (table, _), scores in zip(SENTIMENT_TEXTS, job.pending.result(), strict=True):
+                _create_table(con, table, scores)
     finally:
         job.close()
     steps.run(con, SIGNALS, params(cfg))
@@ -233,21 +238,25 @@ def params(cfg: BuildConfig) -> dict[str, steps.Param]:
     }
 
 
-def _edit_texts(con: duckdb.DuckDBPyConnection) -> None:
-    """Create `post_edit_text(post_id, edit_text)`: each kept post's edit segments, joined by blank lines."""
-    rows = con.execute(
-        f"SELECT post_id, selftext FROM kept_posts WHERE regexp_matches(selftext, {literal(EDIT_MARKER)}) "
-        "ORDER BY post_id"
-    ).fetchall()
+EDIT_TEXT_SCHEMA = pa.schema([("post_id", pa.string()), ("edit_text", pa.string())])
+
+
+def edit_texts(batch: pa.RecordBatch) -> tuple[pa.RecordBatch, dict[str, int]]:
+    """A `batches.BatchFn`: rows (post_id, selftext) -> (post_id, edit_text) for the posts with edit
+    segments (`edit_segments`, joined by blank lines); counts `posts_with_edits`."""
     ids, texts = [], []
-    for post_id, selftext in rows:
+    for post_id, selftext in zip(batch.column(0).to_pylist(), batch.column(1).to_pylist(), strict=True):
         if segments := edit_segments(selftext):
             ids.append(post_id)
             texts.append("\n\n".join(segments))
-    con.register(
-        "_edits", pa.table({"post_id": pa.array(ids, pa.string()), "edit_text": pa.array(texts, pa.string())})
+    out = pa.RecordBatch.from_arrays(
+        [pa.array(ids, pa.string()), pa.array(texts, pa.string())], schema=EDIT_TEXT_SCHEMA
     )
-    try:
-        con.execute("CREATE OR REPLACE TABLE post_edit_text AS SELECT * FROM _edits")
-    finally:
-        con.unregister("_edits")
+    return out, {"posts_with_edits": len(ids)}
+
+
+def _edit_texts(con: duckdb.DuckDBPyConnection) -> None:
+    """Create `post_edit_text(post_id, edit_text)`: each kept post's edit segments, joined by blank lines
+    (`edit_texts` over the posts whose text has an edit marker)."""
+    query = f"SELECT post_id, selftext FROM kept_posts WHERE regexp_matches(selftext, {literal(EDIT_MARKER)})"
+    batches.map_batches(con, query, edit_texts, EDIT_TEXT_SCHEMA, "post_edit_text")

@@ -24,7 +24,9 @@ with the same constants; neither engine's own parameter API is used:
 
 A missing or unused parameter is an error naming the step. The embedded engine (`run`, DuckDB) executes
 `CREATE OR REPLACE TABLE|VIEW <output> AS <query>`; a distributed engine runs the same (output, query)
-pairs from `render(..., dialect="spark")` and materializes each as it sees fit.
+pairs from `render(..., dialect="spark")` and materializes each as it sees fit. For a JVM dialect, `render`
+also rewrites what the shared syntax still reads differently there (`for_java`: regexes, `lower`, `trim`);
+`tests/builder/test_steps_spark.py` checks every step's tables on Spark against DuckDB's.
 """
 
 from __future__ import annotations
@@ -94,6 +96,8 @@ class Step:
         rendered = []
         for statement in statements:
             query = bind(statement.query, params, self.name)
+            if dialect in JAVA_DIALECTS:
+                query = for_java(query, self.name)
             text = query.sql(dialect=dialect, copy=False, unsupported_level=ErrorLevel.RAISE)  # our copy
             rendered.append((statement.output, statement.kind, text))
         return rendered
@@ -165,8 +169,104 @@ def bind(query: exp.Expression, params: Mapping[str, Param], step: str = "?") ->
     return query.transform(replace)  # copies `query` once
 
 
+# Dialects whose engine runs on the JVM: regexes are java.util.regex, lower() is Java's String.toLowerCase.
+JAVA_DIALECTS = frozenset({"spark", "spark2", "databricks", "hive"})
+
+# What DuckDB's trim() strips: the Unicode space separators (category Zs), not tabs or newlines; Spark's trim()
+# strips U+0020 only. Measured with DuckDB 2.0 over U+0001..U+3000.
+DUCKDB_TRIM_CLASS = r"[ \x{A0}\x{1680}\x{2000}-\x{200A}\x{202F}\x{205F}\x{3000}]"
+# An ASCII word character whatever the flags (RE2's \b and \B look at ASCII only; Java's, before JDK 19, at
+# every letter and digit, and case-insensitive classes fold the Kelvin sign into [A-Za-z]).
+_ASCII_WORD = "(?-i:[0-9A-Za-z_])"
+_JAVA_ESCAPES = {
+    "s": "[\\t\\n\\f\\r ]",  # RE2's \s; Java's also matches the vertical tab
+    "S": "[^\\t\\n\\f\\r ]",
+    "b": f"(?:(?<={_ASCII_WORD})(?!{_ASCII_WORD})|(?<!{_ASCII_WORD})(?={_ASCII_WORD}))",
+    "B": f"(?:(?<={_ASCII_WORD})(?={_ASCII_WORD})|(?<!{_ASCII_WORD})(?!{_ASCII_WORD}))",
+}
+
+
+def java_regex(pattern: str) -> str:
+    """The java.util.regex pattern that matches what RE2 (DuckDB) matches with `pattern`, a pattern in the
+    common subset (`regex_problems` is empty). Measured differences it removes (Java 17, RE2 in DuckDB 2.0):
+
+    - `.` excludes only `\\n` in RE2, every line terminator (`\\r`, U+0085, U+2028, U+2029) in Java: flag `d`;
+    - `(?i)` folds Unicode case in RE2 (É/é, the Kelvin sign), ASCII only in Java: flag `u`;
+    - `\\s`/`\\S`: Java's include/exclude the vertical tab: written out as RE2's class;
+    - `\\b`/`\\B`: ASCII word characters in RE2, every letter and digit in Java 17: written out as lookarounds.
+
+    `\\w`, `\\d` and `^` already agree. Raises StepError for `\\S` inside a character class (no equivalent
+    class member)."""
+    out, in_class, class_start, i = ["(?du)"], False, 0, 0
+    while i < len(pattern):
+        c = pattern[i]
+        if c == "\\" and i + 1 < len(pattern):
+            e = pattern[i + 1]
+            if in_class and e == "s":
+                out.append("\\t\\n\\f\\r ")
+            elif in_class and e in "SbB":
+                raise StepError(
+                    f"regex {pattern[:40]!r}: \\{e} inside a character class has no portable form"
+                )
+            elif e in _JAVA_ESCAPES:
+                out.append(_JAVA_ESCAPES[e])
+            else:
+                out.append(pattern[i : i + 2])
+            i += 2
+            continue
+        if in_class and c == "]" and pattern[class_start:i] not in ("", "^"):
+            in_class = False
+        elif not in_class and c == "[":
+            in_class, class_start = True, i + 1
+        out.append(c)
+        i += 1
+    return "".join(out)
+
+
+def for_java(query: exp.Expression, step: str = "?") -> exp.Expression:
+    """`query` (parameters bound) rewritten where a JVM engine's function means something else than DuckDB's:
+    each regex literal through `java_regex`; `lower(x)` as `lower(replace(replace(x, 'İ', 'i'), 'Σ', 'σ'))`
+    (Java lowercases İ to i + U+0307 and a final Σ to ς, DuckDB maps each character alone); `trim(x)` (and
+    ltrim/rtrim) as a regexp_replace of DuckDB's trimmed characters (`DUCKDB_TRIM_CLASS`)."""
+
+    def rewritten(node: exp.Expression) -> exp.Expression:
+        if isinstance(node, REGEX_FUNCTIONS) and isinstance(node.expression, exp.Literal):
+            try:
+                node.set("expression", exp.Literal.string(java_regex(node.expression.this)))
+            except StepError as exc:
+                raise StepError(f"step {step!r}: {exc}") from exc
+            return node
+        if isinstance(node, exp.Lower):
+            text = node.this
+            for upper, lower in (("\u0130", "i"), ("\u03a3", "\u03c3")):
+                text = exp.func("replace", text, exp.Literal.string(upper), exp.Literal.string(lower))
+            return exp.Lower(this=text)
+        if isinstance(node, exp.Trim) and node.expression is None:
+            position = str(node.args.get("position") or "BOTH").upper()
+            ends = {"LEADING": [f"^{DUCKDB_TRIM_CLASS}+"], "TRAILING": [f"{DUCKDB_TRIM_CLASS}+\\z"]}.get(
+                position, [f"^{DUCKDB_TRIM_CLASS}+", f"{DUCKDB_TRIM_CLASS}+\\z"]
+            )
+            return exp.RegexpReplace(
+                this=node.this,
+                expression=exp.Literal.string("(?du)" + "|".join(ends)),
+                replacement=exp.Literal.string(""),
+                modifiers=exp.Literal.string("g"),
+            )
+        return node
+
+    # Innermost first, so a rewritten node's arguments are rewritten too (lower(trim(x))).
+    for node in reversed(list(query.find_all(exp.Lower, exp.Trim, *REGEX_FUNCTIONS, bfs=False))):
+        new = rewritten(node)
+        if new is not node:
+            node.replace(new)
+    return query
+
+
 def run(con: duckdb.DuckDBPyConnection, step: Step, params: Mapping[str, Param]) -> None:
-    """The embedded engine: create each output of `step` in DuckDB, in the file's order."""
+    """The embedded engine: create each output of `step` in DuckDB, in the file's order (a distributed
+    engine's connection, e.g. the Spark engine's, runs the step itself)."""
+    if (run_step := getattr(con, "run_step", None)) is not None:
+        return run_step(step, params)
     for output, kind, query in step.render(params, dialect="duckdb"):
         con.execute(f"CREATE OR REPLACE {kind} {output} AS {query}")
 
@@ -225,6 +325,13 @@ def _node_problems(node: exp.Expression) -> list[str]:
                 "differently (a group is \\1 in DuckDB, $1 in Spark); extract the groups with "
                 "regexp_extract_all (see sql/support.sql) or replace with plain text"
             ]
+    if isinstance(node, (exp.RegexpExtract, exp.RegexpExtractAll)) and _group_problem(node):
+        return [
+            f"{node.sql(SOURCE_DIALECT)[:60]}: a group that takes no part in a match is NULL in DuckDB, '' in "
+            "Spark; read a group > 0 only as coalesce(array_to_string(regexp_extract_all(s, p, g), ''), '')"
+        ]
+    if isinstance(node, REGEX_FUNCTIONS) and isinstance(node.expression, exp.Literal):
+        return regex_problems(node.expression.this)
     if isinstance(node, exp.DataType) and node.this in _UNSIGNED:
         return [f"{node.sql(SOURCE_DIALECT)}: unsigned integer types do not exist in Spark"]
     if isinstance(node, exp.Literal) and node.is_string and node.this.lower().startswith("0x"):
@@ -255,6 +362,82 @@ def _node_problems(node: exp.Expression) -> list[str]:
         ]
     if isinstance(node, exp.Qualify):
         return ["QUALIFY: Spark has none; filter a window column in an outer query"]
+    if isinstance(node, exp.Round) and node.args.get("decimals") not in (None, exp.Literal.number(0)):
+        return [
+            f"{node.sql(SOURCE_DIALECT)[:40]}: round(x, n) rounds the exact double in DuckDB, its shortest decimal "
+            "text half-up in Spark (0.00015 gives 0.0001 and 0.0002); write round(x * 10^n) / 10^n in DOUBLE"
+        ]
+    if isinstance(node, exp.Sum) and not _cast_to_wide(_up(node, exp.Window)):
+        return [
+            f"{node.sql(SOURCE_DIALECT)[:40]}: DuckDB sums integers to HUGEINT (a DECIMAL(38, 0) in Arrow), Spark "
+            "to BIGINT; write CAST(sum(x) AS BIGINT) (or AS DOUBLE)"
+        ]
+    if isinstance(node, _INT32_IN_SPARK) and not _cast_to_wide(_up(node)):
+        return _int32_problems(node)
+    return []
+
+
+# Functions whose second argument is a regex (DuckDB: regexp_matches, regexp_replace, regexp_extract[_all],
+# string_split_regex, the ~ operator); a literal one is checked by `regex_problems`.
+REGEX_FUNCTIONS = (
+    exp.RegexpLike,
+    exp.RegexpReplace,
+    exp.RegexpExtract,
+    exp.RegexpExtractAll,
+    exp.RegexpSplit,
+)
+# Functions that return INT (32 bits) in Spark and BIGINT in DuckDB: length, instr/strpos, array_length.
+_INT32_IN_SPARK = (exp.Length, exp.StrPosition, exp.ArraySize)
+# Expressions an integer passes through unchanged in type (climbed to find where it lands).
+_PASS_THROUGH = (exp.Paren, exp.Add, exp.Sub, exp.Mul, exp.Neg, exp.Coalesce, exp.If, exp.Case, exp.Greatest,
+                 exp.Least)  # fmt: skip
+
+
+def _group_problem(node: exp.Expression) -> bool:
+    """A regexp_extract[_all] of a group > 0 read other than as coalesce(array_to_string(..., ''), '')."""
+    group = node.args.get("group")
+    if group is None or (isinstance(group, exp.Literal) and group.this == "0"):
+        return False
+    joined, outer = _up(node), None
+    if isinstance(node, exp.RegexpExtractAll) and isinstance(joined, exp.ArrayToString):
+        outer = _up(joined)
+        empty = exp.Literal.string("")
+        return not (
+            joined.expression == empty and isinstance(outer, exp.Coalesce) and outer.expressions == [empty]
+        )
+    return True
+
+
+def _up(node: exp.Expression, *skip: type[exp.Expression]) -> exp.Expression | None:
+    """The nearest ancestor of `node` that is not a parenthesis (nor one of `skip`)."""
+    parent = node.parent
+    while isinstance(parent, (exp.Paren, *skip)):
+        parent = parent.parent
+    return parent
+
+
+def _cast_to_wide(node: exp.Expression | None) -> bool:
+    return isinstance(node, exp.Cast) and node.to.this in (exp.DataType.Type.BIGINT, exp.DataType.Type.DOUBLE)
+
+
+def _int32_problems(node: exp.Expression) -> list[str]:
+    """A Spark INT function whose value is multiplied (Spark's INT arithmetic wraps past 2^31 with ANSI mode
+    off, DuckDB's BIGINT does not) or lands in a column (INT in Spark, BIGINT in DuckDB)."""
+    child, parent = node, node.parent
+    while isinstance(parent, _PASS_THROUGH):
+        if isinstance(parent, exp.If) and child is parent.args.get("this"):
+            return []  # the condition of a CASE WHEN
+        if isinstance(parent, exp.Mul):
+            return [
+                f"{node.sql(SOURCE_DIALECT)[:40]}: INT in Spark, whose multiplication wraps past 2^31 (DuckDB's "
+                "BIGINT does not); write CAST(... AS BIGINT) around the function"
+            ]
+        child, parent = parent, parent.parent
+    if isinstance(parent, exp.Alias):
+        return [
+            f"{node.sql(SOURCE_DIALECT)[:40]}: a column of INT in Spark, BIGINT in DuckDB; write CAST(... AS BIGINT) "
+            "around the function"
+        ]
     return []
 
 

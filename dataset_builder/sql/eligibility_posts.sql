@@ -10,7 +10,8 @@ SELECT
         WHEN n.comments > $max_post_comments THEN 'megathread_many_comments'
         ELSE NULL
     END AS post_reason,
-    length(coalesce(p.post_title, '')) + length(regexp_replace(coalesce(p.post_text, ''), '^\s+|\s+\z', '', 'g'))
+    CAST(length(coalesce(p.post_title, '')) AS BIGINT)
+        + CAST(length(regexp_replace(coalesce(p.post_text, ''), '^\s+|\s+\z', '', 'g')) AS BIGINT)
         AS post_chars
 FROM clean_posts p
 JOIN (SELECT post_id, count(*) AS comments FROM ess GROUP BY post_id) n ON n.post_id = p.post_id

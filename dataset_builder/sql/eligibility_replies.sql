@@ -24,10 +24,10 @@ stripped AS (
 measured AS (
     SELECT
         version, comment_id, post_id, earlier_score,
-        length(kept) AS reply_chars,
-        length(body) AS total_chars,
-        array_length(string_split_regex(body, '\s+')) * CAST(length(body) > 0 AS INT) AS reply_words,
-        array_length(regexp_extract_all(low, $engagement)) AS engagement,
+        CAST(length(kept) AS BIGINT) AS reply_chars,
+        CAST(length(body) AS BIGINT) AS total_chars,
+        CAST(array_length(string_split_regex(body, '\s+')) AS BIGINT) * CAST(length(body) > 0 AS INT) AS reply_words,
+        CAST(array_length(regexp_extract_all(low, $engagement)) AS BIGINT) AS engagement,
         regexp_matches(low, $pointer) AND NOT regexp_matches(low, $care_referral)
             AND length(regexp_replace(regexp_replace(low, $pointer, ' ', 'g'), '^\s+|\s+\z', '', 'g'))
                 < $pointer_reply_chars AS is_pointer

@@ -61,7 +61,8 @@ agreement AS (
 )
 SELECT comment_id, label,
        CASE WHEN label IS NULL THEN NULL
-            ELSE round(greatest(CAST(0 AS DOUBLE), agree - disagree) / voting, 4) END AS label_confidence,
+            ELSE round(greatest(CAST(0 AS DOUBLE), agree - disagree) / voting * CAST(10000 AS DOUBLE))
+                 / CAST(10000 AS DOUBLE) END AS label_confidence,
        CASE WHEN label IS NULL THEN NULL
             ELSE concat_ws('+', CASE WHEN v_op_signal = 2 * label - 1 THEN 'op_signal' END,
                                 CASE WHEN v_reception = 2 * label - 1 THEN 'reception' END,

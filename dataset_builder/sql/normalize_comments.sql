@@ -43,7 +43,7 @@ SELECT regexp_replace(lower(trim(id)), '^t[1-6]_', '', 'g') AS id,
                 OR category IN ('reddit', 'anti_evil_ops', 'copyright_takedown', 'content_takedown', 'legal', 'admin')
                 OR meta_removal LIKE '%reddit%'
                THEN 'removed_by_reddit'
-           WHEN regexp_matches(gone_body, '^\[\s*(deleted|deleted by user|removed|removed by [a-z]+[^\]]*|unavailable)\s*\]$')
+           WHEN regexp_matches(gone_body, '^\[\s*(deleted|deleted by user|removed|removed by [a-z]+[^\]]*|unavailable)\s*\]\z')
                 OR category IS NOT NULL
                 OR lower(trim(coalesce(removed_by, ''))) NOT IN ('', 'false', 'null', 'none', '0')
                 OR lower(trim(coalesce(banned_by, ''))) NOT IN ('', 'false', 'null', 'none', '0')

@@ -78,8 +78,8 @@ WITH kept AS (
             PARTITION BY chosen_longer
             ORDER BY md5(chosen_id || '/' || rejected_id || '/' || CAST($seed AS VARCHAR)), chosen_id, rejected_id
         ) AS rk,
-        sum(CASE WHEN chosen_longer THEN 1 ELSE 0 END) OVER () AS n_longer,
-        sum(CASE WHEN chosen_longer THEN 0 ELSE 1 END) OVER () AS n_other
+        CAST(sum(CASE WHEN chosen_longer THEN 1 ELSE 0 END) OVER () AS BIGINT) AS n_longer,
+        CAST(sum(CASE WHEN chosen_longer THEN 0 ELSE 1 END) OVER () AS BIGINT) AS n_other
     FROM vote_pairs
     WHERE reason IS NULL
 )

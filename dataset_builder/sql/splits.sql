@@ -2,7 +2,8 @@
 -- One seeded hash of the post id, so a post lands in the same split in every config (no leakage between a
 -- post's comments, pairs and SFT rows) and in every rebuild, on every engine:
 --   h = the first 32 bits of md5('<seed>:<post_id>'), as an integer in [0, 2^32), read digit by digit
---       (DuckDB has no conv(), Spark no hex casts; instr() is 1-based in both);
+--       (DuckDB has no conv(), Spark no hex casts; instr() is 1-based in both, and an INT in Spark, whose
+--       products wrap past 2^31: hence the BIGINT casts);
 --   test when h < test_fraction * 2^32, validation when h < (test_fraction + validation_fraction) * 2^32,
 --   else train. Multiplying by 2^32 is exact in DOUBLE, so this equals comparing h / 2^32 with the fractions.
 -- Parameters: $seed (int), $test_fraction, $validation_fraction (float).
@@ -14,14 +15,14 @@ WITH hashed AS (
 bucketed AS (
     SELECT post_id,
            CAST(
-               (instr('0123456789abcdef', substr(digest, 1, 1)) - 1) * 268435456
-               + (instr('0123456789abcdef', substr(digest, 2, 1)) - 1) * 16777216
-               + (instr('0123456789abcdef', substr(digest, 3, 1)) - 1) * 1048576
-               + (instr('0123456789abcdef', substr(digest, 4, 1)) - 1) * 65536
-               + (instr('0123456789abcdef', substr(digest, 5, 1)) - 1) * 4096
-               + (instr('0123456789abcdef', substr(digest, 6, 1)) - 1) * 256
-               + (instr('0123456789abcdef', substr(digest, 7, 1)) - 1) * 16
-               + (instr('0123456789abcdef', substr(digest, 8, 1)) - 1)
+               (CAST(instr('0123456789abcdef', substr(digest, 1, 1)) AS BIGINT) - 1) * 268435456
+               + (CAST(instr('0123456789abcdef', substr(digest, 2, 1)) AS BIGINT) - 1) * 16777216
+               + (CAST(instr('0123456789abcdef', substr(digest, 3, 1)) AS BIGINT) - 1) * 1048576
+               + (CAST(instr('0123456789abcdef', substr(digest, 4, 1)) AS BIGINT) - 1) * 65536
+               + (CAST(instr('0123456789abcdef', substr(digest, 5, 1)) AS BIGINT) - 1) * 4096
+               + (CAST(instr('0123456789abcdef', substr(digest, 6, 1)) AS BIGINT) - 1) * 256
+               + (CAST(instr('0123456789abcdef', substr(digest, 7, 1)) AS BIGINT) - 1) * 16
+               + (CAST(instr('0123456789abcdef', substr(digest, 8, 1)) AS BIGINT) - 1)
                AS DOUBLE) AS h
     FROM hashed
 )

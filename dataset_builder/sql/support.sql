@@ -22,11 +22,11 @@ measured AS (
         -- link's text (group 2). The markdown pattern removes single characters, so the counts add up; a
         -- replacement with a backreference would need '\2' in DuckDB and '$2' in Spark. DuckDB joins a list of
         -- only NULLs (a URL match has no group 2) as NULL, hence the coalesce.
-        length(regexp_replace(raw_text, $markdown, '', 'g'))
-        - length(regexp_replace(coalesce(array_to_string(regexp_extract_all(raw_text, $url, 0), ''), ''),
-            $markdown, '', 'g'))
-        + length(regexp_replace(coalesce(array_to_string(regexp_extract_all(raw_text, $url, 2), ''), ''),
-            $markdown, '', 'g'))
+        CAST(length(regexp_replace(raw_text, $markdown, '', 'g')) AS BIGINT)
+        - CAST(length(regexp_replace(coalesce(array_to_string(regexp_extract_all(raw_text, $url, 0), ''), ''),
+            $markdown, '', 'g')) AS BIGINT)
+        + CAST(length(regexp_replace(coalesce(array_to_string(regexp_extract_all(raw_text, $url, 2), ''), ''),
+            $markdown, '', 'g')) AS BIGINT)
             AS stripped_chars
     FROM texts
 ),

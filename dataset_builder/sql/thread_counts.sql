@@ -10,7 +10,7 @@ SELECT (SELECT count(*) FROM raw_submissions) AS submissions_read,
        (SELECT count(*) FROM kept_posts) AS posts_kept,
        (SELECT count(*) FROM top_comments) AS top_level_comments_kept,
        (SELECT count(*) FILTER (WHERE op_reply_text IS NOT NULL) FROM top_comments) AS comments_with_op_reply,
-       (SELECT coalesce(sum(op_reply_count), 0) FROM top_comments) AS op_replies_used,
+       (SELECT coalesce(CAST(sum(op_reply_count) AS BIGINT), 0) FROM top_comments) AS op_replies_used,
        (SELECT count(*)
         FROM comment_status r
         JOIN comment_status t ON r.parent_id = 't1_' || t.id AND r.post_id = t.post_id

@@ -21,13 +21,14 @@ snapshot flaky.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import dataclasses
 import hashlib
 import itertools
 import json
 import sys
 import tempfile
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -84,6 +85,7 @@ STEPS: dict[str, steps.Step] = {
         pairs.IMPROVEMENT_CANDIDATES,
         pairs.LEXICAL,
         pairs.IMPROVEMENT,
+        pipeline.ESS,
         stats.STATS,
     )
 }
@@ -852,6 +854,7 @@ def pair_outputs(raw: Path, workdir: Path, variant: str, cfg: BuildConfig) -> di
     found: dict[str, dict[str, Any]] = {}
     pipeline._privacy(con, SNAPSHOT_KEY)  # the pipeline's own stages up to the pairs' inputs
     pipeline._assemble_rows(con, cfg)
+    found[pipeline.ESS.name] = _outputs(con, pipeline.ESS)
     revisions.compute(con)
     eligibility.compute(con, cfg)
     found[eligibility.REPLIES.name] = _outputs(con, eligibility.REPLIES)
@@ -902,6 +905,60 @@ def stats_outputs(folder: Path) -> dict[str, Any]:
     stats.register_rows(con, folder)
     steps.run(con, stats.STATS, stats.params())
     return _outputs(con, stats.STATS)
+
+
+@dataclasses.dataclass(frozen=True)
+class Run:
+    """One `steps.run` call made while the snapshots are computed: the step, its bound parameters, and its
+    input and output tables as the embedded engine (DuckDB) read and wrote them."""
+
+    step: steps.Step
+    params: dict[str, Any]
+    where: str  # e.g. "kit #12": the snapshot configuration and the call's number in it
+    inputs: dict[str, pa.Table]
+    outputs: dict[str, pa.Table]
+
+
+@contextlib.contextmanager
+def recording(where: Callable[[], str]) -> Iterator[list[Run]]:
+    """Within the block, every `steps.run` call (the pipeline modules' and this file's) is also recorded as a
+    `Run` in the yielded list; `where()` labels each call. Tables are copied to Arrow before and after."""
+    runs: list[Run] = []
+    original = steps.run
+
+    def read(con: Any, name: str) -> pa.Table:
+        try:  # through a cursor: the caller may hold an unfinished result on `con`
+            return con.cursor().sql(f"SELECT * FROM {name}").to_arrow_table()
+        except duckdb.CatalogException:  # an Arrow table registered on `con` only
+            return con.sql(f"SELECT * FROM {name}").to_arrow_table()
+
+    def run(con: Any, step: steps.Step, params: Any) -> None:
+        inputs = {name: read(con, name) for name in step.inputs}
+        original(con, step, params)
+        outputs = {name: read(con, name) for name in step.outputs}
+        runs.append(Run(step, dict(params), f"{where()} #{len(runs)}", inputs, outputs))
+
+    steps.run = run
+    try:
+        yield runs
+    finally:
+        steps.run = original
+
+
+def recorded_runs(
+    raw: Path, workdir: Path, variants: Iterable[str], demo_folder: Path | None = None
+) -> list[Run]:
+    """Every step run made by `sample_outputs` under `variants` (and by `stats_outputs` on `demo_folder`),
+    with its input and output tables: the reference a second engine is compared against."""
+    label = ""
+    with recording(lambda: label) as runs:
+        for variant in variants:
+            label = variant
+            sample_outputs(raw, workdir, variant)
+        if demo_folder is not None:
+            label = "demo"
+            stats_outputs(demo_folder)
+    return runs
 
 
 def snapshot(step: steps.Step, variants: dict[str, dict[str, Any]]) -> dict[str, Any]:

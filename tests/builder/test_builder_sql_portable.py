@@ -30,6 +30,7 @@ from dataset_builder import (
     labels,
     normalize,
     pairs,
+    pipeline,
     privacy,
     revisions,
     signals,
@@ -65,6 +66,7 @@ DECLARED = [
     pairs.IMPROVEMENT_CANDIDATES,
     pairs.LEXICAL,
     pairs.IMPROVEMENT,
+    pipeline.ESS,
 ]
 SQL_FILES = sorted(steps.SQL_DIR.glob("*.sql"))
 _CFG = BuildConfig(inputs=[Path(".")])
@@ -159,6 +161,23 @@ def test_sql_file_avoids_the_known_traps(path: Path) -> None:
         (r"SELECT regexp_replace(a, '(x)|(y)', '\2', 'g') AS b FROM t", "replacement"),
         ("SELECT regexp_replace(a, '(x)', '$1', 'g') AS b FROM t", "replacement"),
         ("SELECT regexp_replace(a, 'x', 'US$', 'g') AS b FROM t", "replacement"),
+        # found running the steps on Spark (tests/builder/test_steps_spark.py)
+        ("SELECT length(a) AS n FROM t", "INT in Spark"),
+        ("SELECT coalesce(strpos(a, 'x'), 0) + 1 AS n FROM t", "INT in Spark"),
+        ("SELECT CASE WHEN a IS NULL THEN 0 ELSE array_length(l) END AS n FROM t", "INT in Spark"),
+        (
+            "SELECT CAST((instr('0123456789abcdef', a) - 1) * 268435456 AS DOUBLE) AS h FROM t",
+            "wraps past 2^31",
+        ),
+        ("SELECT sum(n) AS total FROM t", "HUGEINT"),
+        ("SELECT coalesce(sum(n), 0) AS total FROM t", "HUGEINT"),
+        ("SELECT sum(n) OVER () AS total FROM t", "HUGEINT"),
+        ("SELECT round(x, 4) AS r FROM t", "round(x, n)"),
+        ("SELECT regexp_matches(a, '^\\[deleted\\]$') AS gone FROM t", "final line terminator"),
+        ("SELECT a FROM t WHERE a ~ 'x(?=y)'", "lookaround"),
+        ("SELECT regexp_extract_all(a, '(x)|(y)', 2) AS g FROM t", "takes no part"),
+        ("SELECT regexp_extract(a, '(x)', 1) AS g FROM t", "takes no part"),
+        ("SELECT array_to_string(regexp_extract_all(a, '(x)|(y)', 2), ',') AS g FROM t", "takes no part"),
     ],
 )
 def test_lint_flags_each_trap(sql: str, fragment: str) -> None:
@@ -169,10 +188,16 @@ def test_lint_flags_each_trap(sql: str, fragment: str) -> None:
 @pytest.mark.parametrize(
     "sql",
     [
-        "SELECT regexp_replace(a, '(?i)x', 'y', 'g') AS b, length(a) AS n, array_length(l) AS m FROM t",
+        "SELECT regexp_replace(a, '(?i)x', 'y', 'g') AS b, CAST(length(a) AS BIGINT) AS n, "
+        "CAST(array_length(l) AS BIGINT) AS m FROM t",
         "SELECT a * CAST(0.5 AS DOUBLE) AS h, CAST(a AS BIGINT) AS i, 2 * a AS j FROM t -- len(x) in a comment",
         "SELECT a FROM t WHERE NOT EXISTS (SELECT 1 FROM u WHERE u.a = t.a)",
-        "SELECT array_to_string(regexp_extract_all(a, '(x)|(y)', 2), '') AS b FROM t",
+        "SELECT coalesce(array_to_string(regexp_extract_all(a, '(x)|(y)', 2), ''), '') AS b FROM t",
+        "SELECT CAST(length(a) AS BIGINT) AS n, length(a) > 3 AS long, CAST(sum(n) AS BIGINT) AS s FROM t",
+        "SELECT CASE WHEN length(a) > 3 THEN 'long' END AS kind, avg(CAST(length(a) > 0 AS INT)) AS share FROM t",
+        "SELECT (CAST(instr('0123', a) AS BIGINT) - 1) * 268435456 AS h, CAST(sum(x) OVER () AS DOUBLE) AS w FROM t",
+        "SELECT round(x * CAST(10000 AS DOUBLE)) / CAST(10000 AS DOUBLE) AS r, round(x) AS s FROM t",
+        "SELECT regexp_matches(a, '^\\[deleted\\]\\z') AS gone, regexp_extract_all(a, '(x)') AS g FROM t",
     ],
 )
 def test_lint_accepts_the_portable_forms(sql: str) -> None:
@@ -232,6 +257,50 @@ def test_regex_lint_accepts_the_common_subset(pattern: str) -> None:
 def test_support_regexes_stay_in_the_common_subset(name: str) -> None:
     """The support rule's regexes are bound as parameters, out of the SQL lint's sight: checked here."""
     assert steps.regex_problems(support.PATTERNS[name]) == []
+
+
+# --- the JVM rendering: regexes, lower() and trim() as DuckDB reads them -----------------------------------
+
+
+@pytest.mark.parametrize(
+    ("pattern", "java"),
+    [
+        (r"abc", "(?du)abc"),
+        (r"(?i)x\sy", r"(?du)(?i)x[\t\n\f\r ]y"),
+        (r"\S+", r"(?du)[^\t\n\f\r ]+"),
+        (r"[\s*_]+", r"(?du)[\t\n\f\r *_]+"),
+        (r"\\s", r"(?du)\\s"),  # an escaped backslash, then s
+        (r"[\]s]", r"(?du)[\]s]"),
+        (r"\bhi\b", "(?du)" + steps._JAVA_ESCAPES["b"] + "hi" + steps._JAVA_ESCAPES["b"]),
+        (r"a\Bb", "(?du)a" + steps._JAVA_ESCAPES["B"] + "b"),
+        (r"\w+\d\.", r"(?du)\w+\d\."),
+    ],
+)
+def test_java_regex(pattern: str, java: str) -> None:
+    assert steps.java_regex(pattern) == java
+
+
+def test_java_regex_refuses_what_has_no_class_member() -> None:
+    for pattern in (r"[\S]", r"[a\b]"):
+        with pytest.raises(steps.StepError, match="no portable form"):
+            steps.java_regex(pattern)
+
+
+def test_for_java_rewrites_lower_trim_and_regexes_innermost_first() -> None:
+    query = sqlglot.parse_one(
+        "SELECT lower(trim(coalesce(a, ''))) AS a, ltrim(b) AS b, rtrim(c) AS c, trim(d, 'x') AS d, "
+        "regexp_matches(lower(e), '\\s') AS e FROM t",
+        read="duckdb",
+    )
+    spark = steps.for_java(query).sql(dialect="spark")
+    assert spark.count("REPLACE(REPLACE(") == 2 and "LOWER(REGEXP_REPLACE(" not in spark
+    assert "LOWER(REPLACE(REPLACE(REGEXP_REPLACE(COALESCE(a, '')" in spark
+    assert spark.count("x{3000}") == 4  # trim: both ends; ltrim, rtrim: one end each
+    assert "TRIM('x' FROM d)" in spark  # explicit characters: the same in both engines
+    assert r"RLIKE '(?du)[\\t\\n\\f\\r ]'" in spark  # Spark's string literal doubles the backslashes
+    # A step's Spark rendering goes through the rewrite, its DuckDB rendering does not.
+    assert "(?du)" in support.SUPPORT.render(support.params(_CFG), dialect="spark")[0][2]
+    assert "(?du)" not in support.SUPPORT.render(support.params(_CFG), dialect="duckdb")[0][2]
 
 
 # --- parameter binding --------------------------------------------------------------------------------
