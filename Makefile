@@ -73,6 +73,7 @@ test-all: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) benchmarks/bench_build.py
+	$(PY) benchmarks/bench_spark.py
 	$(PY) benchmarks/bench_reader.py
 	$(PY) benchmarks/bench_normalize.py
 	$(PY) benchmarks/bench_training.py

@@ -3,8 +3,9 @@
     python benchmarks/bench_spark.py [--data ../shared/data/reddit-college] [--subreddits GradSchool]
                                      [--spark_master local[2]] [--out bench-output]
 
-For each input, the synthetic sample (`dataset_builder.synthetic`) and a reddit-college subset (the dumps
-of `--subreddits`; skipped when `--data` is absent), one build with the embedded engine (DuckDB, 2 threads)
+For each input, the synthetic sample (`dataset_builder.synthetic`), a reddit-college subset (the dumps
+of `--subreddits`) and every reddit-college dump filtered to `--filtered` (the shape of a build from an
+all-Reddit dump: everything decoded, under 1% kept; both skipped when `--data` is absent), one build with the embedded engine (DuckDB, 2 threads)
 and one with `--engine spark --spark_master local[2]`, each in a fresh subprocess (`--similarity lexical`),
 and prints:
 
@@ -13,8 +14,9 @@ and prints:
   every process seen (a process that ends between two samples loses its last 100 ms); memory as the
   root's RSS plus every descendant's USS (forked workers share pages with their parent: RSS would count
   them twice), the peak of the sums;
-- each stage's wall time (the manifest's `timings_seconds`) and records per second per core: the records
-  read (submissions and comments) over the stage's seconds times 2 (the cores both engines are given);
+- each stage's wall time (the manifest's `timings_seconds`) and records per second per core: the lines
+  the reader read (every record of the dumps, kept or not) over the stage's seconds times 2 (the cores both
+  engines are given);
 - Spark only, from its event log (written for the bench alone through `spark_session.start(conf=...)`):
   shuffle bytes written and read, per million comments read, executor CPU seconds, tasks;
 - the ratios Spark / embedded for time, CPU and peak memory, and that both engines wrote the same rows.
@@ -99,10 +101,13 @@ def measure(cmd: list[str], env: dict[str, str]) -> dict[str, Any]:
 def event_log_totals(folder: Path) -> dict[str, Any]:
     """Sums over the tasks of Spark's event log in `folder` (one application): shuffle bytes written and
     read, executor CPU seconds, and the number of tasks."""
-    (log,) = [p for p in folder.iterdir() if p.is_file()]
+    # Spark 4 rolls its event log: a folder eventlog_v2_<app id> of files events_<n>_<app id>.
+    logs = sorted(p for p in folder.rglob("events_*") if p.is_file())
+    if not logs:
+        raise SystemExit(f"no Spark event log under {folder}")
     totals = {"tasks": 0, "shuffle_write_bytes": 0, "shuffle_read_bytes": 0, "executor_cpu_seconds": 0.0}
-    with log.open(encoding="utf-8") as fh:
-        for line in fh:
+    for log in logs:
+        for line in log.read_text(encoding="utf-8").splitlines():
             if '"SparkListenerTaskEnd"' not in line:
                 continue
             metrics = json.loads(line).get("Task Metrics") or {}
@@ -138,7 +143,9 @@ def build(data: Path, out: Path, engine: str, master: str, tmp: Path, extra: lis
     figures = measure([sys.executable, "-c", RUNNER, json.dumps(conf), *args], env)
     manifest = json.loads((out / MANIFEST_FILE).read_text())
     counts = manifest["counts"]
-    records = counts["submissions_read"] + counts["comments_read"]
+    records = (
+        manifest["reader"]["totals"].get("lines_read") or counts["submissions_read"] + counts["comments_read"]
+    )
     figures.update(
         records_read=records,
         comments_read=counts["comments_read"],
@@ -205,6 +212,12 @@ def main() -> None:
     parser.add_argument(
         "--subreddits", default="GradSchool", help="Comma-separated dumps of --data to build."
     )
+    parser.add_argument(
+        "--filtered",
+        default="CollegeAdvice",
+        help="Also build every dump of --data filtered to this subreddit (the reader's decode and pre-filter "
+        "rate, as on an all-Reddit dump); empty to skip.",
+    )
     parser.add_argument("--spark_master", default="local[2]")
     parser.add_argument("--out", type=Path, default=ROOT / "bench-output")
     args = parser.parse_args()
@@ -221,12 +234,16 @@ def main() -> None:
             inputs[f"reddit-college {'+'.join(chosen)}"] = subset(args.data, chosen, tmp / "subset")
         else:
             print(f"reddit-college not found at {args.data}: the synthetic sample only")
+        extra: dict[str, list[str]] = {label: [] for label in inputs}
+        if args.data.is_dir() and args.filtered:
+            label = f"reddit-college, all dumps read, filtered to {args.filtered}"
+            inputs[label], extra[label] = args.data, ["--subreddits", args.filtered]
         for label, data in inputs.items():
             print(f"{label}:")
             outs = {}
             for engine in ("duckdb", "spark"):
                 outs[engine] = tmp / f"build-{len(results)}-{engine}"
-                figures = build(data, outs[engine], engine, args.spark_master, tmp, [])
+                figures = build(data, outs[engine], engine, args.spark_master, tmp, extra[label])
                 results.setdefault(label, {})[engine] = figures
                 _print(engine, figures)
             duck, spark = results[label]["duckdb"], results[label]["spark"]
