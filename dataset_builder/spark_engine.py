@@ -66,9 +66,10 @@ _COUNTS_COLUMN = "__redditess_batch_counts"
 
 
 def to_spark_sql(node: exp.Expression) -> str:
-    """One parsed DuckDB statement or query as Spark SQL; raises sqlglot's UnsupportedError when a
-    construct has no Spark equivalent."""
-    return node.sql(dialect=WRITE, unsupported_level=ErrorLevel.RAISE)
+    """One parsed DuckDB statement or query as Spark SQL, with what the JVM reads differently (regex
+    literals, `lower`, `trim`) rewritten as the steps' SQL is (`steps.for_java`); raises sqlglot's
+    UnsupportedError when a construct has no Spark equivalent."""
+    return steps.for_java(node, "inline SQL").sql(dialect=WRITE, unsupported_level=ErrorLevel.RAISE)
 
 
 class SparkResult:

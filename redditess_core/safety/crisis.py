@@ -19,7 +19,6 @@ from __future__ import annotations
 import logging
 import os
 import re
-import time
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
@@ -45,7 +44,6 @@ from redditess_core.safety.normalize import (
 )
 
 if TYPE_CHECKING:
-    import duckdb
 
     from redditess_core.safety.model import ModelScorer
 
@@ -224,29 +222,6 @@ def screen(text: str | None) -> ScreenResult:
 def screen_text(text: str | None) -> bool:
     """True when the text is high-risk by the rule screen (kept for existing callers)."""
     return screen(text).high_risk
-
-
-def flag_sensitive(con: duckdb.DuckDBPyConnection, query: str, table: str) -> int:
-    """Create `table(key)` holding the keys of the rows of `query` (key, text) the screen flags; returns
-    how many. The builder's `is_sensitive`: the same rules as `screen`, over the whole column at once."""
-    started = time.perf_counter()
-    rows = con.sql(query).to_arrow_table()
-    keys, texts = rows.column(0), rows.column(1).combine_chunks()
-    flags = default_rules().flags(texts) if len(texts) else np.zeros(0, dtype=bool)
-    flagged = pa.table({"key": keys.combine_chunks().filter(pa.array(flags))})
-    con.register("_crisis_flags", flagged)
-    try:
-        con.execute(f"CREATE OR REPLACE TABLE {table} AS SELECT * FROM _crisis_flags")
-    finally:
-        con.unregister("_crisis_flags")
-    logger.info(
-        "crisis screen %s: %d of %d texts flagged in %.2f s",
-        table,
-        flags.sum(),
-        len(flags),
-        time.perf_counter() - started,
-    )
-    return int(flags.sum())
 
 
 def load_resources(path: str | os.PathLike[str] | None = None) -> dict[str, Any]:
