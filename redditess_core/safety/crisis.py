@@ -44,7 +44,6 @@ from redditess_core.safety.normalize import (
 )
 
 if TYPE_CHECKING:
-
     from redditess_core.safety.model import ModelScorer
 
 logger = logging.getLogger(__name__)

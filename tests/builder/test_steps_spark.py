@@ -272,25 +272,9 @@ BATTERY = [
 
 
 def _group_count(pattern: str) -> int:
-    """Capturing groups of a pattern in the common RE2/Java syntax (unescaped `(` not followed by `?`,
-    outside character classes)."""
-    count, in_class, i = 0, False, 0
-    while i < len(pattern):
-        c = pattern[i]
-        if c == "\\":
-            i += 2
-            continue
-        if in_class:
-            in_class = c != "]"
-        elif c == "[":
-            in_class = True
-            if pattern.startswith("]", i + 1) or pattern.startswith("^]", i + 1):
-                i += 2 if pattern[i + 1] == "]" else 3
-                continue
-        elif c == "(" and not pattern.startswith("(?", i):
-            count += 1
-        i += 1
-    return count
+    """Capturing groups of a pattern in the common RE2/Java syntax, as Python's `re` counts them (it reads
+    that syntax alike, with `\\z` spelled `\\Z`)."""
+    return re.compile(pattern.replace(r"\z", r"\Z")).groups
 
 
 def regexes_in_use(runs: list[step_snapshots.Run]) -> dict[str, set[str]]:
